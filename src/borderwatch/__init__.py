@@ -1,0 +1,1 @@
+"""BorderWatch: scam-centre crackdown data pipeline."""

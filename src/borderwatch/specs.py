@@ -1,0 +1,176 @@
+"""Declarative feed specs (``feeds/*.yaml``), validated when loaded.
+
+A spec says where a feed comes from, how its payloads are shaped, which columns its raw table has and
+how each is parsed. Adding a feed means adding a YAML file here, not code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class FeedSpecError(ValueError):
+    """A feed spec file is missing, unreadable or invalid; the message names the file and key."""
+
+
+ColumnType = Literal["varchar", "integer", "bigint", "double", "date", "timestamp", "boolean", "json"]
+ParseRule = Literal[
+    "text",  # strip whitespace, NFC-normalise; empty string becomes NULL
+    "int",  # Thai/Khmer digits to ASCII, thousands separators removed, then integer
+    "float",
+    "iso_date",  # YYYY-MM-DD (CE)
+    "iso_timestamp",  # ISO 8601 with offset
+    "dmy_date",  # DD/MM/YYYY, digits possibly Khmer
+    "thai_date",  # "15 มี.ค. 2568" / "15 มีนาคม 2568" / 5-digit BE years; BE converted to CE
+    "year_month",  # "2025-01" or BE "2568-01" → first day of month
+    "bool",
+    "json",  # nested value kept as JSON
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Strict):
+    """One typed column of a feed's raw table."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    source: str | None = None  # header / JSON key in the payload; defaults to ``name``
+    type: ColumnType = "varchar"
+    parse: ParseRule = "text"
+    required: bool = False  # a row missing it is quarantined
+    keep_raw: bool = False  # also store the untouched text as ``<name>_raw``
+    description: str = ""
+
+    @property
+    def source_key(self) -> str:
+        return self.source if self.source is not None else self.name
+
+
+class TableSpec(_Strict):
+    """A raw table fed by a feed; XLSX feeds may fill one table per sheet."""
+
+    table: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    sheet: str | None = None  # XLSX only
+    header_row_contains: str | None = None  # XLSX: first cell of the header row (title rows come above)
+    skip_row_if_first_cell_matches: str | None = None  # regex: total rows and notes are not data
+    primary_key: list[str] = Field(min_length=1)
+    columns: list[ColumnSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> TableSpec:
+        names = [c.name for c in self.columns]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"columns: duplicate column names {sorted(dupes)}")
+        missing = [k for k in self.primary_key if k not in names]
+        if missing:
+            raise ValueError(f"primary_key: {missing} are not listed under columns")
+        return self
+
+
+class SourceSpec(_Strict):
+    """Where payloads come from."""
+
+    kind: Literal["http_api", "http_files", "inbox"]
+    url: str | None = None  # may contain ${BORDERWATCH_SIMULATOR_URL}
+    deletions_url: str | None = None  # http_api: tombstones endpoint
+    inbox_glob: str | None = None  # files in the drop inbox that belong to this feed
+    page_size: int = 500
+    timeout_seconds: float = 30.0
+    max_retries: int = 5
+
+    @model_validator(mode="after")
+    def _has_location(self) -> SourceSpec:
+        if self.kind in ("http_api", "http_files") and not self.url:
+            raise ValueError(f"url: required when kind is {self.kind!r}")
+        if self.kind == "inbox" and not self.inbox_glob:
+            raise ValueError("inbox_glob: required when kind is 'inbox'")
+        return self
+
+
+class FormatSpec(_Strict):
+    type: Literal["json_api", "csv", "xlsx", "ndjson"]
+    encoding: str = "utf-8"  # utf-8-sig for BOM, cp874 for TIS-620
+    delimiter: str = ","
+    records_key: str = "data"  # json_api: list of records in each page
+    max_line_bytes: int = 1_048_576  # longer lines are refused, not read into memory
+    max_file_bytes: int = 512 * 1_048_576
+    max_uncompressed_bytes: int = 256 * 1_048_576  # XLSX zip-bomb guard
+
+
+class CursorSpec(_Strict):
+    """Incremental position: a query parameter for APIs, or the last file name for file feeds."""
+
+    kind: Literal["updated_since", "file_name"]
+    field: str | None = None  # record field that advances an updated_since cursor
+    param: str | None = None  # query parameter that carries it
+
+
+class FeedSpec(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    agency: str
+    title: str
+    description: str = ""
+    source: SourceSpec
+    inbox_glob: str | None = None  # the same feed may also arrive through the drop inbox
+    format: FormatSpec
+    cursor: CursorSpec
+    calendar: Literal["CE", "BE"] = "CE"
+    reject_rate_threshold: float = Field(default=0.05, ge=0, le=1)
+    schedule: str = "@hourly"
+    freshness_hours: int = 48
+    tables: list[TableSpec] = Field(min_length=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _unique_tables(cls, tables: list[TableSpec]) -> list[TableSpec]:
+        names = [t.table for t in tables]
+        if len(set(names)) != len(names):
+            raise ValueError("tables: table names must be unique")
+        return tables
+
+    def resolved_url(self, url: str | None, simulator_url: str | None = None) -> str | None:
+        """Expand ``${VAR}`` references in a URL from the environment."""
+        if url is None:
+            return None
+        env = dict(os.environ)
+        if simulator_url:
+            env["BORDERWATCH_SIMULATOR_URL"] = simulator_url
+        env.setdefault("BORDERWATCH_SIMULATOR_URL", "http://127.0.0.1:8765")
+        return re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), m.group(0)), url)
+
+
+def load_spec(path: Path) -> FeedSpec:
+    """Load and validate one spec; errors name the file and the offending key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise FeedSpecError(f"{path}: cannot read feed spec: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FeedSpecError(f"{path}: a feed spec must be a mapping of keys, got {type(data).__name__}")
+    try:
+        spec = FeedSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        )
+        raise FeedSpecError(f"{path}: invalid feed spec: {problems}") from exc
+    if spec.name != path.stem:
+        raise FeedSpecError(f"{path}: name: {spec.name!r} must match the file name {path.stem!r}")
+    return spec
+
+
+def load_specs(feeds_dir: Path) -> dict[str, FeedSpec]:
+    """All specs in a directory, keyed by feed name, in name order."""
+    paths = sorted(feeds_dir.glob("*.yaml"))
+    if not paths:
+        raise FeedSpecError(f"{feeds_dir}: no feed specs (*.yaml) found")
+    return {spec.name: spec for spec in (load_spec(p) for p in paths)}
