@@ -1,0 +1,57 @@
+# BorderWatch — everything a fresh machine with Python 3.11, git and make needs.
+#   make run    the whole nightly refresh through Airflow on the bundled sample feeds
+#   make test   the test suite (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+BOOT := .uv-bootstrap
+UV := $(BOOT)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test live bench lint fmt docs compose-config clean help
+
+help:
+	@echo "make run | test | live | bench | lint | fmt | docs | compose-config | clean"
+
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+run: $(VENV)/.synced  ## the nightly refresh, in-process through Airflow, on the bundled simulator
+	$(BIN)/borderwatch run
+
+live: $(VENV)/.synced  ## a live local Airflow (api-server on 127.0.0.1:8080) plus the simulator
+	$(BIN)/borderwatch airflow-live
+
+test: $(VENV)/.synced  ## the test suite (CI runs exactly this)
+	@bash scripts/ci-tools.sh
+	@set +e; $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; exit $$rc
+
+bench: $(VENV)/.synced  ## benchmarks (not part of the tests); writes benchmarks/results/
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.synced
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: $(VENV)/.synced  ## dbt docs for the warehouse
+	$(BIN)/borderwatch docs
+
+compose-config:
+	docker-compose -f docker-compose.yml config -q
+
+clean:
+	rm -rf var .airflow dbt_project/target dbt_project/logs
