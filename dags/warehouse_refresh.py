@@ -1,0 +1,95 @@
+"""
+# warehouse_refresh
+
+The nightly refresh, also woken by new data: **ingest → dbt build → quality gate → publish**.
+
+Scheduled on *any* feed asset (`borderwatch://raw/<feed>`, emitted only when a load added rows) **or** at
+02:00 Asia/Bangkok every night (`AssetOrTimeSchedule`). One run at a time (`max_active_runs=1`).
+
+1. `ingest_all_feeds` pulls every feed and the inbox again: the nightly safety net (a no-op when nothing
+   is new, because cursors, ETags and row hashes make loads idempotent).
+2. `dbt_build` runs one `dbt build` (seeds, models, snapshots, dbt tests) on the build file.
+3. `quality_gate` reads the build's dbt results and runs the Great Expectations suites; a failing gate
+   fails the run without retries, writes the failure report and keeps the previous version serving.
+4. `publish` swaps in the audited build atomically and emits `borderwatch://warehouse/published`.
+
+Every task here writes or locks the DuckDB build file, so all run in the `borderwatch_build` pool (size 1).
+Failures after retries call the alert notifier (`reports/alerts/*.json`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+
+from borderwatch.orchestration.factory import (
+    BUILD_POOL,
+    START_DATE,
+    TIMEZONE,
+    default_args,
+    feed_asset,
+    published_asset,
+    read_feed_entries,
+)
+from borderwatch.orchestration.notifiers import AlertFileNotifier
+
+
+@dag(
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 2 * * *", timezone=TIMEZONE),
+        assets=AssetAny(*(feed_asset(entry.name) for entry in read_feed_entries())),
+    ),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["borderwatch", "warehouse", "dbt", "quality-gate", "publish"],
+    default_args=default_args(),
+    on_failure_callback=AlertFileNotifier(),
+)
+def warehouse_refresh() -> None:
+    @task(pool=BUILD_POOL)
+    def ingest_all_feeds() -> dict[str, Any]:
+        """Every feed plus the inbox; cheap when nothing is new."""
+        from borderwatch.orchestration.steps import ingest_feeds
+
+        return ingest_feeds(None, include_inbox=True)
+
+    @task(pool=BUILD_POOL)
+    def dbt_build(loads: dict[str, Any]) -> dict[str, Any]:
+        """One dbt build process per run (dbt threads inside it), never one task per model."""
+        from borderwatch.orchestration.steps import run_build
+
+        return run_build()
+
+    @task(pool=BUILD_POOL)
+    def quality_gate(build: dict[str, Any]) -> dict[str, Any]:
+        """dbt test results + GX suites; a failed gate is final (AirflowFailException: no retries)."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from borderwatch.orchestration.steps import GateBlockedError, run_audit
+
+        try:
+            return run_audit(build)
+        except GateBlockedError as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    @task(pool=BUILD_POOL, outlets=[published_asset()])
+    def publish(gate: dict[str, Any], loads: dict[str, Any], build: dict[str, Any], **context: Any) -> dict:
+        """Atomic publish, then a run summary under reports/runs/ for `borderwatch run`."""
+        from borderwatch.orchestration.steps import run_publish, write_run_summary
+
+        publication = run_publish(gate)
+        context["outlet_events"][published_asset()].extra = {"version": publication.get("version")}
+        summary = {"loads": loads, "build": build, "gate": gate, "publication": publication}
+        write_run_summary(context["run_id"], summary)
+        return publication
+
+    loads = ingest_all_feeds()
+    build = dbt_build(loads)
+    gate = quality_gate(build)
+    publish(gate, loads, build)
+
+
+warehouse_refresh()

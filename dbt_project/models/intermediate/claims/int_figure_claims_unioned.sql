@@ -1,0 +1,316 @@
+{#- Every figure every feed states (all deliveries and revisions), one row per raw row × metric × sex,
+    tagged with the fact row it speaks about (fact_table, fact_key) and its conflict group. -#}
+with
+
+raid_versions as (
+
+    select * from {{ ref('int_raid_versions_resolved') }}
+
+),
+
+deportations as (
+
+    select * from {{ ref('int_deportations_matched') }}
+
+),
+
+bulletins as (
+
+    select * from {{ ref('stg_kh_gdi__deportations') }}
+
+),
+
+receptions as (
+
+    select * from {{ ref('stg_th_imm__receptions') }}
+
+),
+
+snapshots as (
+
+    select * from {{ ref('stg_mfa__assistance_snapshots') }}
+
+),
+
+movements as (
+
+    select * from {{ ref('stg_mfa__assistance_movements') }}
+
+),
+
+telecom as (
+
+    select * from {{ ref('stg_nbtc__telecom_actions') }}
+
+),
+
+live_raids as (
+
+    select raid_id
+    from raid_versions
+    where is_latest_version and not is_deleted
+
+),
+
+raid_claims as (
+
+    select
+        'rtp_raids' as raw_table,
+        'rtp:' || raid_versions.raid_id as record_key,
+        raid_versions.is_latest_version as is_latest_of_record,
+        metrics.metric,
+        cast(null as varchar) as nationality_iso3,
+        cast(null as varchar) as sex,
+        raid_versions.admin1_iso,
+        raid_versions.site_id,
+        raid_versions.date_start as period_start,
+        raid_versions.date_end as period_end,
+        metrics.value,
+        'exact' as qualifier,
+        coalesce(raid_versions.report_date, cast(raid_versions.updated_at as date)) as as_of_date,
+        'fct_raids' as fact_table,
+        raid_versions.raid_id as fact_key,
+        1 as priority,
+        'latest_revision' as rule,
+        'raid|' || raid_versions.raid_id as _partition_key,
+        raid_versions._feed,
+        raid_versions._file_sha256,
+        raid_versions._row_number,
+        raid_versions._loaded_at,
+    from raid_versions
+    inner join live_raids on raid_versions.raid_id = live_raids.raid_id
+    cross join lateral (
+        values
+        ('persons_detained', raid_versions.persons_detained),
+        ('persons_rescued', raid_versions.persons_rescued),
+        ('suspects_arrested', raid_versions.suspects_arrested)
+    ) as metrics (metric, value)
+    where not raid_versions.is_deleted
+
+),
+
+deportation_claims as (
+
+    select
+        'kh_gdi_deportations' as raw_table,
+        'KH-' || bulletins.bulletin_no || '-' || bulletins.line_no as record_key,
+        bulletins.is_latest_delivery as is_latest_of_record,
+        deportations.deportation_id as fact_key,
+        deportations.nationality_iso3,
+        deportations.crossing_site_id as site_id,
+        bulletins.handover_date as period_date,
+        bulletins.persons_total,
+        bulletins.persons_male,
+        bulletins.persons_female,
+        2 as priority,
+        deportations._partition_key,
+        bulletins._feed,
+        bulletins._file_sha256,
+        bulletins._row_number,
+        bulletins._loaded_at,
+    from bulletins
+    inner join deportations
+        on 'KH-' || bulletins.bulletin_no || '-' || bulletins.line_no = deportations.kh_record_key
+
+    union all
+
+    select
+        'th_imm_receptions' as raw_table,
+        'TH-' || receptions.reception_no as record_key,
+        receptions.is_latest_delivery as is_latest_of_record,
+        deportations.deportation_id as fact_key,
+        deportations.nationality_iso3,
+        deportations.crossing_site_id as site_id,
+        receptions.received_date as period_date,
+        receptions.persons_total,
+        receptions.persons_male,
+        receptions.persons_female,
+        1 as priority,
+        deportations._partition_key,
+        receptions._feed,
+        receptions._file_sha256,
+        receptions._row_number,
+        receptions._loaded_at,
+    from receptions
+    inner join deportations on 'TH-' || receptions.reception_no = deportations.th_record_key
+
+),
+
+deportation_claims_unpivoted as (
+
+    select
+        deportation_claims.raw_table,
+        deportation_claims.record_key,
+        deportation_claims.is_latest_of_record,
+        'persons_deported' as metric,
+        deportation_claims.nationality_iso3,
+        parts.sex,
+        cast(null as varchar) as admin1_iso,
+        deportation_claims.site_id,
+        deportation_claims.period_date as period_start,
+        deportation_claims.period_date as period_end,
+        parts.value,
+        'exact' as qualifier,
+        deportation_claims.period_date as as_of_date,
+        'fct_deportations' as fact_table,
+        deportation_claims.fact_key,
+        deportation_claims.priority,
+        'receiving_checkpoint_count' as rule,
+        'dep|' || deportation_claims._partition_key as _partition_key,
+        deportation_claims._feed,
+        deportation_claims._file_sha256,
+        deportation_claims._row_number,
+        deportation_claims._loaded_at,
+    from deportation_claims
+    cross join lateral (
+        values
+        (cast(null as varchar), deportation_claims.persons_total),
+        ('M', deportation_claims.persons_male),
+        ('F', deportation_claims.persons_female)
+    ) as parts (sex, value)
+
+),
+
+snapshot_claims as (
+
+    select
+        'mfa_assistance_snapshots' as raw_table,
+        'MFA-' || snapshots.as_of_date || '-' || snapshots.nationality_label as record_key,
+        snapshots.is_latest_delivery as is_latest_of_record,
+        metrics.metric,
+        resolved.nationality_iso3,
+        cast(null as varchar) as sex,
+        cast(null as varchar) as admin1_iso,
+        cast(null as varchar) as site_id,
+        cast(null as date) as period_start,
+        snapshots.as_of_date as period_end,
+        metrics.value,
+        'exact' as qualifier,
+        snapshots.as_of_date,
+        'fct_assistance_snapshots' as fact_table,
+        snapshots.as_of_date || '|' || resolved.nationality_iso3 as fact_key,
+        1 as priority,
+        'newest_workbook' as rule,
+        'mfa|' || snapshots.as_of_date as _partition_key,
+        snapshots._feed,
+        snapshots._file_sha256,
+        snapshots._row_number,
+        snapshots._loaded_at,
+    from snapshots
+    cross join lateral (
+        select
+            case
+                when snapshots.is_total_row then 'ALL'
+                else {{ country_iso3('snapshots.nationality_label') }}
+            end as nationality_iso3
+    ) as resolved
+    cross join lateral (
+        values
+        ('persons_assisted_cumulative', snapshots.persons_assisted_cumulative),
+        ('persons_repatriated_cumulative', snapshots.persons_repatriated_cumulative)
+    ) as metrics (metric, value)
+
+),
+
+movement_claims as (
+
+    select
+        'mfa_assistance_movements' as raw_table,
+        'MOV-' || movements.movement_id as record_key,
+        movements.is_latest_delivery as is_latest_of_record,
+        case when movements.status = 'planned' then 'persons_repatriation_planned' else 'persons_repatriated' end
+            as metric,
+        {{ country_iso3('movements.nationality_label') }} as nationality_iso3,
+        cast(null as varchar) as sex,
+        cast(null as varchar) as admin1_iso,
+        cast(null as varchar) as site_id,
+        movements.movement_date as period_start,
+        movements.movement_date as period_end,
+        movements.persons as value,
+        case when movements.status = 'planned' then 'planned' else 'exact' end as qualifier,
+        movements.movement_date as as_of_date,
+        'fct_repatriations' as fact_table,
+        movements.movement_id as fact_key,
+        1 as priority,
+        'newest_delivery' as rule,
+        'mov|' || movements.movement_id as _partition_key,
+        movements._feed,
+        movements._file_sha256,
+        movements._row_number,
+        movements._loaded_at,
+    from movements
+
+),
+
+telecom_claims as (
+
+    select
+        'nbtc_telecom' as raw_table,
+        'NBTC-' || strftime(telecom.month_start, '%Y-%m') || '-' || telecom.province_label || '-'
+        || telecom.action_type as record_key,
+        telecom.is_latest_delivery as is_latest_of_record,
+        telecom.action_type as metric,
+        cast(null as varchar) as nationality_iso3,
+        cast(null as varchar) as sex,
+        resolved.admin1_iso,
+        cast(null as varchar) as site_id,
+        telecom.month_start as period_start,
+        cast(last_day(telecom.month_start) as date) as period_end,
+        telecom.action_count as value,
+        'exact' as qualifier,
+        cast(coalesce(telecom.reported_at, telecom._loaded_at) as date) as as_of_date,
+        'fct_telecom_actions' as fact_table,
+        resolved.telecom_action_id as fact_key,
+        1 as priority,
+        'newest_delivery' as rule,
+        'tel|' || resolved.telecom_action_id as _partition_key,
+        telecom._feed,
+        telecom._file_sha256,
+        telecom._row_number,
+        telecom._loaded_at,
+    from telecom
+    cross join lateral (
+        select
+            case
+                when telecom.is_national then 'TH'
+                else {{ admin1_iso('telecom.province_label', "'THA'") }}
+            end as admin1_iso
+    ) as admin1
+    cross join lateral (
+        select
+            admin1.admin1_iso,
+            strftime(telecom.month_start, '%Y-%m') || '|'
+            || coalesce(admin1.admin1_iso, 'unmapped:' || {{ label_key('telecom.province_label') }})
+            || '|' || telecom.action_type as telecom_action_id
+    ) as resolved
+
+),
+
+unioned as (
+
+    select * from raid_claims
+    union all by name
+    select * from deportation_claims_unpivoted
+    union all by name
+    select * from snapshot_claims
+    union all by name
+    select * from movement_claims
+    union all by name
+    select * from telecom_claims
+
+),
+
+final as (
+
+    select
+        substr(md5(_file_sha256 || '|' || _row_number || '|' || metric || '|' || coalesce(sex, 'T')), 1, 20)
+            as claim_id,
+        _feed as source_feed,
+        *,
+        fact_table || ':' || fact_key || ':' || metric || ':' || coalesce(sex, 'T') as conflict_group_id,
+    from unioned
+    where value is not null
+
+)
+
+select * from final

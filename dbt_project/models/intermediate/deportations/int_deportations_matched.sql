@@ -1,0 +1,171 @@
+{#- Match rule (one handover batch = one row): a Cambodian GDI bulletin line and a Thai Immigration
+    reception are the same batch when they have the same nationality, the same crossing site
+    (Poipet and Aranyaprathet are one crossing) and the reception date is 0 or 1 day after the handover
+    date. Among several candidates the pair with the smallest day gap, then the closest totals, wins, and
+    each line is used once (mutual best candidate). Unmatched lines stay as one-sided rows. -#}
+with
+
+bulletins as (
+
+    select * from {{ ref('stg_kh_gdi__deportations') }}
+    where is_latest_delivery
+
+),
+
+receptions as (
+
+    select * from {{ ref('stg_th_imm__receptions') }}
+    where is_latest_delivery
+
+),
+
+raids as (
+
+    select raid_id from {{ ref('stg_rtp__raids') }}
+
+),
+
+sending as (
+
+    select
+        'KH-' || bulletin_no || '-' || line_no as kh_record_key,
+        handover_date,
+        {{ site_id('checkpoint_label', ['border_crossing']) }} as crossing_site_id,
+        {{ label_key('checkpoint_label') }} as checkpoint_key,
+        {{ country_iso3('nationality_label') }} as nationality_iso3,
+        {{ label_key('nationality_label') }} as nationality_key,
+        {{ country_iso3('destination_label') }} as destination_iso3,
+        persons_total,
+        persons_male,
+        persons_female,
+        nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
+        _loaded_at,
+        {{ lineage_struct('kh_gdi_deportations') }} as lineage,
+    from bulletins
+
+),
+
+receiving as (
+
+    select
+        'TH-' || reception_no as th_record_key,
+        received_date,
+        {{ site_id('checkpoint_label', ['border_crossing']) }} as crossing_site_id,
+        {{ label_key('checkpoint_label') }} as checkpoint_key,
+        {{ country_iso3('nationality_label') }} as nationality_iso3,
+        {{ label_key('nationality_label') }} as nationality_key,
+        {{ country_iso3('from_country_label') }} as from_country_iso3,
+        persons_total,
+        persons_male,
+        persons_female,
+        tm35_no,
+        nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
+        _loaded_at,
+        {{ lineage_struct('th_imm_receptions') }} as lineage,
+    from receptions
+
+),
+
+candidates as (
+
+    select
+        sending.kh_record_key,
+        receiving.th_record_key,
+        date_diff('day', sending.handover_date, receiving.received_date) as lag_days,
+        abs(sending.persons_total - receiving.persons_total) as total_gap,
+    from sending
+    inner join receiving
+        on sending.nationality_iso3 = receiving.nationality_iso3
+        and sending.crossing_site_id = receiving.crossing_site_id
+        and receiving.received_date between sending.handover_date and sending.handover_date + 1
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by kh_record_key order by lag_days, total_gap, th_record_key
+        ) as rank_for_bulletin,
+        row_number() over (
+            partition by th_record_key order by lag_days, total_gap, kh_record_key
+        ) as rank_for_reception,
+    from candidates
+
+),
+
+pairs as (
+
+    select
+        kh_record_key,
+        th_record_key,
+    from ranked
+    where rank_for_bulletin = 1
+        and rank_for_reception = 1
+
+),
+
+joined as (
+
+    select
+        coalesce(sending.kh_record_key, receiving.th_record_key) as deportation_id,
+        sending.kh_record_key,
+        receiving.th_record_key,
+        coalesce(sending.handover_date, receiving.received_date) as handover_date,
+        receiving.received_date,
+        case when sending.kh_record_key is not null then 'KHM' else receiving.from_country_iso3 end
+            as from_country_iso3,
+        case when receiving.th_record_key is not null then 'THA' else sending.destination_iso3 end
+            as to_country_iso3,
+        coalesce(sending.crossing_site_id, receiving.crossing_site_id) as crossing_site_id,
+        coalesce(sending.nationality_iso3, receiving.nationality_iso3) as nationality_iso3,
+        case
+            when sending.kh_record_key is not null and receiving.th_record_key is not null then 'both'
+            when sending.kh_record_key is not null then 'sending'
+            else 'receiving'
+        end as reported_by,
+        sending.persons_total as sending_persons_total,
+        receiving.persons_total as receiving_persons_total,
+        -- rule receiving_checkpoint_count: the receiving checkpoint counts people in person (one TM.35 each)
+        case when receiving.th_record_key is not null then receiving.persons_total else sending.persons_total end
+            as persons_total,
+        case when receiving.th_record_key is not null then receiving.persons_male else sending.persons_male end
+            as persons_male,
+        case when receiving.th_record_key is not null then receiving.persons_female else sending.persons_female end
+            as persons_female,
+        coalesce(sending.raid_ref, receiving.raid_ref) as raid_ref,
+        receiving.tm35_no,
+        coalesce(
+            sending.persons_total <> receiving.persons_total
+            or sending.persons_male <> receiving.persons_male
+            or sending.persons_female <> receiving.persons_female,
+            false
+        ) as has_conflict,
+        coalesce(sending.crossing_site_id, receiving.crossing_site_id, 'unmapped:' || sending.checkpoint_key, 'unmapped:' || receiving.checkpoint_key)
+        || '|'
+        || coalesce(sending.nationality_iso3, receiving.nationality_iso3, 'unmapped:' || sending.nationality_key, 'unmapped:' || receiving.nationality_key)
+            as _partition_key,
+        greatest(
+            coalesce(sending._loaded_at, receiving._loaded_at),
+            coalesce(receiving._loaded_at, sending._loaded_at)
+        ) as _loaded_at,
+        list_filter([sending.lineage, receiving.lineage], lambda entry: entry is not null) as _lineage,
+    from sending
+    left join pairs on sending.kh_record_key = pairs.kh_record_key
+    full outer join receiving on pairs.th_record_key = receiving.th_record_key
+
+),
+
+final as (
+
+    select
+        joined.*,
+        raids.raid_id,
+        max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at,
+    from joined
+    left join raids on joined.raid_ref = raids.raid_id
+
+)
+
+select * from final

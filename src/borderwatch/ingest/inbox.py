@@ -1,0 +1,181 @@
+"""The drop inbox: agencies (or operators) drop files into ``$BORDERWATCH_HOME/inbox/``.
+
+Everything in the inbox is untrusted. A file is accepted only if its name is plain (no separators, no
+``..``), it is a regular file (symlinks are never followed: we lstat and open with O_NOFOLLOW), it matches
+exactly one feed's ``inbox_glob``, and it is within the feed's size limits. Accepted files are landed,
+loaded and removed; refused files move to ``inbox/.rejected/`` with ``<name>.error.txt`` beside them.
+Nothing outside the inbox is ever touched.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import stat
+from pathlib import Path
+
+import duckdb
+
+from borderwatch.config import Settings
+from borderwatch.ingest.errors import IngestError, UnsafeInboxFileError
+from borderwatch.ingest.landing import LandedFile, LandingArchive
+from borderwatch.ingest.loader import load_landed_file
+from borderwatch.ingest.parsers import check_zip
+from borderwatch.ingest.report import LoadReport
+from borderwatch.specs import FeedSpec
+
+log = logging.getLogger(__name__)
+
+REJECTED_DIR = ".rejected"
+INBOX_REPORT = "inbox"  # report name for files that belong to no feed
+
+
+def feed_glob(spec: FeedSpec) -> str | None:
+    """The inbox glob of a feed: top-level ``inbox_glob`` or ``source.inbox_glob``."""
+    return spec.inbox_glob or spec.source.inbox_glob
+
+
+def safe_inbox_path(inbox: Path, name: str) -> Path:
+    """``inbox / name`` for a plain file name; raises UnsafeInboxFileError for anything path-like."""
+    if (
+        not name
+        or name.startswith(".")
+        or ".." in name
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or os.sep in name
+        or (os.altsep and os.altsep in name)
+    ):
+        raise UnsafeInboxFileError(
+            f"inbox file name {name!r} is refused: names must be plain file names (no path separators, no "
+            "'..', not hidden); rename the file and drop it again"
+        )
+    path = inbox / name
+    if path.parent != inbox:
+        raise UnsafeInboxFileError(f"inbox file name {name!r} escapes the inbox; refused")
+    return path
+
+
+def _rejected_name(rejected: Path, name: str) -> str:
+    """A free, plain name inside .rejected/ (never overwrites an earlier rejection)."""
+    base = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name).lstrip(".") or "unnamed"
+    candidate, n = base, 0
+    while os.path.lexists(rejected / candidate) or os.path.lexists(rejected / f"{candidate}.error.txt"):
+        n += 1
+        candidate = f"{base}.{n}"
+    return candidate
+
+
+def reject_file(inbox: Path, name: str, message: str) -> Path:
+    """Move an inbox entry (a symlink itself, never its target) to .rejected/ and write why beside it."""
+    rejected = inbox / REJECTED_DIR
+    rejected.mkdir(exist_ok=True)
+    target = _rejected_name(rejected, name)
+    os.rename(os.path.join(inbox, name), rejected / target)
+    (rejected / f"{target}.error.txt").write_text(f"{name}: {message}\n", encoding="utf-8")
+    log.warning("inbox: refused %s: %s", name, message)
+    return rejected / target
+
+
+def match_feed(specs: list[FeedSpec], name: str) -> FeedSpec | None:
+    """The first feed (in name order) whose inbox glob matches the file name."""
+    for spec in specs:
+        pattern = feed_glob(spec)
+        if pattern and fnmatch.fnmatchcase(name, pattern):
+            return spec
+    return None
+
+
+def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
+    """Validate one entry before touching its content; raises IngestError with the reason to reject."""
+    path = safe_inbox_path(inbox, name)
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise UnsafeInboxFileError(
+            f"inbox file {name!r} is a symbolic link; links are never followed (the target was not read). "
+            "Drop the file itself"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafeInboxFileError(f"inbox entry {name!r} is not a regular file; refused")
+    spec = match_feed(specs, name)
+    if spec is None:
+        globs = ", ".join(f"{s.name}: {feed_glob(s)}" for s in specs if feed_glob(s))
+        raise UnsafeInboxFileError(f"inbox file {name!r} matches no feed's inbox_glob ({globs}); rename it")
+    if st.st_size > spec.format.max_file_bytes:
+        raise UnsafeInboxFileError(
+            f"inbox file {name!r} for feed {spec.name!r} is {st.st_size} bytes, over format.max_file_bytes "
+            f"({spec.format.max_file_bytes}); refused"
+        )
+    if spec.format.type == "xlsx":
+        check_zip(spec, path, file_name=name)
+    return spec
+
+
+def _hidden(name: str) -> bool:
+    """Dot files are uploads in progress (and .rejected/); '..'-names are hostile and get rejected."""
+    return name.startswith(".") and not name.startswith("..")
+
+
+def _land(archive: LandingArchive, inbox: Path, name: str, spec: FeedSpec) -> LandedFile:
+    """Land the file through an O_NOFOLLOW descriptor, so a swap to a symlink after lstat is refused."""
+    fd = os.open(os.path.join(inbox, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeInboxFileError(f"inbox entry {name!r} is not a regular file; refused")
+        return archive.put(
+            fh, feed=spec.name, source_url=f"inbox:{name}", status=None, headers={}, file_name=name
+        )
+
+
+def process_inbox(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    specs: list[FeedSpec],
+    archive: LandingArchive,
+) -> list[LoadReport]:
+    """Land and load every inbox file, in name order; one report per feed (plus 'inbox' for orphans)."""
+    inbox = settings.inbox_dir
+    if not inbox.is_dir():
+        return []
+    reports: dict[str, LoadReport] = {}
+
+    def report_for(feed: str) -> LoadReport:
+        if feed not in reports:
+            reports[feed] = LoadReport(feed=feed, source="inbox")
+        return reports[feed]
+
+    with os.scandir(inbox) as it:
+        names = sorted(entry.name for entry in it if not _hidden(entry.name))
+    for name in names:
+        try:
+            spec = _check_entry(inbox, name, specs)
+        except (IngestError, OSError) as exc:
+            report = report_for(INBOX_REPORT)
+            report.files_seen += 1
+            report.files_rejected += 1
+            report.add_error(str(exc), file_name=name)
+            _safe_reject(inbox, name, str(exc))
+            continue
+        report = report_for(spec.name)
+        report.files_seen += 1
+        try:
+            landed = _land(archive, inbox, name, spec)
+            result = load_landed_file(con, spec, landed, report.load_id)
+        except (IngestError, OSError) as exc:
+            report.files_rejected += 1
+            report.add_error(str(exc), file_name=name)
+            _safe_reject(inbox, name, str(exc))
+            continue
+        report.add_file(result)
+        os.unlink(os.path.join(inbox, name))
+    return [r.finish() for r in reports.values()]
+
+
+def _safe_reject(inbox: Path, name: str, message: str) -> None:
+    try:
+        reject_file(inbox, name, message)
+    except OSError as exc:
+        log.error("inbox: could not move %s to %s: %s", name, REJECTED_DIR, exc)

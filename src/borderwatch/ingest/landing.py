@@ -1,0 +1,214 @@
+"""Content-addressed, append-only landing archive of every payload we fetched or were handed.
+
+Each payload is stored once under ``objects/<sha[:2]>/<sha>`` (read-only; never overwritten) and every
+delivery appends one row to ``manifest.jsonl``. The manifest is the archive's index: ``replay`` rebuilds
+the raw schema from it alone, in manifest order, so a lost build file is never a lost dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 20
+
+
+class LandingError(RuntimeError):
+    """The landing archive is missing an object or cannot store one; the message names the sha/file."""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One manifest row: a payload as delivered, with where it came from."""
+
+    feed: str
+    source_url: str
+    file_name: str
+    status: int | None
+    headers: dict[str, str]
+    fetched_at: str
+    size: int
+    sha256: str
+    path: Path = field(compare=False)
+
+    @property
+    def from_inbox(self) -> bool:
+        """Inbox deliveries do not advance the feed's pull cursor."""
+        return self.source_url.startswith("inbox:")
+
+    def manifest_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.pop("path")
+        return row
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: fsync the directory entry (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class LandingArchive:
+    """Immutable, content-addressed payload store with an append-only JSONL manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects_dir = self.root / "objects"
+        self.manifest_path = self.root / "manifest.jsonl"
+        self.tmp_dir = self.root / "tmp"
+
+    def _ensure(self) -> None:
+        for d in (self.root, self.objects_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def object_path(self, sha: str) -> Path:
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise LandingError(f"{sha!r} is not a sha256 hex digest")
+        return self.objects_dir / sha[:2] / sha
+
+    def put(
+        self,
+        data: bytes | Path | BinaryIO,
+        *,
+        feed: str,
+        source_url: str,
+        status: int | None,
+        headers: Mapping[str, str] | None,
+        file_name: str,
+    ) -> LandedFile:
+        """Store a payload once (bytes, or a path/binary file streamed in chunks) and record this delivery."""
+        self._ensure()
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=".landing-")
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(data, bytes | bytearray | memoryview):
+                    digest.update(data)
+                    out.write(data)
+                    size = len(data)
+                elif isinstance(data, Path):
+                    with open(data, "rb") as src:
+                        size = self._copy(src, out, digest)
+                else:
+                    size = self._copy(data, out, digest)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = self.object_path(sha)
+            if target.exists():
+                tmp.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.chmod(tmp, 0o444)
+                # link() fails if the target appeared meanwhile: an object is never overwritten.
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, target)
+                tmp.unlink()
+                _fsync_dir(target.parent)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        landed = LandedFile(
+            feed=feed,
+            source_url=source_url,
+            file_name=file_name,
+            status=status,
+            headers={str(k).lower(): str(v) for k, v in (headers or {}).items()},
+            fetched_at=_now_iso(),
+            size=size,
+            sha256=sha,
+            path=target,
+        )
+        self._append_manifest(landed.manifest_row())
+        return landed
+
+    @staticmethod
+    def _copy(src: BinaryIO, out: BinaryIO, digest: Any) -> int:
+        size = 0
+        while chunk := src.read(CHUNK_BYTES):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+        return size
+
+    def _append_manifest(self, row: dict[str, Any]) -> None:
+        line = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+        fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            # A crash can leave a torn last line; start ours on a fresh line so it stays readable.
+            size = os.fstat(fd).st_size
+            if size:
+                with open(self.manifest_path, "rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def iter_manifest(self) -> Iterator[LandedFile]:
+        """Manifest rows in delivery order; a torn (crash-interrupted) line is skipped with a warning."""
+        if not self.manifest_path.exists():
+            return
+        with open(self.manifest_path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw)
+                except json.JSONDecodeError:
+                    log.warning("%s line %d: torn manifest line skipped", self.manifest_path, number)
+                    continue
+                yield LandedFile(path=self.object_path(row["sha256"]), **row)
+
+    def latest_by_url(self, feed: str) -> dict[str, LandedFile]:
+        """Last delivery per source URL for a feed: its ETag drives conditional GETs."""
+        latest: dict[str, LandedFile] = {}
+        for landed in self.iter_manifest():
+            if landed.feed == feed:
+                latest[landed.source_url] = landed
+        return latest
+
+    def open(self, sha: str) -> BinaryIO:
+        """Open a stored payload for reading."""
+        path = self.object_path(sha)
+        try:
+            return open(path, "rb")
+        except FileNotFoundError:
+            raise LandingError(
+                f"landing object {sha} is missing from {self.objects_dir}; the archive is damaged "
+                "(restore it from backup)"
+            ) from None
+
+    def copy_out(self, sha: str, dest: Path) -> None:
+        """Copy a payload out of the archive (tests and debugging)."""
+        with self.open(sha) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, CHUNK_BYTES)

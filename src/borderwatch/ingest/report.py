@@ -1,0 +1,149 @@
+"""Load reports: what one feed's ingest (pull, inbox or replay) did, kept in raw._loads and as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from borderwatch.config import Settings
+from borderwatch.ingest.loader import FileLoadResult, new_load_id, record_load, utc_now
+
+Status = Literal["loaded", "unchanged", "failed"]
+
+
+@dataclass
+class LoadReport:
+    """Counts for one feed in one run. ``balanced`` must hold: every row read is accounted for."""
+
+    feed: str
+    status: Status = "unchanged"
+    load_id: str = ""
+    source: str = "pull"  # 'pull' | 'inbox' | 'replay'
+    files_seen: int = 0
+    files_loaded: int = 0
+    files_duplicate: int = 0
+    files_rejected: int = 0
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    error: str | None = None
+    cursor: str | None = None
+    started_at: dt.datetime = field(default_factory=utc_now)
+    finished_at: dt.datetime | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.load_id:
+            self.load_id = new_load_id(self.feed)
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_in == self.rows_loaded + self.rows_quarantined + self.rows_duplicate
+
+    def add_file(self, result: FileLoadResult) -> None:
+        """Fold one file's outcome into the totals."""
+        if result.status == "duplicate":
+            self.files_duplicate += 1
+        else:
+            self.files_loaded += 1
+        self.rows_in += result.rows_in
+        self.rows_loaded += result.rows_loaded
+        self.rows_quarantined += result.rows_quarantined
+        self.rows_duplicate += result.rows_duplicate
+        if result.cursor_value is not None:
+            self.cursor = result.cursor_value
+        self.files.append(
+            {
+                "file_name": result.file_name,
+                "sha256": result.file_sha256,
+                "status": result.status,
+                "tables": {
+                    t.table: [t.rows_in, t.rows_loaded, t.rows_quarantined, t.rows_duplicate]
+                    for t in result.tables
+                },
+            }
+        )
+
+    def add_error(self, message: str, *, file_name: str | None = None) -> None:
+        """Record a failure; several (inbox, replay) are joined."""
+        self.error = message if not self.error else f"{self.error}\n{message}"
+        if file_name is not None:
+            self.files.append({"file_name": file_name, "status": "rejected", "error": message})
+
+    def finish(self) -> LoadReport:
+        """Settle the status: failed if any error, loaded if raw changed, otherwise unchanged."""
+        self.finished_at = utc_now()
+        if self.error:
+            self.status = "failed"
+        elif self.rows_loaded or self.rows_quarantined:
+            self.status = "loaded"
+        else:
+            self.status = "unchanged"
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["balanced"] = self.balanced
+        for key in ("started_at", "finished_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+def save_report(con: duckdb.DuckDBPyConnection | None, settings: Settings, report: LoadReport) -> Path:
+    """Store a finished report in raw._loads (when a connection is given) and as JSON; returns the path."""
+    if report.finished_at is None:
+        report.finish()
+    data = report.as_dict()
+    if con is not None:
+        record_load(
+            con, report.load_id, report.feed, report.started_at, report.finished_at or utc_now(), data
+        )
+    out_dir = settings.reports_dir / "loads"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{report.load_id}.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def render_reports(reports: list[LoadReport]) -> None:
+    """Print a rich table of load reports (one line per feed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="BorderWatch ingest", show_lines=False)
+    for name in (
+        "feed",
+        "source",
+        "status",
+        "files",
+        "dup files",
+        "rows in",
+        "loaded",
+        "quarantined",
+        "dup rows",
+    ):
+        table.add_column(name, justify="left" if name in ("feed", "source", "status") else "right")
+    for r in reports:
+        colour = {"loaded": "green", "unchanged": "cyan", "failed": "red"}[r.status]
+        table.add_row(
+            r.feed,
+            r.source,
+            f"[{colour}]{r.status}[/{colour}]",
+            str(r.files_loaded),
+            str(r.files_duplicate),
+            str(r.rows_in),
+            str(r.rows_loaded),
+            str(r.rows_quarantined),
+            str(r.rows_duplicate),
+        )
+    console = Console(soft_wrap=True)
+    console.print(table)
+    for r in reports:
+        if r.error:
+            console.print(f"[red]{r.feed}[/red]: {r.error}", markup=True, highlight=False)

@@ -1,0 +1,282 @@
+"""A small hand-written raw schema for warehouse tests, shaped exactly like the ingest contract.
+
+Table DDL comes from the feed specs (columns, keep_raw, lineage), so a spec change that the models do not
+follow breaks these tests. Two loads: the second brings a raid revision, a tombstone, the Thai reception
+of a batch that was one-sided, the March MFA workbook and a corrected telecom figure in Thai script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from borderwatch.specs import FeedSpec, load_specs
+
+DUCK_TYPES = {"json": "JSON"}
+LINEAGE_COLUMNS = (
+    ("_feed", "VARCHAR"),
+    ("_file_sha256", "VARCHAR"),
+    ("_row_number", "INTEGER"),
+    ("_row_hash", "VARCHAR"),
+    ("_load_id", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP"),
+    ("_normalisations", "VARCHAR[]"),
+)
+CONTROL_DDL = (
+    "create table raw._files (feed varchar, file_sha256 varchar, file_name varchar, status varchar, "
+    "load_id varchar, rows_in integer, rows_loaded integer, rows_quarantined integer, rows_duplicate integer, "
+    "loaded_at timestamp)",
+    "create table raw._quarantine (feed varchar, table_name varchar, file_sha256 varchar, file_name varchar, "
+    "row_number integer, raw_text varchar, reason varchar, load_id varchar, quarantined_at timestamp)",
+    "create table raw._cursors (feed varchar, cursor_value varchar, updated_at timestamp)",
+    "create table raw._loads (load_id varchar, feed varchar, started_at timestamp, finished_at timestamp, "
+    "report JSON)",
+)
+
+
+def raw_columns(spec: FeedSpec, table: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a raw table per the shared contract."""
+    tspec = next(t for t in spec.tables if t.table == table)
+    cols: list[tuple[str, str]] = []
+    for col in tspec.columns:
+        cols.append((col.name, DUCK_TYPES.get(col.type, col.type.upper())))
+        if col.keep_raw:
+            cols.append((f"{col.name}_raw", "VARCHAR"))
+    return cols + list(LINEAGE_COLUMNS)
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection, feeds_dir: Path) -> dict[str, tuple[str, list]]:
+    """Create every raw table and the control tables; returns table → (feed, columns)."""
+    con.execute("create schema if not exists raw")
+    tables: dict[str, tuple[str, list]] = {}
+    for spec in load_specs(feeds_dir).values():
+        for tspec in spec.tables:
+            cols = raw_columns(spec, tspec.table)
+            ddl = ", ".join(f'"{name}" {typ}' for name, typ in cols)
+            con.execute(f"create table raw.{tspec.table} ({ddl})")
+            tables[tspec.table] = (spec.name, cols)
+    for ddl in CONTROL_DDL:
+        con.execute(ddl)
+    return tables
+
+
+def _sha(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def insert_file(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, tuple[str, list]],
+    table: str,
+    file_name: str,
+    rows: list[dict[str, Any]],
+    *,
+    load_id: str,
+    loaded_at: datetime,
+) -> str:
+    """Append one delivered file's rows with lineage, and register the file in raw._files."""
+    feed, cols = tables[table]
+    sha = _sha(file_name)
+    names = [name for name, _ in cols]
+    for number, row in enumerate(rows, start=1):
+        values = dict(row)
+        values.update(
+            _feed=feed,
+            _file_sha256=sha,
+            _row_number=number,
+            _row_hash=_sha(json.dumps(row, sort_keys=True, default=str)),
+            _load_id=load_id,
+            _loaded_at=loaded_at,
+            _normalisations=[],
+        )
+        for key, value in list(values.items()):
+            if isinstance(value, list | dict) and key != "_normalisations":
+                values[key] = json.dumps(value, ensure_ascii=False)
+        unknown = set(values) - set(names)
+        assert not unknown, f"{table}: fixture columns {unknown} are not in the spec"
+        placeholders = ", ".join("?" for _ in names)
+        con.execute(
+            f"insert into raw.{table} ({', '.join(chr(34) + n + chr(34) for n in names)}) values ({placeholders})",
+            [values.get(n) for n in names],
+        )
+    con.execute(
+        "insert into raw._files values (?, ?, ?, 'loaded', ?, ?, ?, 0, 0, ?)",
+        [feed, sha, file_name, load_id, len(rows), len(rows), loaded_at],
+    )
+    return sha
+
+
+LOAD1 = datetime(2025, 3, 22, 2, 0)
+LOAD2 = datetime(2025, 4, 2, 2, 0)
+
+
+def _raid(op: str, updated: str, **fields: Any) -> dict[str, Any]:
+    return {"operation_id": op, "updated_at": updated, "is_deleted": False, **fields}
+
+
+RAID_101 = {
+    "report_date": "2025-02-20", "operation_date": "2025-02-19", "operation_date_raw": "2025-02-19",
+    "operation_end_date": None, "date_precision": "day", "country": "THA", "province": "ตาก",
+    "district": "Mae Sot", "site_name": None, "lead_agency": "Royal Thai Police", "persons_detained": 120,
+    "persons_rescued": 40, "suspects_arrested": 12,
+    "nationality_breakdown": [
+        {"nationality": "Thai", "sex": "M", "count": 60},
+        {"nationality": "Chinese", "sex": "M", "count": 30},
+        {"nationality": "ไต้หวัน", "sex": "F", "count": 5},
+        {"nationality": "Unverified", "sex": None, "count": 20},
+        {"nationality": "Indonesian", "sex": "M", "count": 25},
+    ],
+    "summary": "Operation in Mae Sot",
+}  # fmt: skip
+RAID_102 = {
+    "report_date": "2025-03-13", "operation_date": "2025-03-01", "operation_date_raw": "2025-03",
+    "operation_end_date": "2025-03-12", "date_precision": "month", "country": "Cambodia",
+    "province": "បន្ទាយមានជ័យ", "district": "Poipet", "site_name": "ប៉ោយប៉ែត", "lead_agency": "CNP",
+    "persons_detained": 300, "persons_rescued": 0, "suspects_arrested": 25,
+    "nationality_breakdown": [
+        {"nationality": "ថៃ", "sex": "M", "count": 150},
+        {"nationality": "ថៃ", "sex": "F", "count": 100},
+        {"nationality": "ចិន", "sex": "M", "count": 50},
+    ],
+    "summary": "Coordinated raids on Poipet compounds",
+}  # fmt: skip
+RAID_103 = {
+    "report_date": "2025-03-02", "operation_date": "2025-03-01", "operation_date_raw": "2025-03-01",
+    "operation_end_date": None, "date_precision": "day", "country": "MMR", "province": "Kayin State",
+    "district": "Myawaddy", "site_name": "KK Park", "lead_agency": "RTP", "persons_detained": 15,
+    "persons_rescued": 0, "suspects_arrested": 1, "nationality_breakdown": None, "summary": "withdrawn later",
+}  # fmt: skip
+
+RAIDS_LOAD1 = [
+    _raid("RTP-2025-000101", "2025-02-20 03:15:00", **RAID_101),
+    _raid("RTP-2025-000102", "2025-03-13 04:00:00", **RAID_102),
+    _raid("RTP-2025-000103", "2025-03-02 05:00:00", **RAID_103),
+]
+RAIDS_LOAD2 = [
+    _raid("RTP-2025-000101", "2025-02-22 09:00:00", **{**RAID_101, "persons_detained": 125}),
+    {"operation_id": "RTP-2025-000103", "updated_at": "2025-03-25 01:00:00", "is_deleted": True},
+]
+
+
+def _kh(bulletin: str, line: int, date: str, checkpoint: str, nat: str, male: int | None,
+        female: int | None, total: int, dest: str, remarks: str = "") -> dict[str, Any]:  # fmt: skip
+    day, month, year = date.split("/")
+    return {
+        "bulletin_no": bulletin, "line_no": line, "handover_date": f"{year}-{month}-{day}",
+        "handover_date_raw": date, "checkpoint": checkpoint, "province": "Banteay Meanchey",
+        "nationality": nat, "male": male, "female": female, "total": total, "destination_country": dest,
+        "remarks": remarks,
+    }  # fmt: skip
+
+
+def _th(no: str, date: str, raw: str, checkpoint: str, nat: str, male: int | None, female: int | None,
+        total: int, origin: str) -> dict[str, Any]:  # fmt: skip
+    return {
+        "reception_no": no, "received_date": date, "received_date_raw": raw, "checkpoint": checkpoint,
+        "nationality": nat, "male": male, "female": female, "total": total, "from_country": origin,
+        "tm35_no": f"TM35-{no}", "remarks": None,
+    }  # fmt: skip
+
+
+KH_LOAD1 = [
+    _kh("GDI-031", 1, "14/03/2025", "Poi Pet", "ថៃ", 50, 43, 93, "Thailand", "after raid RTP-2025-000102"),
+    _kh("GDI-031", 2, "14/03/2025", "Poipet", "Chinese", 20, 8, 28, "China"),
+    _kh("GDI-032", 1, "20/03/2025", "Paoy Paet", "Indonesian", 30, 10, 40, "Indonesia"),
+]
+TH_LOAD1 = [
+    _th("IMM-68-0001", "2025-03-15", "๑๕ มี.ค. ๒๕๖๘", "ด่านอรัญประเทศ", "ไทย", 50, 43, 93, "กัมพูชา"),
+    _th("IMM-68-0002", "2025-03-21", "21 มี.ค. 2568", "อรัญประเทศ", "อินโดนีเซีย", 31, 11, 42, "Cambodia"),
+    _th("IMM-68-0003", "2025-03-20", "20 มีนาคม 02568", "ด่านแม่สอด", "จีน", 15, 0, 15, "Myanmar"),
+]
+TH_LOAD2 = [
+    _th("IMM-68-0004", "2025-03-15", "15 มี.ค. 2568", "ด่านอรัญประเทศ", "จีน", 20, 8, 28, "กัมพูชา"),
+]
+
+
+def _snap(as_of: str, label: str, assisted: int, repatriated: int, total: bool = False) -> dict[str, Any]:
+    return {
+        "as_of_date": as_of, "nationality_label": label, "persons_assisted_cumulative": assisted,
+        "persons_repatriated_cumulative": repatriated, "is_total_row": total,
+    }  # fmt: skip
+
+
+MFA_FEB = [
+    _snap("2025-02-28", "Chinese / จีน", 3000, 2000),
+    _snap("2025-02-28", "Indonesian", 600, 400),
+    _snap("2025-02-28", "Indian / อินเดีย", 500, 300),
+    _snap("2025-02-28", "ไต้หวัน", 100, 50),
+    _snap("2025-02-28", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ", 200, 0),
+    _snap("2025-02-28", "Total / รวม", 6000, 4000, total=True),
+]
+MFA_MAR = [
+    _snap("2025-03-31", "Chinese / จีน", 3634, 2500),
+    _snap("2025-03-31", "Indonesian", 653, 500),
+    _snap("2025-03-31", "Indian / อินเดีย", 549, 400),
+    _snap("2025-03-31", "ไต้หวัน", 120, 60),
+    _snap("2025-03-31", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ", 250, 0),
+    _snap("2025-03-31", "Total / รวม", 7372, 4895, total=True),
+]
+
+
+def _move(mid: str, date: str, status: str, held: str, transit: str | None, dest: str, nat: str, mode: str,
+          point: str, persons: int) -> dict[str, Any]:  # fmt: skip
+    return {
+        "movement_id": mid, "movement_date": date, "status": status, "held_in_country": held,
+        "transit_country": transit, "destination_country": dest, "nationality_label": nat, "mode": mode,
+        "departure_point": point, "persons": persons, "note": None,
+    }  # fmt: skip
+
+
+MOVEMENTS_FEB = [
+    _move("MOV-0001", "2025-02-20", "executed", "Myanmar", "THA", "CHN", "Chinese / จีน", "flight",
+          "Mae Sot airport", 200),
+    _move("MOV-0002", "2025-02-27", "executed", "MMR", "Thailand", "Indonesia", "Indonesian", "bridge",
+          "Friendship Bridge 2", 84),
+]  # fmt: skip
+MOVEMENTS_MAR = [
+    _move("MOV-0003", "2025-03-18", "executed", "MMR", "THA", "IDN", "Indonesian", "flight", "Don Mueang", 400),
+    _move("MOV-0004", "2025-04-05", "planned", "MMR", "THA", "IDN", "Indonesian", "flight", "Suvarnabhumi", 154),
+]
+
+
+def _tel(month: str, raw: str, province: str, action: str, count: int) -> dict[str, Any]:
+    return {
+        "month": month, "month_raw": raw, "province": province, "action_type": action, "count": count,
+        "reported_at": "2025-02-05 02:00:00",
+    }  # fmt: skip
+
+
+NBTC_JAN = [
+    _tel("2025-01-01", "2025-01", "Sa Kaeo", "numbers_suspended", 7331),
+    _tel("2025-01-01", "2568-01", "เชียงราย", "numbers_suspended", 4231),
+    _tel("2025-01-01", "2025-01", "ALL", "numbers_suspended", 28112),
+]
+NBTC_JAN_CORRECTION = [
+    _tel("2025-01-01", "2568-01", "สระแก้ว", "numbers_suspended", 7400),
+]
+
+
+def load_first(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, list]]) -> None:
+    """Load 1: everything known on 2025-03-22."""
+    kw = {"load_id": "load-1", "loaded_at": LOAD1}
+    insert_file(con, tables, "rtp_raids", "rtp_raids_page_1.json", RAIDS_LOAD1, **kw)
+    insert_file(con, tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-03-20.csv", KH_LOAD1, **kw)
+    insert_file(con, tables, "th_imm_receptions", "th_imm_receptions_2025-03-21.csv", TH_LOAD1, **kw)
+    insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-02.xlsx", MFA_FEB, **kw)
+    insert_file(con, tables, "mfa_assistance_movements", "mfa_assistance_2025-02.xlsx#m", MOVEMENTS_FEB, **kw)
+    insert_file(con, tables, "nbtc_telecom", "nbtc_telecom_2025-01.ndjson", NBTC_JAN, **kw)
+
+
+def load_second(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, list]]) -> None:
+    """Load 2 (2025-04-02): revision, tombstone, the other side of a batch, March workbook, correction."""
+    kw = {"load_id": "load-2", "loaded_at": LOAD2}
+    insert_file(con, tables, "rtp_raids", "rtp_raids_page_2.json", RAIDS_LOAD2, **kw)
+    insert_file(con, tables, "th_imm_receptions", "th_imm_receptions_2025-03-22.csv", TH_LOAD2, **kw)
+    insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-03.xlsx", MFA_MAR, **kw)
+    insert_file(con, tables, "mfa_assistance_movements", "mfa_assistance_2025-03.xlsx#m", MOVEMENTS_MAR, **kw)
+    insert_file(con, tables, "nbtc_telecom", "nbtc_telecom_2025-01-corr.ndjson", NBTC_JAN_CORRECTION, **kw)
