@@ -73,7 +73,9 @@ def render_markdown(run: Mapping[str, Any], chart_name: str | None) -> str:
     ]
     for result in run["measurements"]:
         if result.get("error"):
-            lines.append(f"| {result['number']} | {result['title']} | – | not run: {result['error'][:160]} | n/a |")
+            lines.append(
+                f"| {result['number']} | {result['title']} | – | not run: {result['error'][:160]} | n/a |"
+            )
             continue
         for target in result.get("targets", []):
             lines.append(
@@ -119,7 +121,9 @@ def render_chart(run: Mapping[str, Any], path: Path) -> bool:
         _draw_panel(ax, result)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
-    fig.suptitle(f"BorderWatch benchmarks {run['meta']['date']}{' (quick)' if run['meta'].get('quick') else ''}")
+    fig.suptitle(
+        f"BorderWatch benchmarks {run['meta']['date']}{' (quick)' if run['meta'].get('quick') else ''}"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -145,7 +149,9 @@ def _draw_panel(ax: Any, result: Mapping[str, Any]) -> None:
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([g["label"] for g in groups], rotation=20 if len(groups) > 4 else 0, fontsize=8)
     if chart.get("limit") is not None:
-        ax.axhline(chart["limit"], color="red", linestyle="--", linewidth=1, label=chart.get("limit_label", "target"))
+        ax.axhline(
+            chart["limit"], color="red", linestyle="--", linewidth=1, label=chart.get("limit_label", "target")
+        )
     if chart.get("log"):
         ax.set_yscale("log")
     ax.set_ylabel(chart.get("unit", ""))

@@ -89,13 +89,20 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
     steps: dict[str, Callable[[], Any]] = {}
     state: dict[str, Any] = {}
     steps["ingest"] = lambda: state.__setitem__("loads", pipeline.ingest(settings))
-    steps["build"] = lambda: state.__setitem__("build", pipeline.build(settings, full_refresh=ns.full_refresh))
+    steps["build"] = lambda: state.__setitem__(
+        "build", pipeline.build(settings, full_refresh=ns.full_refresh)
+    )
     steps["audit"] = lambda: state.__setitem__("gate", pipeline.audit(settings, state["build"]))
     steps["publish"] = lambda: state.__setitem__("publication", pipeline.publish(settings, state["gate"]))
     for name, step in steps.items():
         started = time.perf_counter()
-        with _profiled(ns.profile_step == name, figures, "profile"):
-            step()
+        try:
+            with _profiled(ns.profile_step == name, figures, "profile"):
+                step()
+        except pipeline.PublicationBlocked as exc:
+            # Still a complete refresh for timing purposes: the gate ran and refused. Reported, not hidden.
+            figures["blocked"] = str(exc)[:2000]
+            state["publication"] = None
         figures["steps"][name] = time.perf_counter() - started
     figures["refresh_s"] = sum(figures["steps"].values())
     figures["new_rows"] = sum(getattr(r, "rows_loaded", 0) or 0 for r in state["loads"])
@@ -108,14 +115,26 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
         "nodes": _node_timings(getattr(build, "results", None) or []),
     }
     gate = state["gate"]
-    figures["gate"] = {"passed": gate.passed, "blocking_failures": list(getattr(gate, "blocking_failures", []))}
+    figures["gate"] = {
+        "passed": gate.passed,
+        "blocking_failures": list(getattr(gate, "blocking_failures", [])),
+    }
     figures["published_version"] = getattr(state["publication"], "version", None)
     return figures
 
 
 def _load_summary(report: Any) -> dict[str, Any]:
     data = report.as_dict() if hasattr(report, "as_dict") else dict(vars(report))
-    keep = ("feed", "status", "rows_loaded", "rows_in", "rows_quarantined", "rows_duplicate", "files", "seconds")
+    keep = (
+        "feed",
+        "status",
+        "rows_loaded",
+        "rows_in",
+        "rows_quarantined",
+        "rows_duplicate",
+        "files",
+        "seconds",
+    )
     return {k: data[k] for k in keep if k in data and not isinstance(data[k], list | dict)}
 
 
@@ -255,7 +274,9 @@ def cmd_dags_test(ns: argparse.Namespace) -> Figures:
     settings = _settings(ns.home, ns.simulator_url)
     airflow_home = Path(ns.airflow_home)
     t0 = time.perf_counter()
-    migrated = ensure_metadata_db(airflow_env(settings, airflow_home=airflow_home, simulator_url=ns.simulator_url))
+    migrated = ensure_metadata_db(
+        airflow_env(settings, airflow_home=airflow_home, simulator_url=ns.simulator_url)
+    )
     t1 = time.perf_counter()
     result = run_nightly_in_process(
         settings, simulator_url=ns.simulator_url, airflow_home=airflow_home, echo=False

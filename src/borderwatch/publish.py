@@ -86,6 +86,18 @@ class Publication:
             "code_version": self.code_version,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Publication:
+        """Inverse of :meth:`as_dict` (Airflow passes publications between tasks as JSON)."""
+        return cls(
+            version=str(data["version"]),
+            path=Path(data["path"]),
+            row_counts={k: int(v) for k, v in data.get("row_counts", {}).items()},
+            manifest_path=Path(data["manifest_path"]),
+            created_at=str(data.get("created_at", "")),
+            code_version=data.get("code_version"),
+        )
+
 
 def publish(settings: Settings, gate: GateVerdict, *, code_version: str | None = None) -> Publication:
     """Publish the audited build file as a new version and point ``current`` at it atomically."""
@@ -143,7 +155,9 @@ def rollback(settings: Settings, version: str | None = None) -> Publication:
                 )
             version = older[-1]
         if version not in versions:
-            raise PublishError(f"{settings.published_dir}: version {version!r} not found; kept versions: {versions}")
+            raise PublishError(
+                f"{settings.published_dir}: version {version!r} not found; kept versions: {versions}"
+            )
         path = settings.published_dir / version
         manifest = _read_manifest(path)
         actual = sha256_file(path / DB_NAME)
@@ -242,7 +256,12 @@ def _new_version(now: datetime) -> str:
 
 
 def _build_version(
-    settings: Settings, staging: Path, version: str, now: datetime, gate: GateVerdict, code_version: str | None
+    settings: Settings,
+    staging: Path,
+    version: str,
+    now: datetime,
+    gate: GateVerdict,
+    code_version: str | None,
 ) -> dict[str, Any]:
     """Write the whole version into ``staging``: database, Parquet, manifest, all fsynced."""
     staging.mkdir(parents=True)
@@ -285,10 +304,13 @@ def _copy_build(build_db: Path, target: Path) -> dict[str, int]:
             f"and schema_name in ({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
         ).fetchall()
         if not any(schema == "marts" for schema, _ in tables):
-            raise PublishError(f"{build_db}: the build file has no tables in schema 'marts'; nothing to publish")
+            raise PublishError(
+                f"{build_db}: the build file has no tables in schema 'marts'; nothing to publish"
+            )
         views = con.execute(
             "select schema_name, view_name, sql from duckdb_views() where database_name = 'src' "
-            f"and not internal and schema_name in ({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
+            f"and not internal and schema_name in ({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) "
+            "order by 1, 2"
         ).fetchall()
         counts: dict[str, int] = {}
         for schema in sorted({s for s, _ in tables} | {s for s, _, _ in views}):
@@ -310,7 +332,9 @@ def _copy_build(build_db: Path, target: Path) -> dict[str, int]:
 
 def _portable_view_sql(schema: str, view: str, sql: str, build_catalog: str) -> str:
     """Re-root a view from the build file: strip the build catalog name so it resolves in any file."""
-    match = re.match(r"\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+", sql, flags=re.IGNORECASE | re.DOTALL)
+    match = re.match(
+        r"\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+", sql, flags=re.IGNORECASE | re.DOTALL
+    )
     if not match:
         raise PublishError(f"view {schema}.{view}: cannot read its definition to re-create it: {sql[:200]!r}")
     body = sql[match.end() :].rstrip().rstrip(";")
@@ -329,7 +353,9 @@ def _verify_and_export(
         actual = {name: _count(con, ".".join(_ident(p) for p in name.split("."))) for name in expected}
         if actual != expected:
             diff = {k: (expected[k], actual.get(k)) for k in expected if actual.get(k) != expected[k]}
-            raise PublishError(f"{db_path}: row counts differ from the build after copying (build, copy): {diff}")
+            raise PublishError(
+                f"{db_path}: row counts differ from the build after copying (build, copy): {diff}"
+            )
         _crash_point("parquet")
         files = []
         for name in sorted(expected):

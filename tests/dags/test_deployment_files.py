@@ -13,8 +13,13 @@ import yaml
 from .conftest import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
-AIRFLOW_SERVICES = {"airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer"}
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+}
 SECRET_KEYS = re.compile(r"(PASSWORD|SECRET|FERNET|_KEY)$")
 
 
@@ -25,19 +30,27 @@ def compose() -> dict:
 
 def _env(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
-    return {k: str(v) for k, v in env.items()} if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+    return (
+        {k: str(v) for k, v in env.items()} if isinstance(env, dict) else dict(e.split("=", 1) for e in env)
+    )
 
 
 def test_docker_compose_config_is_valid():
     binary = shutil.which("docker-compose")
     if binary is None:
-        message = "docker-compose not installed (Debian: apt-get install -y docker-compose; make test does it)"
+        message = (
+            "docker-compose not installed (Debian: apt-get install -y docker-compose; make test does it)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     proc = subprocess.run(
         [binary, "-f", str(COMPOSE), "--env-file", str(REPO_ROOT / ".env.example"), "config", "-q"],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -51,7 +64,12 @@ def test_compose_refuses_to_start_without_the_secrets(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "AIRFLOW_"))}
     proc = subprocess.run(
         [binary, "-f", str(COMPOSE), "--env-file", str(empty), "config", "-q"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False, env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+        env=env,
     )
     assert proc.returncode != 0
     assert "in .env" in proc.stderr
@@ -98,7 +116,8 @@ def test_env_example_has_every_variable_the_compose_file_requires():
     body = "\n".join(line for line in COMPOSE.read_text().splitlines() if not line.lstrip().startswith("#"))
     required = set(re.findall(r"\$\{(\w+):\?", body))
     example = dict(
-        line.split("=", 1) for line in (REPO_ROOT / ".env.example").read_text().splitlines()
+        line.split("=", 1)
+        for line in (REPO_ROOT / ".env.example").read_text().splitlines()
         if line and not line.startswith("#")
     )
     assert required and required <= set(example)

@@ -1,4 +1,4 @@
-"""Unit tests of the orchestration helpers: feed entries, inbox trigger, notifier, step payloads, env, backfill."""
+"""Unit tests of the orchestration helpers: feed entries, trigger, notifier, payloads, env, backfill."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_feed_entry_names_the_fix_when_the_spec_is_missing(tmp_path):
 
 def test_feed_reader_handles_quotes_comments_and_nested_globs(tmp_path):
     (tmp_path / "x.yaml").write_text(
-        'name: x\nschedule: "0 6 * * *"  # morning\nsource:\n  kind: inbox\n  inbox_glob: \'x_*.csv\'\n'
+        "name: x\nschedule: \"0 6 * * *\"  # morning\nsource:\n  kind: inbox\n  inbox_glob: 'x_*.csv'\n"
     )
     assert factory.read_feed_entries(tmp_path) == [factory.FeedEntry("x", "0 6 * * *", ("x_*.csv",))]
 
@@ -174,8 +174,11 @@ def test_announce_skips_without_new_rows_and_adds_alias_events_otherwise():
 def test_run_summary_is_written_and_condensed(bw_settings):
     path = write_run_summary(
         "scheduled__2025-04-01T02:00:00+00:00",
-        {"loads": {"loads": [{"feed": "a", "status": "loaded", "rows_loaded": 2, "x": 1}], "new_rows": 2},
-         "gate": {"passed": True, "blocking_failures": []}, "publication": {"version": "v1"}},
+        {
+            "loads": {"loads": [{"feed": "a", "status": "loaded", "rows_loaded": 2, "x": 1}], "new_rows": 2},
+            "gate": {"passed": True, "blocking_failures": []},
+            "publication": {"version": "v1"},
+        },
         settings=bw_settings,
     )
     assert path.parent == bw_settings.reports_dir / "runs" and ":" not in path.name
@@ -206,7 +209,9 @@ def test_airflow_env_is_isolated_loopback_and_shares_one_secret(bw_settings, mon
 
 def test_backfill_dates_and_airflow_args():
     assert logical_dates(date(2025, 3, 30), date(2025, 4, 1)) == [
-        date(2025, 3, 30), date(2025, 3, 31), date(2025, 4, 1)
+        date(2025, 3, 30),
+        date(2025, 3, 31),
+        date(2025, 4, 1),
     ]
     with pytest.raises(BackfillRangeError, match="--from 2025-04-02 --to 2025-04-01"):
         logical_dates(date(2025, 4, 2), date(2025, 4, 1))

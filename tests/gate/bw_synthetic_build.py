@@ -138,7 +138,13 @@ def make_build(
                     rows_duplicate integer, loaded_at timestamp)
                 """
             )
-            feeds = ["kh_gdi_deportations", "mfa_assistance", "nbtc_telecom", "rtp_raids", "th_imm_receptions"]
+            feeds = [
+                "kh_gdi_deportations",
+                "mfa_assistance",
+                "nbtc_telecom",
+                "rtp_raids",
+                "th_imm_receptions",
+            ]
             for feed in feeds:
                 con.execute(
                     "insert into raw._files values (?, 'sha', ?, 'loaded', 'L1', 1, 1, 0, 0, ?)",

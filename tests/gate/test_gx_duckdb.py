@@ -39,7 +39,9 @@ def batch(candidate: Path) -> Iterator[object]:
 
     with gx_duckdb.open_candidate(candidate):
         context = gx.get_context(mode="ephemeral")
-        source = context.data_sources.add_duckdb(name="c", connection_string=gx_duckdb.connection_string(candidate))
+        source = context.data_sources.add_duckdb(
+            name="c", connection_string=gx_duckdb.connection_string(candidate)
+        )
         asset = source.add_table_asset(name="t", table_name="t", schema_name="marts")
         yield asset.add_batch_definition_whole_table("all").get_batch()
         source.get_execution_engine().close()
@@ -105,8 +107,10 @@ def test_stock_sql_datasource_returns_empty_metrics(candidate: Path, tmp_path: P
     context = gx.get_context(mode="ephemeral")
     source = context.data_sources.add_sql(name="stock", connection_string=f"duckdb:///{copy}")
     asset = source.add_table_asset(name="t", table_name="t", schema_name="marts")
-    result = asset.add_batch_definition_whole_table("all").get_batch().validate(
-        gx.expectations.ExpectColumnValuesToBeBetween(column="v", min_value=0)
+    result = (
+        asset.add_batch_definition_whole_table("all")
+        .get_batch()
+        .validate(gx.expectations.ExpectColumnValuesToBeBetween(column="v", min_value=0))
     )
     source.get_execution_engine().close()
     source.get_engine().dispose()
@@ -129,8 +133,9 @@ def test_open_candidate_releases_the_file(candidate: Path, tmp_path: Path) -> No
 
 
 def test_open_candidate_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(gx_duckdb.CandidateOpenError, match="does not exist"), gx_duckdb.open_candidate(
-        tmp_path / "nope.duckdb"
+    with (
+        pytest.raises(gx_duckdb.CandidateOpenError, match="does not exist"),
+        gx_duckdb.open_candidate(tmp_path / "nope.duckdb"),
     ):
         pass
 

@@ -22,7 +22,7 @@ from ingest_payloads import (
 )
 
 from borderwatch.ingest.errors import FileFormatError, LineTooLongError, SchemaDriftError, ZipBombError
-from borderwatch.ingest.parsers import check_zip, iter_rows
+from borderwatch.ingest.parsers import check_line_lengths, check_zip, iter_rows
 from borderwatch.specs import FeedSpec
 
 
@@ -105,7 +105,6 @@ def test_ndjson_rows_and_drift(tmp_path: Path, specs: dict[str, FeedSpec]) -> No
     assert err.value.added == ["Count"] and "count" in err.value.removed
 
 
-@pytest.mark.slow
 def test_ndjson_line_over_64_mib_refused_with_bounded_memory(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
     spec = specs["nbtc_telecom"]
     path = tmp_path / "nbtc_telecom_2025-01.ndjson"
@@ -184,3 +183,18 @@ def test_zip_bomb_refused_before_opening(tmp_path: Path, specs: dict[str, FeedSp
     not_zip = _write(tmp_path, "x.xlsx", b"hello")
     with pytest.raises(FileFormatError, match="not an XLSX"):
         check_zip(spec, not_zip, file_name="x.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("body", "bad_line"),
+    [(b"ab\ncd\n", None), (b"ab\n" + b"x" * 20 + b"\ncd\n", 2), (b"x" * 11, 1), (b"ab\ncd\n" + b"y" * 11, 3)],
+)
+def test_check_line_lengths(tmp_path: Path, specs: dict[str, FeedSpec], body: bytes, bad_line: int | None) -> None:
+    spec = specs["nbtc_telecom"]
+    tiny = spec.model_copy(update={"format": spec.format.model_copy(update={"max_line_bytes": 10})})
+    path = _write(tmp_path, "n.ndjson", body)
+    if bad_line is None:
+        check_line_lengths(tiny, path, file_name="n.ndjson")
+    else:
+        with pytest.raises(LineTooLongError, match=f"line {bad_line}:"):
+            check_line_lengths(tiny, path, file_name="n.ndjson")

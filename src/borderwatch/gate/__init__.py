@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 NOTIFIER_ENV = "BORDERWATCH_NOTIFIER"
 NOTIFIER_ENTRY_POINT_GROUP = "borderwatch.notifiers"
 DATA_DOCS_SITE = "gate_site"
+_NOTIFIED: set[str] = set()
 
 
 class GateError(RuntimeError):
@@ -79,6 +80,20 @@ class GateResult:
         data["data_docs_path"] = str(self.data_docs_path) if self.data_docs_path else None
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateResult:
+        """Inverse of :meth:`as_dict` (Airflow passes the verdict between tasks as JSON)."""
+        return cls(
+            passed=bool(data["passed"]),
+            blocking_failures=list(data.get("blocking_failures", [])),
+            warnings=list(data.get("warnings", [])),
+            checks=list(data.get("checks", [])),
+            summary_path=Path(data["summary_path"]) if data.get("summary_path") else None,
+            data_docs_path=Path(data["data_docs_path"]) if data.get("data_docs_path") else None,
+            run_id=str(data.get("run_id", "")),
+            created_at=str(data.get("created_at", "")),
+        )
+
 
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable, unique id for one gate run (UTC timestamp + short random suffix)."""
@@ -105,11 +120,10 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
     except Exception as exc:  # the gate must fail closed: any error running GX blocks publication
         logger.exception("quality gate could not run the expectation suites")
         checks.append(
-            _check(
-                "gx.suites_ran", "gx", "block", False, None, {"error": f"{type(exc).__name__}: {exc}"}
-            )
+            _check("gx.suites_ran", "gx", "block", False, None, {"error": f"{type(exc).__name__}: {exc}"})
         )
 
+    summary_path = run_dir / "summary.json"
     blocking = [c["name"] for c in checks if not c["success"] and c["severity"] == "block"]
     warnings = [c["name"] for c in checks if not c["success"] and c["severity"] == "warn"]
     result = GateResult(
@@ -118,11 +132,11 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
         blocking_failures=blocking,
         warnings=warnings,
         checks=checks,
-        summary_path=run_dir / "summary.json",
+        summary_path=summary_path,
         data_docs_path=data_docs_path,
         created_at=now.isoformat(),
     )
-    _write_json(result.summary_path, result.as_dict())
+    _write_json(summary_path, result.as_dict())
     if not result.passed:
         notify_failure(result)
     return result
@@ -144,7 +158,9 @@ def dbt_checks(build_result: BuildResultLike) -> list[dict[str, Any]]:
         elif resource_type == "test":
             checks.append(_check(unique_id, "dbt", "block", True, failures or 0, details))
     if not getattr(build_result, "ok", True) and not any(not c["success"] for c in checks):
-        checks.append(_check("dbt.build", "dbt", "block", False, None, {"message": "dbt build did not succeed"}))
+        checks.append(
+            _check("dbt.build", "dbt", "block", False, None, {"message": "dbt build did not succeed"})
+        )
     return checks
 
 
@@ -161,7 +177,9 @@ def _check(
     }
 
 
-def _run_expectations(settings: Settings, run_dir: Path, *, now: datetime) -> tuple[list[dict[str, Any]], Path]:
+def _run_expectations(
+    settings: Settings, run_dir: Path, *, now: datetime
+) -> tuple[list[dict[str, Any]], Path]:
     """Run every suite on the candidate file in one GX checkpoint and build Data Docs in ``run_dir``."""
     from borderwatch.gate import gx_duckdb
 
@@ -171,11 +189,30 @@ def _run_expectations(settings: Settings, run_dir: Path, *, now: datetime) -> tu
     params = expectation_parameters(
         suites, published, today=now.date(), max_shrink_share=config.max_shrink_share
     )
+    missing: list[dict[str, Any]] = []
     with gx_duckdb.open_candidate(settings.build_db) as con:
+        present = []
+        for spec in suites:
+            if _table_exists(con, spec.schema, spec.table):
+                present.append(spec)
+            else:
+                missing.append(
+                    _check(
+                        f"{spec.name}.table_exists",
+                        spec.name,
+                        "block",
+                        False,
+                        None,
+                        {"message": f"{spec.schema}.{spec.table} is missing from the build; suite not run"},
+                    )
+                )
         has_files = _table_exists(con, "raw", "_files")
         if has_files:
-            suites.append(freshness_suite(_feed_freshness(settings), now=now, severity=config.freshness_severity))
-        checks, index = _run_checkpoint(settings.build_db, suites, params, config, run_dir)
+            present.append(
+                freshness_suite(_feed_freshness(settings), now=now, severity=config.freshness_severity)
+            )
+        checks, index = _run_checkpoint(settings.build_db, present, params, config, run_dir)
+    checks = missing + checks
     if not has_files:
         checks.append(
             _check(
@@ -233,7 +270,9 @@ def _run_checkpoint(
             )
             batch = asset.add_batch_definition_whole_table(name="whole_table")
             definitions.append(
-                context.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch, suite=suite))
+                context.validation_definitions.add(
+                    gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
+                )
             )
         checkpoint = context.checkpoints.add(
             gx.Checkpoint(
@@ -264,9 +303,11 @@ def _gx_suite(spec: SuiteSpec) -> Any:
             name=spec.name, expectations=data["expectations"], meta=data.get("meta"), notes=data.get("notes")
         )
     if len(suite.expectations) != len(data["expectations"]):
-        kept = {e.meta.get("check") for e in suite.expectations}
+        kept = {(e.meta or {}).get("check") for e in suite.expectations}
         lost = [e["meta"]["check"] for e in data["expectations"] if e["meta"]["check"] not in kept]
-        raise SuiteError(f"{spec.path or spec.name}: GX rejected expectations {lost}; fix their type or kwargs")
+        raise SuiteError(
+            f"{spec.path or spec.name}: GX rejected expectations {lost}; fix their type or kwargs"
+        )
     return suite
 
 
@@ -305,7 +346,9 @@ def _jsonable(value: Any) -> Any:
 
 def _table_exists(con: Any, schema: str, table: str) -> bool:
     row = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        "select count(*) from (select schema_name, table_name from duckdb_tables() union all "
+        "select schema_name, view_name from duckdb_views()) where schema_name = ? and table_name = ?",
+        [schema, table],
     ).fetchone()
     return bool(row and row[0])
 
@@ -327,8 +370,13 @@ def notify_failure(gate_result: GateResult) -> None:
 
     Uses ``BORDERWATCH_NOTIFIER=module:function`` if set, else the first entry point in group
     ``borderwatch.notifiers``, else :func:`default_notifier`. A broken notifier must never hide the
-    verdict, so its errors are logged and the default runs instead.
+    verdict, so its errors are logged and the default runs instead. :func:`run_gate` already calls
+    this for a failed verdict; a second call for the same run in this process is a no-op.
     """
+    if gate_result.run_id:
+        if gate_result.run_id in _NOTIFIED:
+            return
+        _NOTIFIED.add(gate_result.run_id)
     target = os.environ.get(NOTIFIER_ENV, "").strip()
     try:
         if target:
@@ -342,7 +390,9 @@ def notify_failure(gate_result: GateResult) -> None:
             plugins[0].load()(gate_result)
             return
     except Exception:
-        logger.exception("notifier %r failed; falling back to the default alert file", target or "entry point")
+        logger.exception(
+            "notifier %r failed; falling back to the default alert file", target or "entry point"
+        )
     default_notifier(gate_result)
 
 

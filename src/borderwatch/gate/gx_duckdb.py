@@ -18,6 +18,7 @@ single writer can reopen the file.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import threading
@@ -27,16 +28,17 @@ from typing import Any, Literal
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import duckdb  # noqa: E402
-import duckdb_engine  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from great_expectations.datasource.fluent.sql_datasource import SQLDatasource  # noqa: E402
-from great_expectations.execution_engine.sqlalchemy_execution_engine import (  # noqa: E402
+import duckdb
+import duckdb_engine
+import sqlalchemy as sa
+from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
+from great_expectations.execution_engine.sqlalchemy_execution_engine import (
     SqlAlchemyExecutionEngine,
 )
-from sqlalchemy.dialects import postgresql  # noqa: E402
-from sqlalchemy.engine import reflection  # noqa: E402
-from sqlalchemy.sql import sqltypes  # noqa: E402
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import reflection
+from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyConstraint
+from sqlalchemy.sql import sqltypes
 
 DRIVER = "duckdb+borderwatch"
 sa.dialects.registry.register("duckdb.borderwatch", __name__, "BorderwatchDuckDBDialect")
@@ -56,7 +58,7 @@ class BorderwatchDuckDBDialect(duckdb_engine.Dialect):
     @reflection.cache
     def get_columns(
         self, connection: sa.Connection, table_name: str, schema: str | None = None, **kw: Any
-    ) -> list[dict[str, Any]]:
+    ) -> list[ReflectedColumn]:
         """Columns from DuckDB's own catalog, so GX can resolve ``table.column_types``."""
         rows = connection.execute(
             sa.text(
@@ -69,15 +71,20 @@ class BorderwatchDuckDBDialect(duckdb_engine.Dialect):
         if not rows:
             raise sa.exc.NoSuchTableError(f"{schema}.{table_name}" if schema else str(table_name))
         return [
-            {"name": name, "type": self._type_for(data_type), "nullable": bool(nullable), "default": default}
+            ReflectedColumn(
+                name=str(name),
+                type=self._type_for(str(data_type)),
+                nullable=bool(nullable),
+                default=None if default is None else str(default),
+            )
             for name, data_type, nullable, default in rows
         ]
 
     def get_pk_constraint(
         self, connection: sa.Connection, table_name: str, schema: str | None = None, **kw: Any
-    ) -> dict[str, Any]:
+    ) -> ReflectedPrimaryKeyConstraint:
         """Marts carry no declared keys; uniqueness is tested by expectations instead."""
-        return {"constrained_columns": [], "name": None}
+        return ReflectedPrimaryKeyConstraint(constrained_columns=[], name=None)
 
     def _type_for(self, data_type: str) -> sqltypes.TypeEngine[Any]:
         base = data_type.split("(")[0].strip().lower()
@@ -133,7 +140,8 @@ def create_engine(url: str) -> sa.Engine:
         opened = _OPEN.get(str(Path(database).resolve()))
     if opened is None:
         raise CandidateOpenError(
-            f"{database}: not opened for validation; wrap GX work in borderwatch.gate.gx_duckdb.open_candidate()"
+            f"{database}: not opened for validation; "
+            "wrap GX work in borderwatch.gate.gx_duckdb.open_candidate()"
         )
     return sa.create_engine(url, creator=opened.new_dbapi_connection)
 
@@ -192,7 +200,7 @@ class DuckDBDatasource(SQLDatasource):
     connection_string: str
 
     @property
-    def execution_engine_type(self) -> type[SqlAlchemyExecutionEngine]:
+    def execution_engine_type(self) -> builtins.type[SqlAlchemyExecutionEngine]:
         return DuckDBExecutionEngine
 
     def _create_engine(self) -> sa.Engine:

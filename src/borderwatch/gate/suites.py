@@ -102,7 +102,9 @@ def _load_suite(path: Path) -> SuiteSpec:
         meta = exp.setdefault("meta", {})
         meta["severity"] = _severity(meta.get("severity"), path, f"expectations[{index}]")
         meta.setdefault("check", f"{name}.{exp['type']}.{index}")
-    return SuiteSpec(name=name, schema=target.get("schema", "marts"), table=target["table"], suite=data, path=path)
+    return SuiteSpec(
+        name=name, schema=target.get("schema", "marts"), table=target["table"], suite=data, path=path
+    )
 
 
 def _severity(value: Any, path: Path, where: str) -> str:

@@ -21,7 +21,7 @@ from borderwatch.config import Settings
 from borderwatch.ingest.errors import IngestError, UnsafeInboxFileError
 from borderwatch.ingest.landing import LandedFile, LandingArchive
 from borderwatch.ingest.loader import load_landed_file
-from borderwatch.ingest.parsers import check_zip
+from borderwatch.ingest.parsers import check_line_lengths, check_zip
 from borderwatch.ingest.report import LoadReport
 from borderwatch.specs import FeedSpec
 
@@ -110,6 +110,8 @@ def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
         )
     if spec.format.type == "xlsx":
         check_zip(spec, path, file_name=name)
+    elif spec.format.type in ("csv", "ndjson"):
+        check_line_lengths(spec, path, file_name=name)
     return spec
 
 

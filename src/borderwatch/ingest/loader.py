@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
+import gc
 import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from borderwatch.normalize import PARSERS, NormaliseError, parse_iso_timestamp, 
 from borderwatch.specs import ColumnSpec, FeedSpec, TableSpec
 
 BATCH_ROWS = 50_000
-TEST_PAUSE_ENV = "BORDERWATCH_TEST_LOAD_PAUSE"  # "<marker file>:<seconds>": pause inside the transaction
+TEST_PAUSE_ENV = "BORDERWATCH_TEST_LOAD_PAUSE"  # crash tests: pause inside the transaction
 
 SQL_TYPES = {
     "varchar": "VARCHAR",
@@ -176,97 +176,144 @@ def _canonical(value: Any) -> str | None:
     return str(value)
 
 
-@dataclass(frozen=True)
-class _Col:
-    name: str
-    source: str
-    parse: Callable[[Any], tuple[Any, list[str]]]
-    is_text: bool
-    required: bool
-    keep_raw: bool
-    int_range: tuple[int, int] | None
+_CACHE_LIMIT = 65_536
+Converted = tuple[str | None, tuple[str, ...], str | None]  # (canonical cell, normalisations, error)
 
-    @classmethod
-    def of(cls, c: ColumnSpec) -> _Col:
-        return cls(
-            name=c.name,
-            source=c.source_key,
-            parse=PARSERS[c.parse],
-            is_text=c.parse == "text",
-            required=c.required,
-            keep_raw=c.keep_raw,
-            int_range=INT_RANGES.get(c.type),
-        )
+
+class _Memo(dict[str, Converted]):
+    """Per-file memo of text cell → conversion; dates, checkpoints, nationalities repeat on every row."""
+
+    def __init__(self, convert: Callable[[Any], Converted]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, key: str) -> Converted:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        value = self[key] = self.convert(key)
+        return value
+
+
+class _Col:
+    """One spec column compiled for the hot loop: raw cell → (canonical text, normalisations, error)."""
+
+    __slots__ = ("int_range", "is_text", "keep_raw", "label", "memo", "name", "parse", "required", "source")
+
+    def __init__(self, c: ColumnSpec) -> None:
+        self.name = c.name
+        self.source = c.source_key
+        self.label = f"{c.name} ({c.source_key!r})"
+        self.parse = PARSERS[c.parse]
+        self.is_text = c.parse == "text"
+        self.required = c.required
+        self.keep_raw = c.keep_raw
+        self.int_range = INT_RANGES.get(c.type)
+        self.memo = _Memo(self.convert)
+
+    def convert(self, raw: Any) -> Converted:
+        """Parse one cell into its canonical text, or say why it cannot be parsed."""
+        notes: tuple[str, ...] = ()
+        if self.is_text:
+            cell = (
+                parse_text(raw) if not isinstance(raw, dict | list) else json.dumps(raw, ensure_ascii=False)
+            )
+        else:
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                value = None
+            else:
+                try:
+                    value, found = self.parse(raw)
+                except NormaliseError as exc:
+                    return None, (), f"{self.label}: {exc}"
+                notes = tuple(found)
+            if self.int_range is not None and value is not None:
+                low, high = self.int_range
+                if not low <= value <= high:
+                    return None, (), f"{self.label}: {value} is out of range for its column type"
+            cell = _canonical(value)
+        if cell is None and self.required:
+            return None, (), f"{self.label}: required but empty"
+        return cell, notes, None
+
+    def convert_all(self, values: list[Any]) -> list[Converted]:
+        """Convert one column of a batch; text cells go through the memo (one dict lookup each)."""
+        memo, convert = self.memo, self.convert
+        return [memo[v] if v.__class__ is str else convert(v) for v in values]
 
 
 def _raw_text_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
+    if value is None or isinstance(value, str):
         return value
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return _canonical(value)
 
 
-def build_row(cols: list[_Col], values: dict[str, Any]) -> tuple[list[str | None], list[str], list[str]]:
-    """Parse one row: (canonical cells incl. keep_raw cells, normalisations, errors)."""
-    out: list[str | None] = []
-    notes: list[str] = []
-    errors: list[str] = []
+@dataclass
+class _Batch:
+    """Parsed, converted rows of a batch, column-wise, ready to stage."""
+
+    columns: list[list[str | None]]  # one list per staged data column (keep_raw columns included)
+    row_numbers: list[int]
+    normalisations: list[str]
+    rejected: list[tuple[int, str, str]]  # (row number, raw text, reason)
+
+
+def convert_batch(cols: list[_Col], rows: list[ParsedRow]) -> _Batch:
+    """Column-wise conversion of a batch: per-cell work is a memo lookup, not a function call chain."""
+    dicts = [r.values for r in rows]
+    columns: list[list[str | None]] = []
+    notes_columns: list[list[tuple[str, ...]]] = []
+    errors: dict[int, list[str]] = {}
     for col in cols:
-        raw = values.get(col.source)
-        if col.is_text:
-            value = (
-                parse_text(raw) if not isinstance(raw, dict | list) else json.dumps(raw, ensure_ascii=False)
-            )
-            cell = value
-        else:
-            try:
-                if raw is None or (isinstance(raw, str) and not raw.strip()):
-                    value, found = None, []
-                else:
-                    value, found = col.parse(raw)
-            except NormaliseError as exc:
-                errors.append(f"{col.name} ({col.source!r}): {exc}")
-                value, found = None, []
-            if found:
-                notes.extend(found)
-            if (
-                col.int_range is not None
-                and value is not None
-                and not col.int_range[0] <= value <= col.int_range[1]
-            ):
-                errors.append(f"{col.name} ({col.source!r}): {value} is out of range for its column type")
-            cell = _canonical(value)
-        if cell is None and col.required and not errors:
-            errors.append(f"{col.name} ({col.source!r}): required but empty")
-        out.append(cell)
+        source = col.source
+        values = [d.get(source) for d in dicts]
+        converted = col.convert_all(values)
+        columns.append([c[0] for c in converted])
         if col.keep_raw:
-            out.append(_raw_text_of(raw))
-    return out, sorted(set(notes)), errors
+            columns.append([v if v is None or v.__class__ is str else _raw_text_of(v) for v in values])
+        found = [c[1] for c in converted]
+        if any(found):
+            notes_columns.append(found)
+        problems = [c[2] for c in converted]
+        if any(problems):
+            for i, problem in enumerate(problems):
+                if problem:
+                    errors.setdefault(i, []).append(problem)
+    normalisations = [""] * len(rows)
+    if notes_columns:
+        for i, parts in enumerate(zip(*notes_columns, strict=True)):
+            if any(parts):
+                normalisations[i] = ",".join(sorted({n for part in parts for n in part}))
+    row_numbers = [r.row_number for r in rows]
+    rejected: list[tuple[int, str, str]] = []
+    if errors:
+        rejected = [
+            (rows[i].row_number, rows[i].raw_text, f"line {rows[i].line}: " + "; ".join(errs))
+            for i, errs in sorted(errors.items())
+        ]
+        keep = [i for i in range(len(rows)) if i not in errors]
+        columns = [[column[i] for i in keep] for column in columns]
+        row_numbers = [row_numbers[i] for i in keep]
+        normalisations = [normalisations[i] for i in keep]
+    return _Batch(columns, row_numbers, normalisations, rejected)
 
 
-def _hashed_positions(table: TableSpec) -> list[int]:
-    """Positions of the parsed (not ``keep_raw``) cells in a built row: only those are hashed."""
-    positions: list[int] = []
-    i = 0
-    for c in table.columns:
-        positions.append(i)
-        i += 2 if c.keep_raw else 1
-    return positions
-
-
-def row_hash(cells: Iterable[str | None]) -> str:
-    """sha256 of a row's normalised values (lineage excluded), so re-deliveries are recognised."""
-    return hashlib.sha256(json.dumps(list(cells), ensure_ascii=False).encode("utf-8")).hexdigest()
+def hashed_columns(table: TableSpec) -> list[str]:
+    """Columns the row hash covers: the parsed values (not ``<name>_raw``, not lineage)."""
+    return [c.name for c in table.columns]
 
 
 # ------------------------------------------------------------------------------------------ staging
 
 
 class _Stager:
-    """Batches parsed rows and quarantined rows into temp tables through pandas frames."""
+    """Stages converted batches and quarantined rows in temp tables through pandas frames.
+
+    ``_row_hash`` is computed here by DuckDB: sha256 of the JSON array of the canonical text of the
+    spec's columns, in spec order (``sha256(to_json([c1, c2, ...]))``), so equal rows hash equally
+    whatever file, format or digit script they came in.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
         self.con = con
@@ -274,62 +321,61 @@ class _Stager:
         self.stage = f"_bw_stage_{self.token}"
         self.qstage = f"_bw_quar_{self.token}"
         self.data_cols = [(n, t) for n, t in table_columns(table) if not n.startswith("_")]
+        self.hashed = hashed_columns(table)
         typed = ", ".join(f'"{n}" {t}' for n, t in self.data_cols)
         con.execute(
             f"CREATE TEMP TABLE {self.stage} ({typed}, _row_number INTEGER, _row_hash VARCHAR, "
             "_normalisations VARCHAR[])"
         )
         con.execute(f"CREATE TEMP TABLE {self.qstage} (row_number INTEGER, raw_text VARCHAR, reason VARCHAR)")
-        self.rows: list[list[str | None]] = []
-        self.quarantined: list[tuple[int, str, str]] = []
         self.staged = 0
         self.n_quarantined = 0
         self.first_bad: tuple[int, str] | None = None
 
-    def add(self, cells: list[str | None], row_number: int, digest: str, notes: list[str]) -> None:
-        self.rows.append([*cells, str(row_number), digest, ",".join(notes)])
-        if len(self.rows) >= BATCH_ROWS:
-            self.flush()
+    def add(self, batch: _Batch) -> None:
+        self.reject_many(batch.rejected)
+        if not batch.row_numbers:
+            return
+        index = {name: i for i, (name, _t) in enumerate(self.data_cols)}
+        frame = pd.DataFrame(
+            {f"c{i}": column for i, column in enumerate(batch.columns)}
+            | {"rn": batch.row_numbers, "nz": batch.normalisations},
+            dtype=object,
+        )
+        casts = [f'CAST(c{i} AS {t}) AS "{n}"' for i, (n, t) in enumerate(self.data_cols)]
+        hashed = ", ".join(f"CAST(c{index[name]} AS VARCHAR)" for name in self.hashed)
+        casts += [
+            "CAST(rn AS INTEGER)",
+            f"sha256(to_json([{hashed}]))",
+            "CASE WHEN nz IS NULL OR nz = '' THEN []::VARCHAR[] ELSE string_split(nz, ',') END",
+        ]
+        self.con.register(f"{self.stage}_df", frame)
+        try:
+            self.con.execute(f"INSERT INTO {self.stage} SELECT {', '.join(casts)} FROM {self.stage}_df")
+        finally:
+            self.con.unregister(f"{self.stage}_df")
+        self.staged += len(batch.row_numbers)
 
     def reject(self, row_number: int, raw_text: str, reason: str) -> None:
-        if self.first_bad is None:
-            self.first_bad = (row_number, reason)
-        self.quarantined.append((row_number, raw_text, reason))
-        self.n_quarantined += 1
-        if len(self.quarantined) >= BATCH_ROWS:
-            self.flush()
+        self.reject_many([(row_number, raw_text, reason)])
 
-    def flush(self) -> None:
-        if self.rows:
-            names = [n for n, _ in self.data_cols] + ["_row_number", "_row_hash", "_normalisations"]
-            frame = pd.DataFrame(self.rows, columns=[f"c{i}" for i in range(len(names))], dtype=object)
-            casts = [f'CAST(c{i} AS {t}) AS "{n}"' for i, (n, t) in enumerate(self.data_cols)]
-            k = len(self.data_cols)
-            casts += [
-                f"CAST(c{k} AS INTEGER)",
-                f"CAST(c{k + 1} AS VARCHAR)",
-                f"CASE WHEN c{k + 2} IS NULL OR c{k + 2} = '' THEN []::VARCHAR[] "
-                f"ELSE string_split(c{k + 2}, ',') END",
-            ]
-            self.con.register(f"{self.stage}_df", frame)
-            try:
-                self.con.execute(f"INSERT INTO {self.stage} SELECT {', '.join(casts)} FROM {self.stage}_df")
-            finally:
-                self.con.unregister(f"{self.stage}_df")
-            self.staged += len(self.rows)
-            self.rows = []
-        if self.quarantined:
-            frame = pd.DataFrame(self.quarantined, columns=["row_number", "raw_text", "reason"], dtype=object)
-            self.con.register(f"{self.qstage}_df", frame)
-            try:
-                self.con.execute(
-                    f"INSERT INTO {self.qstage} SELECT CAST(row_number AS INTEGER), "
-                    "CAST(raw_text AS VARCHAR), "
-                    f"CAST(reason AS VARCHAR) FROM {self.qstage}_df"
-                )
-            finally:
-                self.con.unregister(f"{self.qstage}_df")
-            self.quarantined = []
+    def reject_many(self, rejected: list[tuple[int, str, str]]) -> None:
+        if not rejected:
+            return
+        first = min(rejected)
+        if self.first_bad is None or first[0] < self.first_bad[0]:
+            self.first_bad = (first[0], first[2])
+        self.n_quarantined += len(rejected)
+        frame = pd.DataFrame(rejected, columns=["row_number", "raw_text", "reason"], dtype=object)
+        self.con.register(f"{self.qstage}_df", frame)
+        try:
+            self.con.execute(
+                f"INSERT INTO {self.qstage} SELECT CAST(row_number AS INTEGER), "
+                "CAST(raw_text AS VARCHAR), "
+                f"CAST(reason AS VARCHAR) FROM {self.qstage}_df"
+            )
+        finally:
+            self.con.unregister(f"{self.qstage}_df")
 
     def drop(self) -> None:
         for name in (self.stage, self.qstage):
@@ -337,17 +383,60 @@ class _Stager:
                 self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _pause_for_tests() -> None:
-    """Crash-safety tests SIGKILL the loader here, inside the open transaction."""
-    spec = os.environ.get(TEST_PAUSE_ENV)
-    if not spec:
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while parsing: the batch of row lists it keeps scanning halves throughput.
+
+    Rows hold no reference cycles, so nothing is leaked; the GC is restored even on errors.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _pause_for_tests(file_name: str) -> None:
+    """Crash-safety tests SIGKILL the loader here, inside the open transaction.
+
+    ``BORDERWATCH_TEST_LOAD_PAUSE`` is JSON: ``{"marker": path, "seconds": 30, "file_name": optional}``;
+    the marker file is written when the pause starts so the test knows when to kill.
+    """
+    raw = os.environ.get(TEST_PAUSE_ENV)
+    if not raw:
         return
-    marker, _, seconds = spec.rpartition(":")
-    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-    time.sleep(float(seconds or "30"))
+    hook = json.loads(raw)
+    if hook.get("file_name") not in (None, file_name):
+        return
+    Path(hook["marker"]).write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(float(hook.get("seconds", 30)))
 
 
-# --------------------------------------------------------------------------------------------- load
+def _stage_rows(
+    rows: Iterable[ParsedRow],
+    cols: list[_Col],
+    stager: _Stager,
+    result: TableLoadResult,
+    cursor_field: str | None,
+    cursor_values: list[str],
+) -> None:
+    """The hot loop: batch rows, quarantine unreadable ones, convert and stage each batch column-wise."""
+    batch: list[ParsedRow] = []
+    for parsed in rows:
+        result.rows_in += 1
+        if cursor_field and isinstance(parsed.values.get(cursor_field), str):
+            cursor_values.append(parsed.values[cursor_field])
+        if parsed.error:
+            stager.reject(parsed.row_number, parsed.raw_text, f"line {parsed.line}: {parsed.error}")
+            continue
+        batch.append(parsed)
+        if len(batch) >= BATCH_ROWS:
+            stager.add(convert_batch(cols, batch))
+            batch = []
+    if batch:
+        stager.add(convert_batch(cols, batch))
 
 
 def _load_table(
@@ -363,25 +452,13 @@ def _load_table(
     started = time.perf_counter()
     ensure_table(con, table)
     result = TableLoadResult(spec.name, table.table, landed.file_name, landed.sha256)
-    cols = [_Col.of(c) for c in table.columns]
+    cols = [_Col(c) for c in table.columns]
     cursor_field = spec.cursor.field if spec.cursor.kind == "updated_since" else None
     stager = _Stager(con, table)
-    hash_idx = _hashed_positions(table)
     try:
         rows: Iterable[ParsedRow] = iter_rows(spec, table, landed.path, file_name=landed.file_name, meta=meta)
-        for parsed in rows:
-            result.rows_in += 1
-            if cursor_field and isinstance(parsed.values.get(cursor_field), str):
-                cursor_values.append(parsed.values[cursor_field])
-            if parsed.error:
-                stager.reject(parsed.row_number, parsed.raw_text, f"line {parsed.line}: {parsed.error}")
-                continue
-            cells, notes, errors = build_row(cols, parsed.values)
-            if errors:
-                stager.reject(parsed.row_number, parsed.raw_text, f"line {parsed.line}: " + "; ".join(errors))
-                continue
-            stager.add(cells, parsed.row_number, row_hash([cells[i] for i in hash_idx]), notes)
-        stager.flush()
+        with _gc_paused():
+            _stage_rows(rows, cols, stager, result, cursor_field, cursor_values)
         result.rows_quarantined = stager.n_quarantined
         if (
             result.rows_in
@@ -511,7 +588,8 @@ def load_landed_file(
 
     Raises SchemaDriftError, RejectRateExceeded or FileFormatError with the transaction rolled back.
     """
-    ensure_control_tables(con)
+    for table in tables or spec.tables:
+        ensure_table(con, table)  # outside the transaction: the (empty) table exists even if this file fails
     now = utc_now()
     con.execute("BEGIN TRANSACTION")
     try:
@@ -544,7 +622,7 @@ def load_landed_file(
         )
         if result.status == "loaded" or spec.cursor.kind == "file_name":
             result.cursor_value = _advance_cursor(con, spec, landed, meta, cursor_values, now)
-        _pause_for_tests()
+        _pause_for_tests(landed.file_name)
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):

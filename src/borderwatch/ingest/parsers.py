@@ -95,6 +95,38 @@ def _bounded_lines(spec: FeedSpec, fh: BinaryIO, file_name: str) -> Iterator[tup
         offset += len(raw)
 
 
+def check_line_lengths(spec: FeedSpec, path: Path, *, file_name: str) -> None:
+    """Refuse a line-based file with an over-long line before it is landed (chunked scan, bounded memory)."""
+    limit = spec.format.max_line_bytes
+
+    def refuse(line: int) -> LineTooLongError:
+        return LineTooLongError(
+            f"feed {spec.name!r} file {file_name} line {line}: line is longer than format.max_line_bytes "
+            f"({limit} bytes); refused without reading it. Split the record or raise max_line_bytes in "
+            f"feeds/{spec.name}.yaml."
+        )
+
+    run = 0  # bytes of the current line seen so far
+    line = 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            parts = chunk.split(b"\n")
+            if len(parts) == 1:
+                run += len(chunk)
+                if run > limit:
+                    raise refuse(line)
+                continue
+            if run + len(parts[0]) + 1 > limit:
+                raise refuse(line)
+            middle = parts[1:-1]
+            if middle and max(map(len, middle)) + 1 > limit:
+                raise refuse(line + 1 + next(i for i, part in enumerate(middle) if len(part) + 1 > limit))
+            line += len(parts) - 1
+            run = len(parts[-1])
+            if run > limit:
+                raise refuse(line)
+
+
 def _suggest_encoding(raw: bytes, tried: str) -> str:
     for candidate in ENCODING_CANDIDATES:
         if candidate.replace("-sig", "") == tried.replace("-sig", ""):
@@ -307,9 +339,12 @@ def iter_xlsx(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) -
 
     _check_size(spec, path, file_name)
     check_zip(spec, path, file_name=file_name)
+    # A file object, not a path: landed objects have no .xlsx suffix for openpyxl to check.
+    handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after the generator is done
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken workbooks
+        handle.close()
         raise FileFormatError(f"feed {spec.name!r} file {file_name}: cannot open workbook: {exc}") from None
     try:
         sheet_name = table.sheet or workbook.sheetnames[0]
@@ -358,6 +393,7 @@ def iter_xlsx(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) -
             )
     finally:
         workbook.close()
+        handle.close()
 
 
 def iter_rows(

@@ -69,9 +69,16 @@ def backfill(
     for day in logical_dates(start, end):
         started = time.monotonic()
         if via_airflow:
-            result = run_nightly_in_process(settings, simulator_url=simulator_url, logical_date=day, echo=False)
-            entry = {"logical_date": day.isoformat(), "ok": result["ok"], "error": result.get("error"),
-                     "version": result.get("version"), "row_counts": result.get("row_counts", {})}
+            result = run_nightly_in_process(
+                settings, simulator_url=simulator_url, logical_date=day, echo=False
+            )
+            entry = {
+                "logical_date": day.isoformat(),
+                "ok": result["ok"],
+                "error": result.get("error"),
+                "version": result.get("version"),
+                "row_counts": result.get("row_counts", {}),
+            }
         else:
             try:
                 summary = pipeline.refresh(settings)
@@ -79,8 +86,13 @@ def backfill(
                 entry = {"logical_date": day.isoformat(), "ok": False, "error": str(exc)}
             else:
                 publication = summary.publication.as_dict() if summary.publication else {}
-                entry = {"logical_date": day.isoformat(), "ok": True, "error": None,
-                         "version": publication.get("version"), "row_counts": publication.get("row_counts", {})}
+                entry = {
+                    "logical_date": day.isoformat(),
+                    "ok": True,
+                    "error": None,
+                    "version": publication.get("version"),
+                    "row_counts": publication.get("row_counts", {}),
+                }
         entry["seconds"] = round(time.monotonic() - started, 1)
         runs.append(entry)
         if not entry["ok"]:

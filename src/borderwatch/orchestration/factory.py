@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ OWNER = "borderwatch-data"
 BUILD_POOL = "borderwatch_build"
 BUILD_POOL_DESCRIPTION = "Single writer of the DuckDB build file (size 1): ingest, dbt build, audit, publish"
 TIMEZONE = "Asia/Bangkok"
-START_DATE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 FEED_ASSET_PREFIX = "borderwatch://raw/"
 INBOX_ASSET_URI = "borderwatch://inbox"
 PUBLISHED_ASSET_URI = "borderwatch://warehouse/published"
@@ -83,7 +83,9 @@ def feed_entry(name: str, directory: Path | None = None) -> FeedEntry:
     """One feed's entry; a missing spec fails the DAG file import with a message naming the fix."""
     path = (directory or feeds_dir()) / f"{name}.yaml"
     if not path.is_file():
-        raise FileNotFoundError(f"feed {name!r}: no spec at {path}; add feeds/{name}.yaml or delete dags/ingest_{name}.py")
+        raise FileNotFoundError(
+            f"feed {name!r}: no spec at {path}; add feeds/{name}.yaml or delete dags/ingest_{name}.py"
+        )
     return read_feed_entry(path)
 
 

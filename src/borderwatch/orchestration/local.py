@@ -16,9 +16,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,6 +99,7 @@ def airflow_env(
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
             "AIRFLOW__API__SECRET_KEY": _secret(home, "api_secret_key"),
             "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
@@ -132,7 +134,13 @@ def run_airflow(args: Sequence[str], env: Mapping[str, str], *, timeout: float =
     """Run one ``airflow`` CLI command; raise ``AirflowCommandError`` with its output tail on failure."""
     command = [str(venv_bin() / "airflow"), *args]
     proc = subprocess.run(
-        command, env=dict(env), capture_output=True, text=True, timeout=timeout, cwd=str(REPO_ROOT), check=False
+        command,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(REPO_ROOT),
+        check=False,
     )
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
@@ -181,9 +189,7 @@ def summarize_run(summary: dict[str, Any] | None, manifest: dict[str, Any] | Non
     publication = summary.get("publication") or {}
     manifest = manifest or {}
     return {
-        "loads": [
-            {k: load.get(k) for k in ("feed", "status", "rows_loaded") if k in load} for load in loads
-        ],
+        "loads": [{k: load.get(k) for k in ("feed", "status", "rows_loaded") if k in load} for load in loads],
         "new_rows": (summary.get("loads") or {}).get("new_rows", 0),
         "gate": {"passed": gate.get("passed"), "blocking_failures": gate.get("blocking_failures", [])},
         "version": manifest.get("version") or publication.get("version"),
@@ -209,13 +215,18 @@ def run_nightly_in_process(
 
     settings.ensure_dirs()
     env = airflow_env(settings, airflow_home=airflow_home, simulator_url=simulator_url)
-    when = logical_date or datetime.now(timezone.utc).replace(microsecond=0)
+    when = logical_date or datetime.now(UTC).replace(microsecond=0)
     if isinstance(when, datetime):
-        stamp = when.astimezone(timezone.utc).isoformat()
+        stamp = when.astimezone(UTC).isoformat()
     else:
-        stamp = datetime(when.year, when.month, when.day, 2, 0, tzinfo=timezone.utc).isoformat()
+        stamp = datetime(when.year, when.month, when.day, 2, 0, tzinfo=UTC).isoformat()
     started = time.time()
-    result: dict[str, Any] = {"ok": False, "error": None, "logical_date": stamp, "airflow_home": env["AIRFLOW_HOME"]}
+    result: dict[str, Any] = {
+        "ok": False,
+        "error": None,
+        "logical_date": stamp,
+        "airflow_home": env["AIRFLOW_HOME"],
+    }
     try:
         ensure_metadata_db(env)
         run_airflow(["dags", "test", REFRESH_DAG_ID, stamp], env)  # exits non-zero when the run failed
@@ -254,10 +265,17 @@ class LiveAirflow:
     def log_path(self, component: str) -> Path:
         return self.airflow_home / "live-logs" / f"{component}.log"
 
-    def start(self, components: Sequence[str] = tuple(LIVE_COMPONENTS)) -> LiveAirflow:
-        """Start each component in its own session (process group) so ``stop`` can kill its children."""
+    def start(
+        self, components: Sequence[str] = tuple(LIVE_COMPONENTS), ready_timeout: float = 120
+    ) -> LiveAirflow:
+        """Start each component in its own session (process group) so ``stop`` can kill its children.
+
+        The api-server goes first and must answer before the others start: tasks talk to its execution API,
+        and a task launched before it is up fails and burns a retry.
+        """
         (self.airflow_home / "live-logs").mkdir(parents=True, exist_ok=True)
-        for component in components:
+        ordered = sorted(components, key=lambda c: c != "api-server")
+        for component in ordered:
             log = self.log_path(component).open("ab")
             self.log_files[component] = log
             self.processes[component] = subprocess.Popen(
@@ -269,7 +287,30 @@ class LiveAirflow:
                 cwd=str(REPO_ROOT),
                 start_new_session=True,
             )
+            if component == "api-server":
+                self.wait_for_api(ready_timeout)
         return self
+
+    def wait_for_api(self, timeout: float) -> None:
+        """Block until the api-server answers ``/api/v2/version``; fail with its log if it dies or hangs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["api-server"].poll() is not None:
+                raise AirflowCommandError(f"api-server exited:\n{self.log_tail('api-server')}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.api_url}/api/v2/version", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.5)
+        raise AirflowCommandError(
+            f"api-server not answering after {timeout:.0f}s:\n{self.log_tail('api-server')}"
+        )
+
+    def unpause(self, dag_id_regex: str) -> str:
+        """Unpause the registered DAGs whose id matches (for stacks started with DAGs paused at creation)."""
+        return run_airflow(["dags", "unpause", "--treat-dag-id-as-regex", "-y", dag_id_regex], self.env)
 
     def dead_components(self) -> dict[str, int]:
         """Components that exited (name → exit code): a live stack should have none."""
@@ -342,7 +383,7 @@ def start_live_airflow(
     with_simulator: bool = True,
     simulator_port: int = 8765,
 ) -> None:
-    """``borderwatch airflow-live``: api-server on http://127.0.0.1:<port>, scheduler, dag-processor, triggerer.
+    """``borderwatch airflow-live``: api-server (127.0.0.1:<port>), scheduler, dag-processor, triggerer.
 
     Also serves the feed simulator on loopback (unless ``with_simulator`` is False), then blocks until
     Ctrl-C and stops every process group it started. Drop a feed file into ``$BORDERWATCH_HOME/inbox`` to

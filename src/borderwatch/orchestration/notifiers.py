@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def alert_payload(context: dict[str, Any]) -> dict[str, Any]:
         "try_number": getattr(ti, "try_number", None),
         "reason": context.get("reason"),
         "exception": f"{type(exception).__name__}: {exception}" if exception else None,
-        "raised_at": datetime.now(timezone.utc).isoformat(),
+        "raised_at": datetime.now(UTC).isoformat(),
     }
 
 

@@ -42,7 +42,9 @@ def restore(cls: type[T], payload: dict[str, Any]) -> T:
     if callable(from_dict):
         return from_dict(payload)
     if not dataclasses.is_dataclass(cls):
-        raise ResultRestoreError(f"{cls.__name__} has neither from_dict() nor dataclass fields; add from_dict()")
+        raise ResultRestoreError(
+            f"{cls.__name__} has neither from_dict() nor dataclass fields; add from_dict()"
+        )
     paths = _path_fields(cls)
     kwargs = {}
     for field in dataclasses.fields(cls):

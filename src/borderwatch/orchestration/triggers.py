@@ -28,7 +28,7 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
 
 
 def scan_inbox(inbox_dir: Path, patterns: Iterable[str]) -> dict[str, FileSignature]:
-    """Top-level regular files in the inbox that belong to some feed; a missing inbox is empty, not an error."""
+    """Top-level regular files in the inbox that belong to some feed; a missing inbox is simply empty."""
     patterns = tuple(patterns)
     found: dict[str, FileSignature] = {}
     try:
@@ -54,7 +54,7 @@ def new_arrivals(
     now_ns: int,
     settle_ns: int,
 ) -> list[str]:
-    """Settled files not yet announced with this signature; updates ``announced`` and forgets removed files."""
+    """Settled files not yet announced with this signature; updates ``announced``, forgets removed ones."""
     for name in [n for n in announced if n not in snapshot]:
         del announced[name]
     ready = []

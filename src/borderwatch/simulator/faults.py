@@ -12,7 +12,8 @@ import csv
 import io
 import json
 import os
-import zipfile
+import struct
+import zlib
 from enum import StrEnum
 from pathlib import Path
 
@@ -307,16 +308,71 @@ def hostile_names() -> list[str]:
     ]
 
 
+def _zip_entry(
+    name: str, method: int, crc: int, data_len: int, size: int, offset: int
+) -> tuple[bytes, bytes]:
+    """Local and central headers of one plain (non-zip64) zip entry dated 2025-09-01."""
+    raw = name.encode()
+    dos_date = ((2025 - 1980) << 9) | (9 << 5) | 1
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, dos_date, crc, data_len, size, len(raw), 0
+    )
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50,
+        20,
+        20,
+        0,
+        method,
+        0,
+        dos_date,
+        crc,
+        data_len,
+        size,
+        len(raw),
+        0,
+        0,
+        0,
+        0,
+        0o600 << 16,
+        offset,
+    )
+    return local + raw, central + raw
+
+
 def write_zip_bomb(path: Path, inflated_bytes: int = ZIP_BOMB_INFLATED_BYTES) -> Path:
-    """A small XLSX-named zip whose worksheet inflates to ``inflated_bytes`` of zeros."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types/>')
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            remaining = inflated_bytes
-            while remaining > 0:
-                step = min(remaining, len(_ZERO_CHUNK))
-                member.write(_ZERO_CHUNK[:step])
-                remaining -= step
+    """A ~1 MB XLSX-named zip whose worksheet inflates to ``inflated_bytes`` of zeros.
+
+    Fast: after a full flush, deflate emits the same bytes for every identical 1 MiB block, so one block is
+    compressed and repeated; only the CRC has to walk the whole inflated size.
+    """
+    block_size = len(_ZERO_CHUNK)
+    if inflated_bytes % block_size or inflated_bytes >= 1 << 32:
+        raise ValueError("inflated_bytes must be a whole number of MiB below 4 GiB")
+    blocks = inflated_bytes // block_size
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflater.compress(_ZERO_CHUNK) + deflater.flush(zlib.Z_FULL_FLUSH)
+    final = deflater.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(blocks):
+        crc = zlib.crc32(_ZERO_CHUNK, crc)
+    types = b'<?xml version="1.0" encoding="UTF-8"?><Types/>'
+    centrals: list[bytes] = []
+    with path.open("wb") as fh:
+        local, central = _zip_entry("[Content_Types].xml", 0, zlib.crc32(types), len(types), len(types), 0)
+        fh.write(local + types)
+        centrals.append(central)
+        compressed = len(block) * blocks + len(final)
+        local, central = _zip_entry("xl/worksheets/sheet1.xml", 8, crc, compressed, inflated_bytes, fh.tell())
+        fh.write(local)
+        for _ in range(blocks):
+            fh.write(block)
+        fh.write(final)
+        centrals.append(central)
+        directory_at = fh.tell()
+        directory = b"".join(centrals)
+        fh.write(directory)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 2, 2, len(directory), directory_at, 0))
     return path
 
 

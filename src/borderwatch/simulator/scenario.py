@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -571,11 +572,11 @@ def _th_other_count(seed: int, scale: float, day: date) -> int:
     return rng.randint(int(mean * 0.5), int(mean * 1.5) + 1)
 
 
-def _kh_foreign_rows(seed: int, day: date, count: int) -> Iterator[str]:
+def _kh_foreign_rows(seed: int, day: date, count: int, bulletin: str, first_line: int) -> Iterator[str]:
     """Bulk rows of foreigners deported by air or to third countries; one getrandbits call per row."""
     rng = _rng(seed, "kh-rows", day.isoformat())
     date_plain, date_khmer = dmy(day), dmy(day, khmer=True)
-    for _ in range(count):
+    for line in range(first_line, first_line + count):
         bits = rng.getrandbits(48)
         nat, km_name, dest, places = _KH_FOREIGN[_KH_FOREIGN_WEIGHTS[bits & 15]]
         checkpoint, province = places[(bits >> 4 & 15) % len(places)]
@@ -587,45 +588,43 @@ def _kh_foreign_rows(seed: int, day: date, count: int) -> Iterator[str]:
             nums = nums.translate(KHMER_DIGITS)
         label = km_name if bits >> 24 & 3 == 0 else nat
         when = date_khmer if 3 <= flags < 6 else date_plain
-        yield f"{when},{checkpoint},{province},{label},{nums},{dest},{KH_REMARKS[bits >> 26 & 15]}"
+        remark = KH_REMARKS[bits >> 26 & 15]
+        yield f"{bulletin},{line},{when},{checkpoint},{province},{label},{nums},{dest},{remark}"
 
 
 def _th_other_rows(seed: int, day: date, count: int, start_seq: int) -> Iterator[str]:
     """Bulk receptions of Thai nationals from Myanmar, Laos and Malaysia (never from Cambodia)."""
     rng = _rng(seed, "th-rows", day.isoformat())
     be = day.year + 543
-    ymd = f"{be % 100:02d}{day.month:02d}{day.day:02d}"
-    styles = {s: thai_date(day, s) for s in ("abbr", "full", "thai_digits", "be5")}
+    ymd, md = f"{be % 100:02d}{day.month:02d}{day.day:02d}", f"{day.month:02d}{day.day:02d}"
+    places = [
+        (f"{code}{ymd}-", f",{checkpoint},ไทย,", f",{origin},{abbr}{md}")
+        for checkpoint, code, abbr, origin in TH_OTHER_CHECKPOINTS
+    ]
+    # 128 slots: thai digits 5, five-digit year 3, full month name 12, abbreviation the rest
+    styles = [thai_date(day, "thai_digits")] * 5 + [thai_date(day, "be5")] * 3 + [thai_date(day, "full")] * 12
+    styles += [thai_date(day, "abbr")] * (128 - len(styles))
     for seq in range(start_seq, start_seq + count):
         bits = rng.getrandbits(40)
-        checkpoint, code, abbr, origin = TH_OTHER_CHECKPOINTS[bits & 7]
+        rec_prefix, middle, tm35_prefix = places[bits & 7]
         male = 1 + (bits >> 3 & 31)
         female = bits >> 8 & 15
         sel = bits >> 12 & 127
-        style = "thai_digits" if sel < 5 else "be5" if sel < 8 else "full" if sel < 20 else "abbr"
         nums = f"{male},{female},{male + female}"
-        if style == "thai_digits":
+        if sel < 5:
             nums = nums.translate(THAI_DIGITS)
         remark = TH_REMARKS[bits >> 19 & 7]
-        yield (
-            f"{code}{ymd}-{seq:04d},{styles[style]},{checkpoint},ไทย,{nums},{origin},"
-            f"{abbr}{day.month:02d}{day.day:02d}{seq:04d}/{be},{remark}"
-        )
+        yield f"{rec_prefix}{seq:04d},{styles[sel]}{middle}{nums}{tm35_prefix}{seq:04d}/{be},{remark}"
 
 
-def _chunked(lines: Iterator[str], encoding: str, prefix: str = "") -> Chunks:
-    """Join lines into encoded chunks so writing stays fast and memory stays bounded."""
-    buf: list[str] = [prefix] if prefix else []
-    rows = 0
-    for line in lines:
-        buf.append(line)
-        buf.append(CSV_NEWLINE)
-        rows += 1
-        if rows == CHUNK_ROWS:
-            yield "".join(buf).encode(encoding), rows
-            buf, rows = [], 0
-    if buf:
-        yield "".join(buf).encode(encoding), rows
+def _chunked(header: str, lines: Iterator[str], encoding: str, prefix: str = "") -> Chunks:
+    """Header plus lines as encoded chunks of ``CHUNK_ROWS`` rows: fast to write, bounded in memory."""
+    first = f"{prefix}{header}{CSV_NEWLINE}"
+    while batch := list(islice(lines, CHUNK_ROWS)):
+        yield (first + CSV_NEWLINE.join(batch) + CSV_NEWLINE).encode(encoding), len(batch)
+        first = ""
+    if first:
+        yield first.encode(encoding), 0
 
 
 class _DayIndex:
@@ -650,43 +649,23 @@ class _DayIndex:
 
 def _kh_file(seed: int, day: date, batches: list[Batch], foreign: int) -> Chunks:
     bulletin = f"GDI/{day.year}/{day.timetuple().tm_yday:03d}"
-    cells = [*(_kh_batch_cells(b) for b in sorted(batches, key=lambda b: b.crossing))]
-    lines = (
-        f"{bulletin},{n},{rest}"
-        for n, rest in enumerate(_iter_all(cells, _kh_foreign_rows(seed, day, foreign)), 1)
-    )
-    return _chunked(_prepend(",".join(KH_HEADER), lines), "utf-8", prefix=KH_BOM)
+    ordered = sorted(batches, key=lambda b: b.crossing)
+    scenario_lines = [f"{bulletin},{n},{_kh_batch_cells(b)}" for n, b in enumerate(ordered, 1)]
+    lines = chain(scenario_lines, _kh_foreign_rows(seed, day, foreign, bulletin, len(scenario_lines) + 1))
+    return _chunked(",".join(KH_HEADER), lines, "utf-8", prefix=KH_BOM)
 
 
 def _th_file(seed: int, day: date, batches: list[Batch], other: int) -> Chunks:
     be = day.year + 543
+    ymd, md = f"{be % 100:02d}{day.month:02d}{day.day:02d}", f"{day.month:02d}{day.day:02d}"
     rows: list[str] = []
     for seq, b in enumerate(sorted(batches, key=lambda b: (b.crossing, b.kh_day)), 1):
-        code, abbr = CROSSINGS[b.crossing].th_code, CROSSINGS[b.crossing].th_abbr
-        ymd = f"{be % 100:02d}{day.month:02d}{day.day:02d}"
+        crossing = CROSSINGS[b.crossing]
         rows.append(
-            _th_batch_cells(b, f"{code}{ymd}-{seq:04d}", f"{abbr}{day.month:02d}{day.day:02d}{seq:04d}/{be}")
+            _th_batch_cells(b, f"{crossing.th_code}{ymd}-{seq:04d}", f"{crossing.th_abbr}{md}{seq:04d}/{be}")
         )
-    lines = _iter_all(rows, _th_other_rows(seed, day, other, len(rows) + 1))
-    return _chunked(_prepend(",".join(TH_HEADER), lines), TH_ENCODING)
-
-
-def _iter_all(first: list[str], rest: Iterator[str]) -> Iterator[str]:
-    yield from first
-    yield from rest
-
-
-def _prepend(header: str, lines: Iterator[str]) -> Iterator[str]:
-    """The header line counts as a row in ``_chunked``; callers subtract it (see ``_minus_header``)."""
-    yield header
-    yield from lines
-
-
-def _minus_header(chunks: Chunks) -> Chunks:
-    first = True
-    for chunk, rows in chunks:
-        yield chunk, rows - 1 if first else rows
-        first = False
+    lines = chain(rows, _th_other_rows(seed, day, other, len(rows) + 1))
+    return _chunked(",".join(TH_HEADER), lines, TH_ENCODING)
 
 
 def _kh_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
@@ -698,7 +677,7 @@ def _kh_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
             continue
 
         def render(day: date = day, batches: list[Batch] = batches, foreign: int = foreign) -> Chunks:
-            return _minus_header(_kh_file(seed, day, batches, foreign))
+            return _kh_file(seed, day, batches, foreign)
 
         files.append(
             ScenarioFile(
@@ -719,7 +698,7 @@ def _th_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
             continue
 
         def render(day: date = day, batches: list[Batch] = batches, other: int = other) -> Chunks:
-            return _minus_header(_th_file(seed, day, batches, other))
+            return _th_file(seed, day, batches, other)
 
         files.append(
             ScenarioFile(
@@ -1138,6 +1117,8 @@ def _nbtc_lines(seed: int, scale: float, ym: tuple[int, int], reported_at: str) 
 def _nbtc_files(seed: int, scale: float) -> list[ScenarioFile]:
     files = []
     for ym in NBTC_MONTHS:
+        if scale <= 0 and not _nbtc_scenario_rows(ym):
+            continue  # no background at scale 0: no empty monthly files either
         published = _ts(date(ym[0] + ym[1] // 12, ym[1] % 12 + 1, 5), 9)
 
         def render(ym: tuple[int, int] = ym, published: datetime = published) -> Chunks:
@@ -1789,7 +1770,7 @@ def expected_figures() -> dict[str, Any]:
             "kh_total": 41,
             "th_total": 39,
         },
-        "kh_only_batches": [{"kh_date": "2025-05-20", "kh_checkpoint": "O'Smach", "total": 12}],
+        "kh_only_batches": [{"kh_date": "2025-05-20", "kh_checkpoint": "O Smach", "total": 12}],
         "th_only_batches": [{"th_date": "2025-06-11", "th_checkpoint": "ด่านอรัญประเทศ", "total": 22}],
         "duplicate_delivery": {
             "feed": "kh_gdi_deportations",

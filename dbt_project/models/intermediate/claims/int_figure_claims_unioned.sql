@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- Every figure every feed states (all deliveries and revisions), one row per raw row × metric × sex,
     tagged with the fact row it speaks about (fact_table, fact_key) and its conflict group. -#}
 with

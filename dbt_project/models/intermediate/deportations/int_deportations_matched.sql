@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- Match rule (one handover batch = one row): a Cambodian GDI bulletin line and a Thai Immigration
     reception are the same batch when they have the same nationality, the same crossing site
     (Poipet and Aranyaprathet are one crossing) and the reception date is 0 or 1 day after the handover
@@ -136,12 +138,16 @@ joined as (
             as persons_female,
         coalesce(sending.raid_ref, receiving.raid_ref) as raid_ref,
         receiving.tm35_no,
+        -- the two countries disagree, or a side's own male + female differs from its total
         coalesce(
             sending.persons_total <> receiving.persons_total
             or sending.persons_male <> receiving.persons_male
             or sending.persons_female <> receiving.persons_female,
             false
-        ) as has_conflict,
+        )
+        or coalesce(sending.persons_male + sending.persons_female <> sending.persons_total, false)
+        or coalesce(receiving.persons_male + receiving.persons_female <> receiving.persons_total, false)
+            as has_conflict,
         coalesce(sending.crossing_site_id, receiving.crossing_site_id, 'unmapped:' || sending.checkpoint_key, 'unmapped:' || receiving.checkpoint_key)
         || '|'
         || coalesce(sending.nationality_iso3, receiving.nationality_iso3, 'unmapped:' || sending.nationality_key, 'unmapped:' || receiving.nationality_key)

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- One row per public mart row × raw row behind it: what `borderwatch.explain` reads to list the feed
     rows and landing files behind a figure. Keys are the marts' primary keys. -#}
 with

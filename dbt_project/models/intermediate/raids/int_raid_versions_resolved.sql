@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- Every version of every RTP operation with labels resolved to codes and a validity interval,
     so the history mart can answer "what did the fact say on day D". -#}
 with

@@ -16,7 +16,8 @@ renamed as (
         operation_date as date_start,
         operation_date_raw as date_start_raw,
         coalesce(operation_end_date, operation_date) as date_end,
-        coalesce(lower(trim(date_precision)), 'day') as date_precision,
+        coalesce(lower(trim(date_precision)), case when not coalesce(is_deleted, false) then 'day' end)
+            as date_precision,
         nullif(trim(country), '') as country_label,
         nullif(trim(province), '') as province_label,
         nullif(trim(district), '') as district_label,

@@ -29,7 +29,7 @@ LINEAGE_COLUMNS = (
 )
 CONTROL_DDL = (
     "create table raw._files (feed varchar, file_sha256 varchar, file_name varchar, status varchar, "
-    "load_id varchar, rows_in integer, rows_loaded integer, rows_quarantined integer, rows_duplicate integer, "
+    "load_id varchar, rows_in bigint, rows_loaded bigint, rows_quarantined bigint, rows_duplicate bigint, "
     "loaded_at timestamp)",
     "create table raw._quarantine (feed varchar, table_name varchar, file_sha256 varchar, file_name varchar, "
     "row_number integer, raw_text varchar, reason varchar, load_id varchar, quarantined_at timestamp)",
@@ -100,8 +100,9 @@ def insert_file(
         unknown = set(values) - set(names)
         assert not unknown, f"{table}: fixture columns {unknown} are not in the spec"
         placeholders = ", ".join("?" for _ in names)
+        quoted = ", ".join(f'"{n}"' for n in names)
         con.execute(
-            f"insert into raw.{table} ({', '.join(chr(34) + n + chr(34) for n in names)}) values ({placeholders})",
+            f"insert into raw.{table} ({quoted}) values ({placeholders})",
             [values.get(n) for n in names],
         )
     con.execute(
@@ -239,8 +240,12 @@ MOVEMENTS_FEB = [
           "Friendship Bridge 2", 84),
 ]  # fmt: skip
 MOVEMENTS_MAR = [
-    _move("MOV-0003", "2025-03-18", "executed", "MMR", "THA", "IDN", "Indonesian", "flight", "Don Mueang", 400),
-    _move("MOV-0004", "2025-04-05", "planned", "MMR", "THA", "IDN", "Indonesian", "flight", "Suvarnabhumi", 154),
+    _move(
+        "MOV-0003", "2025-03-18", "executed", "MMR", "THA", "IDN", "Indonesian", "flight", "Don Mueang", 400
+    ),
+    _move(
+        "MOV-0004", "2025-04-05", "planned", "MMR", "THA", "IDN", "Indonesian", "flight", "Suvarnabhumi", 154
+    ),
 ]
 
 

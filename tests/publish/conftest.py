@@ -1,0 +1,39 @@
+"""Fixtures for publish tests: a home with a synthetic build file and a passing gate verdict."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from borderwatch.config import Settings
+from borderwatch.gate import GateResult
+
+HELPER = Path(__file__).resolve().parents[1] / "gate" / "bw_synthetic_build.py"
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> ModuleType:
+    """The shared synthetic-build helper from tests/gate, imported by path (importlib mode)."""
+    if "bw_synthetic_build" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("bw_synthetic_build", HELPER)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bw_synthetic_build"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["bw_synthetic_build"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, synthetic: ModuleType) -> Settings:
+    settings = synthetic.make_settings(tmp_path / "home", keep_versions=3)
+    synthetic.make_build(settings.build_db, raids=300)
+    return settings
+
+
+@pytest.fixture
+def passed() -> GateResult:
+    return GateResult(passed=True, run_id="test-gate")
