@@ -1,9 +1,9 @@
 """``make bench``: run the BorderWatch benchmarks and write ``benchmarks/results/<date>.{json,md,png}``.
 
     python -m benchmarks.run                      # default scales, ~15 min on 2 cores
-    python -m benchmarks.run --quick              # ~2 min smoke run (small scales, 1 repetition)
+    python -m benchmarks.run --quick              # smoke run: scale 1, 1 repetition, no growth/dags test
     python -m benchmarks.run --only ingest --reps 5
-    python -m benchmarks.run --scales 4,40 --reps 3
+    python -m benchmarks.run --scales 4,40 --reps 3   # smallest = 1× history, largest = the growth history
 
 Measurements: startup (fixed overhead), refresh (1), growth (2), ingest (3), gate (4), dags (5), memory (6).
 A measurement that cannot run (a missing piece of the pipeline) is reported as "not run" and the others
@@ -29,8 +29,8 @@ from benchmarks.harness import GIB, RESULTS_DIR, WORK_DIR
 from benchmarks.measurements import MEASUREMENTS, dump_paths, plan_for
 from benchmarks.report import write_reports
 
-DEFAULT_SCALES = (4.0, 40.0)
-QUICK_SCALES = (1.0, 10.0)
+DEFAULT_SCALES = (2.0, 20.0)
+QUICK_SCALES = (1.0,)
 DEFAULT_REPS = 3
 
 
@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--scales", type=parse_scales, help=f"history scales (default {DEFAULT_SCALES})")
     p.add_argument("--reps", type=int, help=f"repetitions per variant (default {DEFAULT_REPS}; --quick: 1)")
-    p.add_argument("--quick", action="store_true", help="~2 minute smoke run: small scales, 1 repetition")
+    p.add_argument("--quick", action="store_true", help="smoke run: scale 1 only, 1 repetition, no dags test")
     p.add_argument(
         "--only", action="append", choices=sorted(MEASUREMENTS), help="run only these (repeatable)"
     )
@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(
-        "--ingest-scale", type=float, help="simulator scale of the ingest files (default: largest)"
+        "--ingest-scale", type=float, help="simulator scale of the ingest files (default: smallest)"
     )
     p.add_argument("--no-profile", action="store_true", help="no extra profiled run when a target is missed")
     p.add_argument(
@@ -86,7 +86,7 @@ def config_from(ns: argparse.Namespace) -> BenchConfig:
         profile=not ns.no_profile,
         startup_reps=1 if ns.quick else DEFAULT_REPS,
         dag_reps=1 if ns.quick else DEFAULT_REPS,
-        ingest_scale=ns.ingest_scale or max(scales),
+        ingest_scale=ns.ingest_scale or min(scales),
         dags_test=ns.dags_test if ns.dags_test is not None else not ns.quick,
     )
 

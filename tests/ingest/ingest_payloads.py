@@ -21,7 +21,9 @@ KHMER = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
 THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
-def kh_rows(n: int, *, bulletin: str = "B-2025-0314", start: int = 1, khmer_every: int = 0) -> list[list[str]]:
+def kh_rows(
+    n: int, *, bulletin: str = "B-2025-0314", start: int = 1, khmer_every: int = 0
+) -> list[list[str]]:
     """n deportation rows; every ``khmer_every``-th row writes its date and numbers in Khmer digits."""
     rows = []
     for i in range(start, start + n):
@@ -34,7 +36,17 @@ def kh_rows(n: int, *, bulletin: str = "B-2025-0314", start: int = 1, khmer_ever
         checkpoint = ["Poipet", "Poi Pet", "ប៉ោយប៉ែត"][i % 3]
         nationality = ["Thai", "ថៃ", "Chinese"][i % 3]
         rows.append(
-            [bulletin, str(i), date, checkpoint, "Banteay Meanchey", nationality, *numbers, "THA", f"note {i}"]
+            [
+                bulletin,
+                str(i),
+                date,
+                checkpoint,
+                "Banteay Meanchey",
+                nationality,
+                *numbers,
+                "THA",
+                f"note {i}",
+            ]
         )
     return rows
 
@@ -103,7 +115,13 @@ def ndjson_bytes(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
-SUMMARY_HEADER = ["Nationality / สัญชาติ", "As of", "Assisted (cumulative)", "Repatriated (cumulative)", "Row type"]
+SUMMARY_HEADER = [
+    "Nationality / สัญชาติ",
+    "As of",
+    "Assisted (cumulative)",
+    "Repatriated (cumulative)",
+    "Row type",
+]
 MOVEMENTS_HEADER = [
     "Movement ID",
     "Date",
@@ -137,8 +155,36 @@ def mfa_xlsx(path: Path, *, summary_header: list[str] | None = None) -> Path:
     ws.append(["Total / รวม", "2025-03-31", 4441, 3500, "total"])
     mv = wb.create_sheet("Movements")
     mv.append(MOVEMENTS_HEADER)
-    mv.append(["MV-001", dt.datetime(2025, 2, 27), "executed", "MMR", "THA", "IDN", "Indonesian", "flight", "Mae Sot", 84, ""])
-    mv.append(["MV-002", "2025-03-05", "planned", "MMR", "THA", "CHN", "Chinese", "flight", "Mae Sot", "1,041", None])
+    mv.append(
+        [
+            "MV-001",
+            dt.datetime(2025, 2, 27),
+            "executed",
+            "MMR",
+            "THA",
+            "IDN",
+            "Indonesian",
+            "flight",
+            "Mae Sot",
+            84,
+            "",
+        ]
+    )
+    mv.append(
+        [
+            "MV-002",
+            "2025-03-05",
+            "planned",
+            "MMR",
+            "THA",
+            "CHN",
+            "Chinese",
+            "flight",
+            "Mae Sot",
+            "1,041",
+            None,
+        ]
+    )
     wb.save(path)
     return path
 
@@ -194,7 +240,9 @@ class FakeAgency:
                 return httpx.Response(int(fault), headers={"Retry-After": "0"})
             if fault == "truncate":
                 return httpx.Response(
-                    200, headers={"Content-Length": str(len(body)), "ETag": etag}, content=body[: len(body) // 2]
+                    200,
+                    headers={"Content-Length": str(len(body)), "ETag": etag},
+                    content=body[: len(body) // 2],
                 )
         return httpx.Response(200, headers={"ETag": etag, "Content-Type": content_type}, content=body)
 
@@ -211,7 +259,12 @@ class FakeAgency:
             return self._page(request, records)
         for index, files in self.files.items():
             if path == index:
-                listing = {"files": [{"name": n, "size": len(b), "modified": "2025-03-14T18:00:00+07:00"} for n, b in sorted(files.items())]}
+                listing = {
+                    "files": [
+                        {"name": n, "size": len(b), "modified": "2025-03-14T18:00:00+07:00"}
+                        for n, b in sorted(files.items())
+                    ]
+                }
                 return self._respond(request, json.dumps(listing).encode(), "application/json")
             if path.startswith(index) and path[len(index) :] in files:
                 return self._respond(request, files[path[len(index) :]], "application/octet-stream")

@@ -53,7 +53,9 @@ def test_accepted_files_are_landed_loaded_and_removed(tmp_path: Path, settings: 
     con.close()
 
 
-@pytest.mark.parametrize("name", ["../kh_gdi_deportations.csv", "a/b.csv", "..", ".", "", "x\\y.csv", "..kh.csv"])
+@pytest.mark.parametrize(
+    "name", ["../kh_gdi_deportations.csv", "a/b.csv", "..", ".", "", "x\\y.csv", "..kh.csv"]
+)
 def test_safe_inbox_path_refuses_path_tricks(tmp_path: Path, name: str) -> None:
     with pytest.raises(UnsafeInboxFileError, match="refused"):
         safe_inbox_path(tmp_path, name)
@@ -119,7 +121,9 @@ def _feeds_with(tmp_path: Path, settings: Settings, feed: str, old: str, new: st
 
 
 def test_file_over_max_file_bytes_is_rejected(tmp_path: Path, settings: Settings) -> None:
-    small = _feeds_with(tmp_path, settings, "nbtc_telecom", "type: ndjson", "type: ndjson\n  max_file_bytes: 100")
+    small = _feeds_with(
+        tmp_path, settings, "nbtc_telecom", "type: ndjson", "type: ndjson\n  max_file_bytes: 100"
+    )
     (small.inbox_dir / "nbtc_telecom_2025-01.ndjson").write_bytes(ndjson_bytes(nbtc_lines(5)))
     (report,) = ingest_inbox(small)
     assert report.files_rejected == 1 and "max_file_bytes" in (report.error or "")
@@ -148,6 +152,8 @@ def test_line_over_64_mib_in_inbox_is_rejected(settings: Settings) -> None:
             fh.write(b"y" * (1 << 20))
         fh.write(b'"}\n')
     (report,) = ingest_inbox(settings)
-    assert report.files_rejected == 1 and "line 1" in (report.error or "") and "max_line_bytes" in report.error
+    assert (
+        report.files_rejected == 1 and "line 1" in (report.error or "") and "max_line_bytes" in report.error
+    )
     assert (settings.inbox_dir / ".rejected" / path.name).exists()
     assert not list(LandingArchive(settings.landing_dir).iter_manifest())  # refused before landing

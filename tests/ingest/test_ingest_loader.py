@@ -9,10 +9,26 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from ingest_payloads import KH_HEADER, kh_csv, kh_rows, mfa_xlsx, nbtc_lines, ndjson_bytes, rtp_record, th_csv, th_rows
+from ingest_payloads import (
+    KH_HEADER,
+    kh_csv,
+    kh_rows,
+    mfa_xlsx,
+    nbtc_lines,
+    ndjson_bytes,
+    rtp_record,
+    th_csv,
+    th_rows,
+)
 
-from borderwatch.ingest import LandingArchive, RejectRateExceeded, SchemaDriftError, load_file, load_landed_file
-from borderwatch.ingest.errors import IngestError
+from borderwatch.ingest import (
+    LandingArchive,
+    RejectRateExceeded,
+    SchemaDriftError,
+    load_file,
+    load_landed_file,
+)
+from borderwatch.ingest.errors import FileFormatError, IngestError
 from borderwatch.ingest.loader import get_cursor, table_columns
 from borderwatch.specs import FeedSpec
 
@@ -31,7 +47,9 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def land(archive: LandingArchive, feed: str, name: str, data: bytes | Path):  # type: ignore[no-untyped-def]
-    return archive.put(data, feed=feed, source_url=f"http://agency.test/{name}", status=200, headers={}, file_name=name)
+    return archive.put(
+        data, feed=feed, source_url=f"http://agency.test/{name}", status=200, headers={}, file_name=name
+    )
 
 
 def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -42,22 +60,40 @@ def test_kh_csv_typed_with_lineage_and_normalisations(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
     spec = specs["kh_gdi_deportations"]
-    landed = land(archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", kh_csv(kh_rows(10, khmer_every=5)))
+    landed = land(
+        archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", kh_csv(kh_rows(10, khmer_every=5))
+    )
     result = load_file(con, spec, spec.tables[0], landed, "load-1")
-    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (10, 10, 0, 0)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (
+        10,
+        10,
+        0,
+        0,
+    )
     cols = [r[0] for r in con.execute("DESCRIBE raw.kh_gdi_deportations").fetchall()]
     assert cols == [name for name, _ in table_columns(spec.tables[0])]
     row = con.execute(
         "SELECT line_no, handover_date, handover_date_raw, total, _normalisations, _row_number, _feed, "
         "_file_sha256 FROM raw.kh_gdi_deportations WHERE line_no = 5"
     ).fetchone()
-    assert row == (5, dt.date(2025, 3, 6), "០៦/០៣/២០២៥", 5 % 40 + 5 % 7, ["khmer_digits"], 5, spec.name, landed.sha256)
+    assert row == (
+        5,
+        dt.date(2025, 3, 6),
+        "០៦/០៣/២០២៥",
+        5 % 40 + 5 % 7,
+        ["khmer_digits"],
+        5,
+        spec.name,
+        landed.sha256,
+    )
     files = con.execute("SELECT file_name, status, rows_in, rows_loaded FROM raw._files").fetchall()
     assert files == [("kh_gdi_deportations_2025-03-14.csv", "loaded", 10, 10)]
     assert get_cursor(con, spec.name) == "kh_gdi_deportations_2025-03-14.csv"
 
 
-def test_th_cp874_be_dates(con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]) -> None:
+def test_th_cp874_be_dates(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
     spec = specs["th_imm_receptions"]
     landed = land(archive, spec.name, "th_imm_receptions_2025-03-15.csv", th_csv(th_rows(8)))
     load_file(con, spec, spec.tables[0], landed, "l")
@@ -65,7 +101,9 @@ def test_th_cp874_be_dates(con: duckdb.DuckDBPyConnection, archive: LandingArchi
     assert rows["R000001"] == dt.date(2025, 3, 2)  # "2 มีนาคม 2568"
     assert rows["R000003"] == dt.date(2025, 1, 4)  # "4 ม.ค. 02568": January, not March
     assert rows["R000002"] == dt.date(2025, 3, 3)  # "๓ มี.ค. ๒๕๖๘"
-    notes = con.execute("SELECT _normalisations FROM raw.th_imm_receptions WHERE reception_no = 'R000002'").fetchone()
+    notes = con.execute(
+        "SELECT _normalisations FROM raw.th_imm_receptions WHERE reception_no = 'R000002'"
+    ).fetchone()
     assert notes == (["be_year", "thai_digits"],)
 
 
@@ -78,7 +116,9 @@ def test_bad_rows_quarantined_good_rows_loaded(
     landed = land(archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", kh_csv(rows))
     result = load_file(con, spec, spec.tables[0], landed, "l")
     assert (result.rows_loaded, result.rows_quarantined) == (39, 1)
-    q = con.execute("SELECT row_number, raw_text, reason, file_name, table_name FROM raw._quarantine").fetchall()
+    q = con.execute(
+        "SELECT row_number, raw_text, reason, file_name, table_name FROM raw._quarantine"
+    ).fetchall()
     assert q[0][0] == 7 and "31/02/2025" in q[0][1] and "handover_date" in q[0][2]
     assert q[0][3:] == ("kh_gdi_deportations_2025-03-14.csv", "kh_gdi_deportations")
 
@@ -100,7 +140,9 @@ def test_reject_rate_exceeded_loads_nothing(
         assert count(con, table) == 0
 
 
-def test_schema_drift_fails_closed(con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]) -> None:
+def test_schema_drift_fails_closed(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
     spec = specs["kh_gdi_deportations"]
     body = kh_csv(kh_rows(3)).decode("utf-8-sig").replace("Remarks", "Remark").encode("utf-8-sig")
     landed = land(archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", body)
@@ -114,13 +156,20 @@ def test_duplicate_file_under_another_name_adds_nothing(
 ) -> None:
     spec = specs["kh_gdi_deportations"]
     body = kh_csv(kh_rows(5))
-    first = load_file(con, spec, spec.tables[0], land(archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", body), "a")
-    again = load_file(con, spec, spec.tables[0], land(archive, spec.name, "kh_gdi_deportations_2025-03-15.csv", body), "b")
+    first = load_file(
+        con, spec, spec.tables[0], land(archive, spec.name, "kh_gdi_deportations_2025-03-14.csv", body), "a"
+    )
+    again = load_file(
+        con, spec, spec.tables[0], land(archive, spec.name, "kh_gdi_deportations_2025-03-15.csv", body), "b"
+    )
     assert first.rows_loaded == 5
     assert again.duplicate_file and again.rows_in == 0 and again.rows_loaded == 0
     assert count(con, "kh_gdi_deportations") == 5
     files = con.execute("SELECT file_name, status FROM raw._files ORDER BY file_name").fetchall()
-    assert files == [("kh_gdi_deportations_2025-03-14.csv", "loaded"), ("kh_gdi_deportations_2025-03-15.csv", "duplicate")]
+    assert files == [
+        ("kh_gdi_deportations_2025-03-14.csv", "loaded"),
+        ("kh_gdi_deportations_2025-03-15.csv", "duplicate"),
+    ]
     assert get_cursor(con, spec.name) == "kh_gdi_deportations_2025-03-15.csv"
 
 
@@ -144,12 +193,15 @@ def test_mfa_workbook_both_sheets_in_one_transaction(
     result = load_landed_file(con, spec, landed, "l")
     assert [t.rows_loaded for t in result.tables] == [5, 2]
     snap = con.execute(
-        "SELECT nationality_label, as_of_date, persons_assisted_cumulative, persons_repatriated_cumulative, is_total_row "
+        "SELECT nationality_label, as_of_date, persons_assisted_cumulative, persons_repatriated_cumulative, "
+        "is_total_row "
         "FROM raw.mfa_assistance_snapshots ORDER BY _row_number"
     ).fetchall()
     assert snap[0] == ("Chinese / จีน", dt.date(2025, 3, 31), 3634, 3100, False)
     assert snap[2][3] is None and snap[-1][-1] is True
-    assert con.execute("SELECT persons FROM raw.mfa_assistance_movements ORDER BY movement_id").fetchall() == [(84,), (1041,)]
+    assert con.execute(
+        "SELECT persons FROM raw.mfa_assistance_movements ORDER BY movement_id"
+    ).fetchall() == [(84,), (1041,)]
     with pytest.raises(IngestError, match="load_landed_file"):
         load_file(con, spec, spec.tables[0], landed, "l2")
     assert load_landed_file(con, spec, landed, "l3").status == "duplicate"
@@ -159,51 +211,102 @@ def test_nbtc_year_month_be_and_utc_timestamps(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
     spec = specs["nbtc_telecom"]
-    load_file(con, spec, spec.tables[0], land(archive, spec.name, "nbtc_telecom_2025-01.ndjson", ndjson_bytes(nbtc_lines(6))), "l")
-    rows = con.execute("SELECT DISTINCT month, month_raw, reported_at FROM raw.nbtc_telecom ORDER BY month_raw").fetchall()
+    load_file(
+        con,
+        spec,
+        spec.tables[0],
+        land(archive, spec.name, "nbtc_telecom_2025-01.ndjson", ndjson_bytes(nbtc_lines(6))),
+        "l",
+    )
+    rows = con.execute(
+        "SELECT DISTINCT month, month_raw, reported_at FROM raw.nbtc_telecom ORDER BY month_raw"
+    ).fetchall()
     assert rows == [
         (dt.date(2025, 1, 1), "2025-01", dt.datetime(2025, 2, 5, 2, 0)),
         (dt.date(2025, 1, 1), "2568-01", dt.datetime(2025, 2, 5, 2, 0)),
     ]
 
 
-def test_api_pages_json_column_tombstones_and_tie_safe_cursor(
+def test_api_pages_json_column_tombstones_and_cursor_only_after_last_page(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
     spec = specs["rtp_raids"]
-    recs = [rtp_record(1, "2025-02-20T10:00:00+07:00"), rtp_record(2, "2025-02-20T11:00:00+07:00"),
-            rtp_record(3, "2025-02-20T11:00:00+07:00")]  # fmt: skip
-    page1 = json.dumps({"data": recs, "page": 1, "next_page": 2}).encode()
-    result = load_file(con, spec, spec.tables[0], land(archive, spec.name, "operations_since=start_page=00001.json", page1), "l")
-    assert result.rows_loaded == 3
-    # more pages follow and the last timestamp may continue there: the cursor stops below it
-    assert get_cursor(con, spec.name) == "2025-02-20T10:00:00+07:00"
-    last = json.dumps({"data": [rtp_record(4, "2025-02-20T12:00:00+07:00")], "page": 2, "next_page": None}).encode()
-    load_file(con, spec, spec.tables[0], land(archive, spec.name, "operations_since=start_page=00002.json", last), "l")
-    assert get_cursor(con, spec.name) == "2025-02-20T12:00:00+07:00"
+    # out of order: the newest records come on page 1
+    newest = [rtp_record(3, "2025-02-20T12:00:00+07:00"), rtp_record(4, "2025-02-20T05:30:00Z")]
+    page1 = json.dumps({"data": newest, "page": 1, "next_page": 2}).encode()
+    result = load_file(
+        con,
+        spec,
+        spec.tables[0],
+        land(archive, spec.name, "operations_since=start_page=00001.json", page1),
+        "l",
+    )
+    assert result.rows_loaded == 2
+    assert get_cursor(con, spec.name) is None  # more pages follow: a crash now must not skip them
+    assert get_cursor(con, f"{spec.name}~pending") == "2025-02-20T05:30:00Z"  # 12:30 Bangkok, the latest
+    older = [rtp_record(1, "2025-02-20T10:00:00+07:00"), rtp_record(2, "2025-02-20T11:00:00+07:00")]
+    last = json.dumps({"data": older, "page": 2, "next_page": None}).encode()
+    load_file(
+        con,
+        spec,
+        spec.tables[0],
+        land(archive, spec.name, "operations_since=start_page=00002.json", last),
+        "l",
+    )
+    assert get_cursor(con, spec.name) == "2025-02-20T05:30:00Z"
+    assert get_cursor(con, f"{spec.name}~pending") is None
     tomb = {"operation_id": "RTP-2025-000001", "updated_at": "2025-02-21T08:00:00+07:00", "is_deleted": True}
     dels = json.dumps({"data": [tomb], "next_page": None}).encode()
-    load_file(con, spec, spec.tables[0], land(archive, spec.name, "deletions_since=start_page=00001.json", dels), "l")
+    load_file(
+        con,
+        spec,
+        spec.tables[0],
+        land(archive, spec.name, "deletions_since=start_page=00001.json", dels),
+        "l",
+    )
     assert get_cursor(con, f"{spec.name}:deletions") == "2025-02-21T08:00:00+07:00"
-    assert get_cursor(con, spec.name) == "2025-02-20T12:00:00+07:00"
+    assert get_cursor(con, spec.name) == "2025-02-20T05:30:00Z"
     rows = con.execute(
-        "SELECT operation_id, is_deleted, json_extract(nationality_breakdown, '$[0].count')::INT FROM raw.rtp_raids "
+        "SELECT operation_id, is_deleted, json_extract(nationality_breakdown, '$[0].count')::INT "
+        "FROM raw.rtp_raids "
         "WHERE operation_id = 'RTP-2025-000001' ORDER BY updated_at"
     ).fetchall()
     assert rows == [("RTP-2025-000001", None, 60), ("RTP-2025-000001", True, None)]
+
+
+def test_empty_file_is_refused(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
+    spec = specs["nbtc_telecom"]
+    with pytest.raises(FileFormatError, match="empty"):
+        load_file(
+            con, spec, spec.tables[0], land(archive, spec.name, "nbtc_telecom_2025-02.ndjson", b""), "l"
+        )
 
 
 def test_rerun_of_every_file_adds_zero_rows(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
     spec = specs["kh_gdi_deportations"]
-    landed = [land(archive, spec.name, f"kh_gdi_deportations_2025-03-{d:02d}.csv", kh_csv(kh_rows(4, bulletin=f"B{d}"))) for d in (1, 2)]
+    landed = [
+        land(
+            archive,
+            spec.name,
+            f"kh_gdi_deportations_2025-03-{d:02d}.csv",
+            kh_csv(kh_rows(4, bulletin=f"B{d}")),
+        )
+        for d in (1, 2)
+    ]
     for lf in landed:
         load_file(con, spec, spec.tables[0], lf, "first")
-    before = con.execute("SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw.kh_gdi_deportations ORDER BY ALL").fetchall()
+    before = con.execute(
+        "SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw.kh_gdi_deportations ORDER BY ALL"
+    ).fetchall()
     results = [load_file(con, spec, spec.tables[0], lf, "second") for lf in landed]
     assert sum(r.rows_loaded for r in results) == 0
-    after = con.execute("SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw.kh_gdi_deportations ORDER BY ALL").fetchall()
+    after = con.execute(
+        "SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw.kh_gdi_deportations ORDER BY ALL"
+    ).fetchall()
     assert before == after
 
 
@@ -211,12 +314,20 @@ def test_header_only_file_loads_zero_rows(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
     spec = specs["kh_gdi_deportations"]
-    result = load_file(con, spec, spec.tables[0], land(archive, spec.name, "e.csv", (KH_HEADER + "\r\n").encode("utf-8-sig")), "l")
+    result = load_file(
+        con,
+        spec,
+        spec.tables[0],
+        land(archive, spec.name, "e.csv", (KH_HEADER + "\r\n").encode("utf-8-sig")),
+        "l",
+    )
     assert (result.rows_in, result.rows_loaded) == (0, 0)
 
 
 @pytest.mark.slow
-def test_csv_load_speed(con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]) -> None:
+def test_csv_load_speed(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
     spec = specs["kh_gdi_deportations"]
     n = 200_000
     landed = land(archive, spec.name, "big.csv", kh_csv(kh_rows(n, khmer_every=10)))

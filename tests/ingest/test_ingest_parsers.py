@@ -44,7 +44,11 @@ def test_csv_utf8_bom_header_and_rows(tmp_path: Path, specs: dict[str, FeedSpec]
 
 def test_csv_quoted_newline_is_one_row(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
     spec = specs["kh_gdi_deportations"]
-    data = (KH_HEADER + '\r\nB1,1,01/03/2025,Poipet,BM,Thai,1,0,1,THA,"two\r\nlines"\r\nB1,2,01/03/2025,Poipet,BM,Thai,1,0,1,THA,\r\n')
+    data = (
+        KH_HEADER
+        + '\r\nB1,1,01/03/2025,Poipet,BM,Thai,1,0,1,THA,"two\r\nlines"'
+        + "\r\nB1,2,01/03/2025,Poipet,BM,Thai,1,0,1,THA,\r\n"
+    )
     path = _write(tmp_path, "kh.csv", data.encode("utf-8-sig"))
     rows = list(iter_rows(spec, spec.tables[0], path, file_name="kh.csv"))
     assert len(rows) == 2
@@ -105,7 +109,9 @@ def test_ndjson_rows_and_drift(tmp_path: Path, specs: dict[str, FeedSpec]) -> No
     assert err.value.added == ["Count"] and "count" in err.value.removed
 
 
-def test_ndjson_line_over_64_mib_refused_with_bounded_memory(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
+def test_ndjson_line_over_64_mib_refused_with_bounded_memory(
+    tmp_path: Path, specs: dict[str, FeedSpec]
+) -> None:
     spec = specs["nbtc_telecom"]
     path = tmp_path / "nbtc_telecom_2025-01.ndjson"
     with open(path, "wb") as fh:
@@ -117,7 +123,7 @@ def test_ndjson_line_over_64_mib_refused_with_bounded_memory(tmp_path: Path, spe
         fh.write(b'"}\n')
     tracemalloc.start()
     try:
-        with pytest.raises(LineTooLongError, match="line 2.*max_line_bytes"):
+        with pytest.raises(LineTooLongError, match=r"line 2.*max_line_bytes"):
             list(iter_rows(spec, spec.tables[0], path, file_name=path.name))
         _current, peak = tracemalloc.get_traced_memory()
     finally:
@@ -143,7 +149,7 @@ def test_xlsx_title_rows_header_and_cell_types(tmp_path: Path, specs: dict[str, 
     path = mfa_xlsx(tmp_path / "mfa_assistance_2025-03.xlsx")
     summary, movements = spec.tables
     rows = list(iter_rows(spec, summary, path, file_name=path.name))
-    assert [r.values["Nationality / สัญชาติ"] for r in rows][0] == "Chinese / จีน"
+    assert rows[0].values["Nationality / สัญชาติ"] == "Chinese / จีน"
     assert len(rows) == 5 and rows[-1].values["Row type"] == "total"
     assert rows[0].values["Assisted (cumulative)"] == "3,634"
     assert rows[2].values["Assisted (cumulative)"] == 220
@@ -163,16 +169,20 @@ def test_xlsx_drift(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
 def make_zip_bomb(path: Path, uncompressed_mib: int) -> Path:
     """An .xlsx-named zip whose one member inflates to ``uncompressed_mib`` MiB of zeros."""
     block = b"\0" * (1 << 20)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            for _ in range(uncompressed_mib):
-                member.write(block)
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member,
+    ):
+        for _ in range(uncompressed_mib):
+            member.write(block)
     return path
 
 
 def test_zip_bomb_refused_before_opening(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
     spec = specs["mfa_assistance"]
-    small_limit = spec.model_copy(update={"format": spec.format.model_copy(update={"max_uncompressed_bytes": 4 << 20})})
+    small_limit = spec.model_copy(
+        update={"format": spec.format.model_copy(update={"max_uncompressed_bytes": 4 << 20})}
+    )
     bomb = make_zip_bomb(tmp_path / "mfa_assistance_2025-03.xlsx", 16)
     with pytest.raises(ZipBombError, match="max_uncompressed_bytes"):
         check_zip(small_limit, bomb, file_name=bomb.name)
@@ -189,7 +199,9 @@ def test_zip_bomb_refused_before_opening(tmp_path: Path, specs: dict[str, FeedSp
     ("body", "bad_line"),
     [(b"ab\ncd\n", None), (b"ab\n" + b"x" * 20 + b"\ncd\n", 2), (b"x" * 11, 1), (b"ab\ncd\n" + b"y" * 11, 3)],
 )
-def test_check_line_lengths(tmp_path: Path, specs: dict[str, FeedSpec], body: bytes, bad_line: int | None) -> None:
+def test_check_line_lengths(
+    tmp_path: Path, specs: dict[str, FeedSpec], body: bytes, bad_line: int | None
+) -> None:
     spec = specs["nbtc_telecom"]
     tiny = spec.model_copy(update={"format": spec.format.model_copy(update={"max_line_bytes": 10})})
     path = _write(tmp_path, "n.ndjson", body)

@@ -88,7 +88,9 @@ def test_api_pages_cursor_deletions_and_revisions(settings: Settings, specs: dic
     )
     agency = FakeAgency(
         operations=[rtp_record(i, f"2025-02-20T1{i}:00:00+07:00") for i in range(5)],
-        deletions=[{"operation_id": "RTP-2025-000001", "updated_at": "2025-02-21T09:00:00+07:00", "is_deleted": True}],
+        deletions=[
+            {"operation_id": "RTP-2025-000001", "updated_at": "2025-02-21T09:00:00+07:00", "is_deleted": True}
+        ],
     )
     with agency.client() as client:
         first = ingest_feed(settings, spec, client=client)
@@ -104,7 +106,8 @@ def test_api_pages_cursor_deletions_and_revisions(settings: Settings, specs: dic
     assert third.status == "unchanged" and third.rows_in == 0
     revisions = query(
         settings,
-        "SELECT persons_rescued, is_deleted FROM raw.rtp_raids WHERE operation_id = 'RTP-2025-000002' ORDER BY updated_at",
+        "SELECT persons_rescued, is_deleted FROM raw.rtp_raids "
+        "WHERE operation_id = 'RTP-2025-000002' ORDER BY updated_at",
     )
     assert revisions == [(40, None), (41, None)]
     assert query(settings, "SELECT count(*) FROM raw.rtp_raids WHERE is_deleted")[0][0] == 1
@@ -112,7 +115,9 @@ def test_api_pages_cursor_deletions_and_revisions(settings: Settings, specs: dic
 
 def test_retries_429_503_and_truncated_bodies(settings: Settings, specs: dict[str, FeedSpec]) -> None:
     spec = specs["nbtc_telecom"]
-    agency = FakeAgency(files={"/nbtc/enforcement/": {"nbtc_telecom_2025-01.ndjson": ndjson_bytes(nbtc_lines(4))}})
+    agency = FakeAgency(
+        files={"/nbtc/enforcement/": {"nbtc_telecom_2025-01.ndjson": ndjson_bytes(nbtc_lines(4))}}
+    )
     agency.faults = ["429", "503", "truncate", "truncate"]
     with agency.client() as client:
         report = ingest_feed(settings, spec, client=client)
@@ -159,12 +164,16 @@ def test_one_feed_failing_does_not_stop_the_others(settings: Settings, specs: di
         }
     )
     with agency.client() as client:
-        reports = ingest_all(settings, ["kh_gdi_deportations", "nbtc_telecom", "th_imm_receptions"], client=client)
+        reports = ingest_all(
+            settings, ["kh_gdi_deportations", "nbtc_telecom", "th_imm_receptions"], client=client
+        )
     by_feed = {r.feed: r for r in reports}
     assert by_feed["kh_gdi_deportations"].status == "failed"
     assert "Border post" in (by_feed["kh_gdi_deportations"].error or "")
     assert by_feed["nbtc_telecom"].status == "loaded" and by_feed["nbtc_telecom"].rows_loaded == 3
-    assert by_feed["th_imm_receptions"].status == "failed" and "404" in (by_feed["th_imm_receptions"].error or "")
+    assert by_feed["th_imm_receptions"].status == "failed" and "404" in (
+        by_feed["th_imm_receptions"].error or ""
+    )
     assert all(r.balanced for r in reports)
     with pytest.raises(ValueError, match="unknown feed"):
         ingest_all(settings, ["nope"])

@@ -13,28 +13,49 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from ingest_payloads import FakeAgency, kh_csv, kh_rows, mfa_xlsx, nbtc_lines, ndjson_bytes, rtp_record, th_csv, th_rows
+from ingest_payloads import (
+    FakeAgency,
+    kh_csv,
+    kh_rows,
+    mfa_xlsx,
+    nbtc_lines,
+    ndjson_bytes,
+    rtp_record,
+    th_csv,
+    th_rows,
+)
 
 from borderwatch.config import Settings
 from borderwatch.ingest import ReplayError, ingest_all, ingest_inbox, replay
 from borderwatch.ingest.loader import TEST_PAUSE_ENV
 
 REPO = Path(__file__).resolve().parents[2]
-VOLATILE = {"_load_id", "_loaded_at", "load_id", "loaded_at", "quarantined_at", "updated_at", "started_at", "finished_at"}
+VOLATILE = {
+    "_load_id",
+    "_loaded_at",
+    "load_id",
+    "loaded_at",
+    "quarantined_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+}
 
 
 def snapshot(db: Path) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
     """Every raw table's rows (volatile lineage columns excluded), sorted."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1").fetchall()]  # fmt: skip
+        listing = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1"
+        tables = [r[0] for r in con.execute(listing).fetchall()]
         out = {}
         for table in tables:
             if table == "_loads":
                 continue
             cols = [r[0] for r in con.execute(f"DESCRIBE raw.{table}").fetchall()]
-            keep = ", ".join(f'"{c}"' for c in cols if c not in VOLATILE or (table == "rtp_raids" and c == "updated_at"))
+            keep = ", ".join(
+                f'"{c}"' for c in cols if c not in VOLATILE or (table == "rtp_raids" and c == "updated_at")
+            )
             out[table] = con.execute(f"SELECT {keep} FROM raw.{table} ORDER BY ALL").fetchall()
         return out
     finally:
@@ -54,11 +75,17 @@ def populate(settings: Settings) -> None:
     bad = kh_rows(30, start=100)
     bad[3][2] = "32/03/2025"  # one quarantined row, under the threshold
     with agency.client() as client:
-        ingest_all(settings, ["kh_gdi_deportations", "th_imm_receptions", "nbtc_telecom", "rtp_raids"], client=client)
+        ingest_all(
+            settings, ["kh_gdi_deportations", "th_imm_receptions", "nbtc_telecom", "rtp_raids"], client=client
+        )
         agency.files["/kh-gdi/bulletins/"]["kh_gdi_deportations_2025-03-15.csv"] = kh_csv(bad)
-        agency.files["/kh-gdi/bulletins/"]["kh_gdi_deportations_2025-03-16.csv"] = kh_csv(kh_rows(30, khmer_every=4))
+        agency.files["/kh-gdi/bulletins/"]["kh_gdi_deportations_2025-03-16.csv"] = kh_csv(
+            kh_rows(30, khmer_every=4)
+        )
         agency.operations.append(rtp_record(1, "2025-02-22T08:00:00+07:00", persons_rescued=99))
-        agency.deletions.append({"operation_id": "RTP-2025-000002", "updated_at": "2025-02-23T08:00:00+07:00", "is_deleted": True})
+        agency.deletions.append(
+            {"operation_id": "RTP-2025-000002", "updated_at": "2025-02-23T08:00:00+07:00", "is_deleted": True}
+        )
         ingest_all(settings, ["kh_gdi_deportations", "rtp_raids"], client=client)
     mfa_xlsx(settings.inbox_dir / "mfa_assistance_2025-03.xlsx")
     drifted = kh_csv(kh_rows(2)).decode("utf-8-sig").replace("Total", "Sum").encode("utf-8-sig")
@@ -95,7 +122,9 @@ ingest_inbox(get_settings(sys.argv[1]))
 
 def _drop_files(settings: Settings) -> None:
     (settings.inbox_dir / "kh_gdi_deportations_a.csv").write_bytes(kh_csv(kh_rows(2000, bulletin="A")))
-    (settings.inbox_dir / "kh_gdi_deportations_b.csv").write_bytes(kh_csv(kh_rows(3000, bulletin="B", khmer_every=3)))
+    (settings.inbox_dir / "kh_gdi_deportations_b.csv").write_bytes(
+        kh_csv(kh_rows(3000, bulletin="B", khmer_every=3))
+    )
     (settings.inbox_dir / "th_imm_receptions_c.csv").write_bytes(th_csv(th_rows(500)))
 
 
@@ -109,7 +138,9 @@ def test_kill_9_mid_load_then_rerun_matches_uninterrupted(tmp_path: Path, settin
     _drop_files(settings)
     marker = tmp_path / "paused"
     env = dict(os.environ)
-    env[TEST_PAUSE_ENV] = json.dumps({"marker": str(marker), "seconds": 120, "file_name": "kh_gdi_deportations_b.csv"})
+    env[TEST_PAUSE_ENV] = json.dumps(
+        {"marker": str(marker), "seconds": 120, "file_name": "kh_gdi_deportations_b.csv"}
+    )
     env["BORDERWATCH_FEEDS_DIR"] = str(settings.feeds_dir)
     proc = subprocess.Popen(
         [sys.executable, "-c", LOAD_SCRIPT, str(settings.home)], env=env, cwd=REPO,

@@ -10,7 +10,8 @@ deportations as (
 claims as (
 
     select * from {{ ref('fct_figure_claims') }}
-    where fact_table = 'fct_deportations'
+    where
+        fact_table = 'fct_deportations'
         and sex is null
         and is_used
 
@@ -21,7 +22,7 @@ final as (
     select
         deportations.deportation_id,
         deportations.persons_total,
-        claims.value as used_claim_value,
+        claims.value as used_claim_value
     from deportations
     left join claims on deportations.deportation_id = claims.fact_key
     where claims.value is distinct from deportations.persons_total

@@ -11,7 +11,7 @@ final as (
 
     select
         conflict_group_id,
-        count_if(is_used) as used_claims,
+        count_if(is_used) as used_claims
     from claims
     group by conflict_group_id
     having count_if(is_used) <> 1

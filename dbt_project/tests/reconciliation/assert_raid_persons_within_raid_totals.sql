@@ -18,7 +18,7 @@ breakdown as (
 
     select
         raid_id,
-        sum(persons) as breakdown_persons,
+        sum(persons) as breakdown_persons
     from raid_persons
     group by raid_id
 
@@ -30,10 +30,11 @@ final as (
         raids.raid_id,
         breakdown.breakdown_persons,
         raids.persons_detained,
-        raids.persons_rescued,
+        raids.persons_rescued
     from raids
     inner join breakdown on raids.raid_id = breakdown.raid_id
-    where breakdown.breakdown_persons
+    where
+        breakdown.breakdown_persons
         > coalesce(raids.persons_detained, 0) + coalesce(raids.persons_rescued, 0)
         and not raids.has_conflict
 

@@ -27,6 +27,7 @@ from borderwatch.gate.suites import (
     SuiteError,
     SuiteSpec,
     expectation_parameters,
+    feed_health_suite,
     freshness_suite,
     load_gate_config,
     load_suites,
@@ -211,6 +212,8 @@ def _run_expectations(
             present.append(
                 freshness_suite(_feed_freshness(settings), now=now, severity=config.freshness_severity)
             )
+        if _table_exists(con, "raw", "_loads"):
+            present.append(feed_health_suite(sorted(_feed_freshness(settings))))
         checks, index = _run_checkpoint(settings.build_db, present, params, config, run_dir)
     checks = missing + checks
     if not has_files:

@@ -20,6 +20,7 @@ SEVERITIES = ("block", "warn")
 DEFAULT_MAX_SHRINK = 0.5
 CHECKPOINT_FILE = "checkpoint.json"
 FRESHNESS_SUITE = "freshness"
+FEED_HEALTH_SUITE = "feed_health"
 
 
 class SuiteError(ValueError):
@@ -152,6 +153,36 @@ def freshness_suite(feed_hours: dict[str, int], *, now: datetime, severity: str 
         "meta": {"borderwatch": {"schema": "raw", "table": "_files"}},
     }
     return SuiteSpec(name=FRESHNESS_SUITE, schema="raw", table="_files", suite=suite)
+
+
+def feed_health_suite(feeds: list[str], *, severity: str = "block") -> SuiteSpec:
+    """Per feed: its most recent load must not have failed (schema drift, reject rate, source down).
+
+    Publishing while a feed failed closed would serve stale figures for it as if they were current, so
+    this blocks by default; the previous publication keeps serving until the feed is fixed or its
+    bad file is removed from the inbox / fixed at the source.
+    """
+    expectations = []
+    for feed in sorted(feeds):
+        query = (
+            "select feed, load_id, report->>'error' as error from {{batch}} where feed = '{feed}' "
+            "qualify row_number() over (order by started_at desc, load_id desc) = 1 "
+            "and report->>'status' = 'failed'"
+        ).format(feed=feed.replace("'", "''"))
+        expectations.append(
+            {
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": query},
+                "meta": {"check": f"feed_health.{feed}", "severity": severity},
+            }
+        )
+    suite = {
+        "name": FEED_HEALTH_SUITE,
+        "expectations": expectations,
+        "notes": "The latest load of each feed succeeded (raw._loads).",
+        "meta": {"borderwatch": {"schema": "raw", "table": "_loads"}},
+    }
+    return SuiteSpec(name=FEED_HEALTH_SUITE, schema="raw", table="_loads", suite=suite)
 
 
 def expectation_parameters(

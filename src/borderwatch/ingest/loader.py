@@ -523,20 +523,10 @@ def _ts(value: str) -> dt.datetime | None:
         return None
 
 
-def _page_cursor(values: list[str], meta: dict[str, Any]) -> str | None:
-    """Highest ``updated_at`` that is complete after this page.
-
-    Records are ordered by (updated_at, id) and the server's ``updated_since`` is exclusive, so when more
-    pages follow, the last timestamp of this page may continue on the next one: we stop just below it.
-    """
-    stamped = [(ts, v) for v in values if (ts := _ts(v)) is not None]
-    if not stamped:
-        return None
-    top = max(stamped)[0]
-    if meta.get("next_page") in (None, 0, ""):
-        return max(stamped)[1]
-    below = [pair for pair in stamped if pair[0] < top]
-    return max(below)[1] if below else None
+def _latest(values: list[str | None]) -> str | None:
+    """The latest ISO timestamp among values (compared in UTC; the source's own text is kept)."""
+    stamped = [(ts, v) for v in values if v and (ts := _ts(v)) is not None]
+    return max(stamped)[1] if stamped else None
 
 
 def _advance_cursor(
@@ -547,6 +537,13 @@ def _advance_cursor(
     cursor_values: list[str],
     now: dt.datetime,
 ) -> str | None:
+    """Move the feed's cursor inside the file's transaction.
+
+    File feeds: the greatest file name loaded. API feeds: pages may come in any order (newest first
+    when the server pages out of order), so a page only raises ``<key>~pending``; the last page of a
+    stream (``next_page`` null) commits the greatest ``updated_at`` seen as the cursor. A run that dies
+    midway therefore never skips records of the pages it did not load.
+    """
     if landed.from_inbox:
         return None
     key = cursor_key(spec, landed)
@@ -556,14 +553,18 @@ def _advance_cursor(
             _set_cursor(con, key, landed.file_name, now)
             return landed.file_name
         return current
-    candidate = _page_cursor(cursor_values, meta)
-    if candidate is None:
+    pending_key = f"{key}~pending"
+    best = _latest([*cursor_values, get_cursor(con, pending_key)])
+    if meta.get("next_page") not in (None, 0, ""):
+        if best is not None:
+            _set_cursor(con, pending_key, best, now)
         return current
-    current_ts = _ts(current) if current else None
-    candidate_ts = _ts(candidate)
-    if current_ts is None or (candidate_ts is not None and candidate_ts > current_ts):
-        _set_cursor(con, key, candidate, now)
-        return candidate
+    con.execute("DELETE FROM raw._cursors WHERE feed = ?", [pending_key])
+    if best is not None and (
+        current is None or (_ts(best) or dt.datetime.min) > (_ts(current) or dt.datetime.min)
+    ):
+        _set_cursor(con, key, best, now)
+        return best
     return current
 
 

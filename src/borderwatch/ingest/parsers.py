@@ -66,7 +66,12 @@ def check_header(spec: FeedSpec, table: TableSpec, file_name: str, header: list[
 
 
 def _check_size(spec: FeedSpec, path: Path, file_name: str) -> None:
+    """Refuse empty files (nothing to check the schema against) and files over ``max_file_bytes``."""
     size = os.stat(path).st_size
+    if size == 0:
+        raise FileFormatError(
+            f"feed {spec.name!r} file {file_name}: the file is empty (0 bytes); ask the agency to resend it"
+        )
     if size > spec.format.max_file_bytes:
         raise FileFormatError(
             f"feed {spec.name!r} file {file_name}: {size} bytes exceeds format.max_file_bytes "

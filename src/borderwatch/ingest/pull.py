@@ -257,6 +257,7 @@ def pull_api(
         url = spec.resolved_url(raw_url, settings.simulator_url) or ""
         since = get_cursor(con, key)
         page: int = 1
+        landed_pages = 0
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {"page": page, "page_size": spec.source.page_size}
             if since:
@@ -269,7 +270,10 @@ def pull_api(
                     f"(format.records_key in feeds/{spec.name}.yaml)"
                 )
             report.files_seen += 1
-            if records:
+            next_page = doc.get("next_page")
+            # An empty last page is landed only to close a stream whose earlier pages were landed.
+            if records or (not next_page and landed_pages):
+                landed_pages += 1
                 landed = archive.put(
                     response.content,
                     feed=spec.name,
@@ -279,7 +283,6 @@ def pull_api(
                     file_name=f"{stream}_since={since or 'start'}_page={page:05d}.json",
                 )
                 report.add_file(load_landed_file(con, spec, landed, report.load_id))
-            next_page = doc.get("next_page")
             if not next_page:
                 break
             if not isinstance(next_page, int) or next_page <= page:

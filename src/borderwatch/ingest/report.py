@@ -142,7 +142,9 @@ def render_reports(reports: list[LoadReport]) -> None:
             str(r.rows_quarantined),
             str(r.rows_duplicate),
         )
-    console = Console(soft_wrap=True)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)  # logs and CI: do not squeeze the table to 80 columns
     console.print(table)
     for r in reports:
         if r.error:

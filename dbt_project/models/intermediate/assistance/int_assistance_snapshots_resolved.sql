@@ -12,7 +12,7 @@ newest_file as (
 
     select
         as_of_date,
-        arg_max(_file_sha256, _loaded_at) as _file_sha256,
+        arg_max(_file_sha256, _loaded_at) as _file_sha256
     from snapshots
     group by as_of_date
 
@@ -25,11 +25,12 @@ rows_in_newest_file as (
         case
             when snapshots.is_total_row then 'ALL'
             else {{ country_iso3('snapshots.nationality_label') }}
-        end as nationality_iso3,
+        end as nationality_iso3
     from snapshots
     inner join newest_file
-        on snapshots.as_of_date = newest_file.as_of_date
-        and snapshots._file_sha256 = newest_file._file_sha256
+        on
+            snapshots.as_of_date = newest_file.as_of_date
+            and snapshots._file_sha256 = newest_file._file_sha256
 
 ),
 
@@ -42,7 +43,7 @@ by_nationality as (
         sum(persons_assisted_cumulative) as persons_assisted_cumulative,
         sum(persons_repatriated_cumulative) as persons_repatriated_cumulative,
         max(_loaded_at) as _loaded_at,
-        list({{ lineage_struct('mfa_assistance_snapshots') }}) as _lineage,
+        list({{ lineage_struct('mfa_assistance_snapshots') }}) as _lineage
     from rows_in_newest_file
     group by as_of_date, nationality_iso3
 
@@ -57,9 +58,13 @@ computed_totals as (
         sum(persons_assisted_cumulative) as persons_assisted_cumulative,
         sum(persons_repatriated_cumulative) as persons_repatriated_cumulative,
         max(_loaded_at) as _loaded_at,
-        flatten(list(_lineage)) as _lineage,
+        flatten(list(_lineage)) as _lineage
     from by_nationality
-    where as_of_date not in (select as_of_date from by_nationality where nationality_iso3 = 'ALL')
+    where
+        as_of_date not in (
+            select with_total.as_of_date from by_nationality as with_total
+            where with_total.nationality_iso3 = 'ALL'
+        )
     group by as_of_date
 
 ),

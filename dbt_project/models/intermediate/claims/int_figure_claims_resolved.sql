@@ -16,11 +16,11 @@ ranked as (
         *,
         row_number() over (
             partition by conflict_group_id
-            order by is_latest_of_record desc, priority, _loaded_at desc, _row_number desc
+            order by is_latest_of_record desc, priority asc, _loaded_at desc, _row_number desc
         ) = 1 as is_used,
         count(distinct value) filter (where is_latest_of_record) over (partition by conflict_group_id) > 1
             as has_conflict,
-        count(*) filter (where is_latest_of_record) over (partition by conflict_group_id) as current_claims,
+        count(*) filter (where is_latest_of_record) over (partition by conflict_group_id) as current_claims
     from claims
 
 ),
@@ -43,7 +43,7 @@ final as (
                 partition by raw_table, _file_sha256, _row_number
             ) < 11,
             false
-        ) as is_suppressed,
+        ) as is_suppressed
     from ranked
 
 )

@@ -78,15 +78,16 @@ raid_claims as (
         raid_versions._feed,
         raid_versions._file_sha256,
         raid_versions._row_number,
-        raid_versions._loaded_at,
+        raid_versions._loaded_at
     from raid_versions
     inner join live_raids on raid_versions.raid_id = live_raids.raid_id
-    cross join lateral (
-        values
-        ('persons_detained', raid_versions.persons_detained),
-        ('persons_rescued', raid_versions.persons_rescued),
-        ('suspects_arrested', raid_versions.suspects_arrested)
-    ) as metrics (metric, value)
+    cross join
+        lateral (
+            values
+            ('persons_detained', raid_versions.persons_detained),
+            ('persons_rescued', raid_versions.persons_rescued),
+            ('suspects_arrested', raid_versions.suspects_arrested)
+        ) as metrics (metric, value)
     where not raid_versions.is_deleted
 
 ),
@@ -109,7 +110,7 @@ deportation_claims as (
         bulletins._feed,
         bulletins._file_sha256,
         bulletins._row_number,
-        bulletins._loaded_at,
+        bulletins._loaded_at
     from bulletins
     inner join deportations
         on 'KH-' || bulletins.bulletin_no || '-' || bulletins.line_no = deportations.kh_record_key
@@ -132,7 +133,7 @@ deportation_claims as (
         receptions._feed,
         receptions._file_sha256,
         receptions._row_number,
-        receptions._loaded_at,
+        receptions._loaded_at
     from receptions
     inner join deportations on 'TH-' || receptions.reception_no = deportations.th_record_key
 
@@ -162,7 +163,7 @@ deportation_claims_unpivoted as (
         deportation_claims._feed,
         deportation_claims._file_sha256,
         deportation_claims._row_number,
-        deportation_claims._loaded_at,
+        deportation_claims._loaded_at
     from deportation_claims
     cross join lateral (
         values
@@ -197,15 +198,16 @@ snapshot_claims as (
         snapshots._feed,
         snapshots._file_sha256,
         snapshots._row_number,
-        snapshots._loaded_at,
+        snapshots._loaded_at
     from snapshots
-    cross join lateral (
-        select
-            case
-                when snapshots.is_total_row then 'ALL'
-                else {{ country_iso3('snapshots.nationality_label') }}
-            end as nationality_iso3
-    ) as resolved
+    cross join
+        lateral (
+            select
+                case
+                    when snapshots.is_total_row then 'ALL'
+                    else {{ country_iso3('snapshots.nationality_label') }}
+                end as nationality_iso3
+        ) as resolved
     cross join lateral (
         values
         ('persons_assisted_cumulative', snapshots.persons_assisted_cumulative),
@@ -239,7 +241,7 @@ movement_claims as (
         movements._feed,
         movements._file_sha256,
         movements._row_number,
-        movements._loaded_at,
+        movements._loaded_at
     from movements
 
 ),
@@ -269,15 +271,16 @@ telecom_claims as (
         telecom._feed,
         telecom._file_sha256,
         telecom._row_number,
-        telecom._loaded_at,
+        telecom._loaded_at
     from telecom
-    cross join lateral (
-        select
-            case
-                when telecom.is_national then 'TH'
-                else {{ admin1_iso('telecom.province_label', "'THA'") }}
-            end as admin1_iso
-    ) as admin1
+    cross join
+        lateral (
+            select
+                case
+                    when telecom.is_national then 'TH'
+                    else {{ admin1_iso('telecom.province_label', "'THA'") }}
+                end as admin1_iso
+        ) as admin1
     cross join lateral (
         select
             admin1.admin1_iso,
@@ -309,7 +312,7 @@ final as (
             as claim_id,
         _feed as source_feed,
         *,
-        fact_table || ':' || fact_key || ':' || metric || ':' || coalesce(sex, 'T') as conflict_group_id,
+        fact_table || ':' || fact_key || ':' || metric || ':' || coalesce(sex, 'T') as conflict_group_id
     from unioned
     where value is not null
 

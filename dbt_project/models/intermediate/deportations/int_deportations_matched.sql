@@ -42,7 +42,7 @@ sending as (
         persons_female,
         nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
         _loaded_at,
-        {{ lineage_struct('kh_gdi_deportations') }} as lineage,
+        {{ lineage_struct('kh_gdi_deportations') }} as lineage
     from bulletins
 
 ),
@@ -63,7 +63,7 @@ receiving as (
         tm35_no,
         nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
         _loaded_at,
-        {{ lineage_struct('th_imm_receptions') }} as lineage,
+        {{ lineage_struct('th_imm_receptions') }} as lineage
     from receptions
 
 ),
@@ -74,12 +74,13 @@ candidates as (
         sending.kh_record_key,
         receiving.th_record_key,
         date_diff('day', sending.handover_date, receiving.received_date) as lag_days,
-        abs(sending.persons_total - receiving.persons_total) as total_gap,
+        abs(sending.persons_total - receiving.persons_total) as total_gap
     from sending
     inner join receiving
-        on sending.nationality_iso3 = receiving.nationality_iso3
-        and sending.crossing_site_id = receiving.crossing_site_id
-        and receiving.received_date between sending.handover_date and sending.handover_date + 1
+        on
+            sending.nationality_iso3 = receiving.nationality_iso3
+            and sending.crossing_site_id = receiving.crossing_site_id
+            and receiving.received_date between sending.handover_date and sending.handover_date + 1
 
 ),
 
@@ -92,7 +93,7 @@ ranked as (
         ) as rank_for_bulletin,
         row_number() over (
             partition by th_record_key order by lag_days, total_gap, kh_record_key
-        ) as rank_for_reception,
+        ) as rank_for_reception
     from candidates
 
 ),
@@ -101,9 +102,10 @@ pairs as (
 
     select
         kh_record_key,
-        th_record_key,
+        th_record_key
     from ranked
-    where rank_for_bulletin = 1
+    where
+        rank_for_bulletin = 1
         and rank_for_reception = 1
 
 ),
@@ -148,15 +150,25 @@ joined as (
         or coalesce(sending.persons_male + sending.persons_female <> sending.persons_total, false)
         or coalesce(receiving.persons_male + receiving.persons_female <> receiving.persons_total, false)
             as has_conflict,
-        coalesce(sending.crossing_site_id, receiving.crossing_site_id, 'unmapped:' || sending.checkpoint_key, 'unmapped:' || receiving.checkpoint_key)
+        coalesce(
+            sending.crossing_site_id,
+            receiving.crossing_site_id,
+            'unmapped:' || sending.checkpoint_key,
+            'unmapped:' || receiving.checkpoint_key
+        )
         || '|'
-        || coalesce(sending.nationality_iso3, receiving.nationality_iso3, 'unmapped:' || sending.nationality_key, 'unmapped:' || receiving.nationality_key)
+        || coalesce(
+            sending.nationality_iso3,
+            receiving.nationality_iso3,
+            'unmapped:' || sending.nationality_key,
+            'unmapped:' || receiving.nationality_key
+        )
             as _partition_key,
         greatest(
             coalesce(sending._loaded_at, receiving._loaded_at),
             coalesce(receiving._loaded_at, sending._loaded_at)
         ) as _loaded_at,
-        list_filter([sending.lineage, receiving.lineage], lambda entry: entry is not null) as _lineage,
+        list_filter([sending.lineage, receiving.lineage], lambda entry: entry is not null) as _lineage
     from sending
     left join pairs on sending.kh_record_key = pairs.kh_record_key
     full outer join receiving on pairs.th_record_key = receiving.th_record_key
@@ -168,7 +180,7 @@ final as (
     select
         joined.*,
         raids.raid_id,
-        max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at,
+        max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at
     from joined
     left join raids on joined.raid_ref = raids.raid_id
 

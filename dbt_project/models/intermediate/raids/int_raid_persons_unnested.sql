@@ -17,7 +17,7 @@ unnested as (
                 raids.nationality_breakdown,
                 '[{"nationality": "VARCHAR", "sex": "VARCHAR", "count": "BIGINT"}]'
             )
-        ) as part,
+        ) as part
     from raids
     where raids.nationality_breakdown is not null
 
@@ -31,7 +31,7 @@ resolved as (
         part.nationality as nationality_label,
         {{ country_iso3('part.nationality') }} as nationality_iso3,
         {{ sex_code('part.sex') }} as sex,
-        part.count as persons,
+        part.count as persons
     from unnested
 
 ),
@@ -44,7 +44,7 @@ final as (
         sex,
         string_agg(distinct nationality_label, ' | ' order by nationality_label) as nationality_labels,
         sum(persons) as persons,
-        max(_loaded_at) as _loaded_at,
+        max(_loaded_at) as _loaded_at
     from resolved
     group by raid_id, nationality_iso3, sex
 

@@ -22,7 +22,7 @@ resolved as (
         revisions.*,
         {{ site_id('revisions.site_label', ['scam_compound', 'border_crossing', 'airport']) }} as site_id,
         {{ country_iso3('revisions.country_label') }} as country_label_iso3,
-        {{ agency_id('revisions.lead_agency_label') }} as lead_agency_id,
+        {{ agency_id('revisions.lead_agency_label') }} as lead_agency_id
     from revisions
 
 ),
@@ -35,7 +35,7 @@ located as (
         coalesce(
             {{ admin1_iso('resolved.province_label', 'coalesce(resolved.country_label_iso3, sites.country_iso3)') }},
             sites.admin1_iso
-        ) as admin1_iso,
+        ) as admin1_iso
     from resolved
     left join sites on resolved.site_id = sites.site_id
 
@@ -50,7 +50,7 @@ versioned as (
         min(updated_at) over (partition by raid_id) as first_reported_at,
         max(updated_at) filter (where not is_deleted) over (partition by raid_id) as last_revised_at,
         list({{ lineage_struct('rtp_raids') }}) over (partition by raid_id) as _lineage,
-        max(_loaded_at) over (partition by raid_id) as _partition_loaded_at,
+        max(_loaded_at) over (partition by raid_id) as _partition_loaded_at
     from located
 
 ),

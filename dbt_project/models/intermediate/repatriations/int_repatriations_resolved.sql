@@ -28,7 +28,7 @@ resolved as (
         departure_point_label,
         persons,
         _loaded_at,
-        [{{ lineage_struct('mfa_assistance_movements') }}] as _lineage,
+        [{{ lineage_struct('mfa_assistance_movements') }}] as _lineage
     from movements
 
 ),

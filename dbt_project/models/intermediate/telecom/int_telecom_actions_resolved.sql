@@ -16,7 +16,7 @@ resolved as (
         case
             when is_national then 'TH'
             else {{ admin1_iso('province_label', "'THA'") }}
-        end as admin1_iso,
+        end as admin1_iso
     from actions
 
 ),
@@ -34,7 +34,7 @@ keyed as (
         reported_at,
         province_label,
         _loaded_at,
-        {{ lineage_struct('nbtc_telecom') }} as lineage,
+        {{ lineage_struct('nbtc_telecom') }} as lineage
     from resolved
 
 ),
@@ -50,7 +50,7 @@ final as (
         arg_max(action_count, _loaded_at) as action_count,
         max(reported_at) as reported_at,
         max(_loaded_at) as _loaded_at,
-        list(lineage) as _lineage,
+        list(lineage) as _lineage
     from keyed
     group by telecom_action_id, month_start, admin1_iso, is_national, action_type
 

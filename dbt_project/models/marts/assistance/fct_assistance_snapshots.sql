@@ -15,7 +15,7 @@ final as (
         nationality_iso3 = 'ALL' as is_total,
         cast(persons_assisted_cumulative as bigint) as persons_assisted_cumulative,
         cast(persons_repatriated_cumulative as bigint) as persons_repatriated_cumulative,
-        _loaded_at,
+        _loaded_at
     from snapshots
 
 )

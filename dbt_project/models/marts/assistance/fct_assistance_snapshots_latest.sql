@@ -12,7 +12,7 @@ final as (
 
     select *
     from snapshots
-    where as_of_date = (select max(as_of_date) from snapshots)
+    where as_of_date = (select max(newest.as_of_date) from snapshots as newest)
 
 )
 

@@ -19,7 +19,7 @@ claims as (
 
     select
         *,
-        max(_loaded_at) over (partition by _partition_key) as _partition_loaded_at,
+        max(_loaded_at) over (partition by _partition_key) as _partition_loaded_at
     from {{ ref('int_figure_claims_resolved') }}
 
 ),
@@ -58,7 +58,7 @@ final as (
         _file_sha256,
         cast(_row_number as integer) as _row_number,
         _loaded_at,
-        _partition_key,
+        _partition_key
     from touched
 
 )

@@ -21,7 +21,7 @@ subdivisions as (
         name_en,
         name_local,
         iso_name,
-        subdivision_type,
+        subdivision_type
     from admin_areas
 
 ),
@@ -35,7 +35,7 @@ national as (
         countries.name as name_en,
         cast(null as varchar) as name_local,
         countries.iso_name,
-        'Country (national figure)' as subdivision_type,
+        'Country (national figure)' as subdivision_type
     from countries
     where countries.iso3 in (select distinct country_iso3 from admin_areas)
 

@@ -15,7 +15,7 @@ final as (
         name_local,
         country_iso3,
         agency_type,
-        feed,
+        feed
     from agencies
 
 )

@@ -26,7 +26,7 @@ final as (
         cast({{ be_year('date_day') }} as integer) as be_year,
         cast({{ thai_fiscal_year('date_day') }} as integer) as thai_fiscal_year,
         cast({{ thai_fiscal_year('date_day') }} + 543 as integer) as thai_fiscal_year_be,
-        cast((month(date_day) + 2) % 12 // 3 + 1 as integer) as thai_fiscal_quarter,
+        cast((month(date_day) + 2) % 12 // 3 + 1 as integer) as thai_fiscal_quarter
     from spine
 
 )

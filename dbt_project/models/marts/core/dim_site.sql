@@ -16,7 +16,7 @@ alias_lists as (
 
     select
         target_id as site_id,
-        string_agg(alias, ' | ' order by alias) as aliases,
+        string_agg(alias, ' | ' order by alias) as aliases
     from aliases
     where target_type <> 'admin1'
     group by target_id
@@ -35,7 +35,7 @@ final as (
         sites.counterpart_admin1_iso,
         sites.iata_code,
         alias_lists.aliases,
-        sites.note,
+        sites.note
     from sites
     left join alias_lists on sites.site_id = alias_lists.site_id
 

@@ -13,7 +13,7 @@ flagged as (
 
     select
         *,
-        persons < 11 as is_primary_suppressed,
+        persons < 11 as is_primary_suppressed
     from raid_persons
 
 ),
@@ -26,7 +26,7 @@ counted as (
         row_number() over (
             partition by raid_id, is_primary_suppressed
             order by persons, nationality_iso3, sex
-        ) as rank_by_size,
+        ) as rank_by_size
     from flagged
 
 ),
@@ -36,7 +36,7 @@ suppressed as (
     select
         *,
         is_primary_suppressed
-        or (primary_cells = 1 and not is_primary_suppressed and rank_by_size = 1) as is_suppressed,
+        or (primary_cells = 1 and not is_primary_suppressed and rank_by_size = 1) as is_suppressed
     from counted
 
 ),
@@ -49,7 +49,7 @@ final as (
         nationality_iso3,
         sex,
         cast(case when is_suppressed then null else persons end as integer) as persons,
-        is_suppressed,
+        is_suppressed
     from suppressed
 
 )

@@ -30,7 +30,7 @@ breakdown_totals as (
 
     select
         raid_id,
-        sum(persons) as breakdown_persons,
+        sum(persons) as breakdown_persons
     from raid_persons
     group by raid_id
 
@@ -42,7 +42,7 @@ linked_sources as (
         raid_id,
         count(distinct case when reported_by in ('sending', 'both') then 'kh_gdi_deportations' end)
         + count(distinct case when reported_by in ('receiving', 'both') then 'th_imm_receptions' end)
-            as linked_feeds,
+            as linked_feeds
     from deportations
     where raid_id is not null
     group by raid_id
@@ -72,7 +72,7 @@ final as (
             breakdown_totals.breakdown_persons
             > coalesce(current_raids.persons_detained, 0) + coalesce(current_raids.persons_rescued, 0),
             false
-        ) as has_conflict,
+        ) as has_conflict
     from current_raids
     left join breakdown_totals on current_raids.raid_id = breakdown_totals.raid_id
     left join linked_sources on current_raids.raid_id = linked_sources.raid_id

@@ -26,7 +26,7 @@ final as (
         cast(persons_detained as integer) as persons_detained,
         cast(persons_rescued as integer) as persons_rescued,
         cast(suspects_arrested as integer) as suspects_arrested,
-        _loaded_at,
+        _loaded_at
     from raid_versions
 
 )

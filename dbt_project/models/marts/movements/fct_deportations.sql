@@ -39,7 +39,7 @@ final as (
         cast(sending_persons_total as integer) as sending_persons_total,
         cast(receiving_persons_total as integer) as receiving_persons_total,
         _partition_key,
-        _loaded_at,
+        _loaded_at
     from deportations
 
 )

@@ -19,7 +19,7 @@ final as (
         mode,
         departure_site_id,
         cast(persons as integer) as persons,
-        _loaded_at,
+        _loaded_at
     from repatriations
 
 )

@@ -24,9 +24,9 @@ final as (
         admin1_iso,
         is_national,
         action_type,
-        cast(action_count as bigint) as "count",
+        cast(action_count as bigint) as count,
         reported_at,
-        _loaded_at,
+        _loaded_at
     from actions
 
 )

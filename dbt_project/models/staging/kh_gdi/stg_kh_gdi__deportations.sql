@@ -27,7 +27,7 @@ renamed as (
         _load_id,
         _loaded_at,
         _normalisations,
-        {{ is_latest_delivery(['bulletin_no', 'line_no']) }} as is_latest_delivery,
+        {{ is_latest_delivery(['bulletin_no', 'line_no']) }} as is_latest_delivery
     from source
 
 ),

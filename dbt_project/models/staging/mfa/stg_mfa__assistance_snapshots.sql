@@ -20,7 +20,7 @@ renamed as (
         _load_id,
         _loaded_at,
         _normalisations,
-        {{ is_latest_delivery(['as_of_date', 'nationality_label']) }} as is_latest_delivery,
+        {{ is_latest_delivery(['as_of_date', 'nationality_label']) }} as is_latest_delivery
     from source
 
 ),

@@ -14,7 +14,7 @@ renamed as (
         trim(province) as province_label,
         upper(trim(province)) = 'ALL' as is_national,
         lower(trim(action_type)) as action_type,
-        "count" as action_count,
+        count as action_count,
         reported_at,
         _feed,
         _file_sha256,
@@ -22,7 +22,7 @@ renamed as (
         _load_id,
         _loaded_at,
         _normalisations,
-        {{ is_latest_delivery(['month', 'province', 'action_type']) }} as is_latest_delivery,
+        {{ is_latest_delivery(['month', 'province', 'action_type']) }} as is_latest_delivery
     from source
 
 ),

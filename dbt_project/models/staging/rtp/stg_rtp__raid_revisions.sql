@@ -36,7 +36,7 @@ renamed as (
         _normalisations,
         row_number() over (partition by operation_id order by updated_at, _loaded_at) as version_number,
         {{ is_latest_delivery(['operation_id'], 'updated_at desc, _loaded_at desc, _row_number desc') }}
-            as is_latest_version,
+            as is_latest_version
     from source
 
 ),

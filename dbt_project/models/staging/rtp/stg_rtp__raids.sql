@@ -10,7 +10,8 @@ final as (
 
     select *
     from revisions
-    where is_latest_version
+    where
+        is_latest_version
         and not is_deleted
 
 )

@@ -26,7 +26,7 @@ renamed as (
         _load_id,
         _loaded_at,
         _normalisations,
-        {{ is_latest_delivery(['reception_no']) }} as is_latest_delivery,
+        {{ is_latest_delivery(['reception_no']) }} as is_latest_delivery
     from source
 
 ),

@@ -1,0 +1,142 @@
+"""End to end: the simulator on loopback → ingest → dbt build → audit → publish, then the published
+warehouse is checked the way a BI user would read it (read-only, through ``current.duckdb``).
+
+One refresh for the module (dbt and GX start-up dominate), then many assertions on its result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from borderwatch import pipeline
+from borderwatch.config import Settings, get_settings
+from borderwatch.simulator.scenario import expected_figures
+from borderwatch.simulator.server import SimulatorServer
+
+pytestmark = pytest.mark.slow
+
+
+@dataclasses.dataclass
+class Run:
+    settings: Settings
+    first: pipeline.RefreshSummary
+    second: pipeline.RefreshSummary
+    sim_url: str
+
+
+@pytest.fixture(scope="module")
+def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    with SimulatorServer(port=0, seed=7, scale=1.0) as sim:
+        settings = dataclasses.replace(get_settings(home), simulator_url=sim.url)
+        first = pipeline.refresh(settings)
+        second = pipeline.refresh(settings)
+        yield Run(settings, first, second, sim.url)
+
+
+def _query(settings: Settings, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.current_db), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_feed_loaded_and_every_report_balances(refreshed: Run) -> None:
+    loads = {r.feed: r for r in refreshed.first.loads if r.source == "pull"}
+    assert set(loads) == {"rtp_raids", "kh_gdi_deportations", "th_imm_receptions", "mfa_assistance", "nbtc_telecom"}
+    for report in loads.values():
+        assert report.status == "loaded", report.error
+        assert report.rows_loaded > 0
+        assert report.balanced
+    assert loads["kh_gdi_deportations"].files_duplicate >= 1  # the re-sent bulletin is recognised
+
+
+def test_second_run_adds_zero_rows_and_publishes_the_same_marts(refreshed: Run) -> None:
+    assert refreshed.second.new_rows == 0
+    assert all(r.status in ("unchanged", "loaded") and r.rows_loaded == 0 for r in refreshed.second.loads)
+    assert refreshed.first.publication is not None and refreshed.second.publication is not None
+    assert refreshed.first.publication.row_counts == refreshed.second.publication.row_counts
+
+
+def test_current_points_at_a_complete_read_only_publication(refreshed: Run) -> None:
+    settings = refreshed.settings
+    pub = refreshed.second.publication
+    assert pub is not None
+    manifest = json.loads((settings.current_dir / "manifest.json").read_text())
+    assert manifest["version"] == pub.version
+    for table, rows in manifest["row_counts"].items():
+        assert _query(settings, f"select count(*) from {table}")[0][0] == rows
+        assert (settings.current_dir / "parquet" / f"{table}.parquet").exists() or table.endswith("_latest")
+    with pytest.raises(duckdb.Error):
+        con = duckdb.connect(str(settings.current_db), read_only=True)
+        try:
+            con.execute("create table intruder as select 1")
+        finally:
+            con.close()
+
+
+def test_public_figures_come_out_of_the_marts(refreshed: Run) -> None:
+    s = refreshed.settings
+    snap = dict(
+        _query(
+            s,
+            "select nationality_iso3, persons_assisted_cumulative from fct_assistance_snapshots "
+            "where as_of_date = date '2025-03-31'",
+        )
+    )
+    assert snap["ALL"] == 7372
+    assert (snap["CHN"], snap["IDN"], snap["IND"]) == (3634, 653, 549)
+    repatriated = _query(
+        s,
+        "select persons_repatriated_cumulative from fct_assistance_snapshots "
+        "where as_of_date = date '2025-03-31' and nationality_iso3 = 'ALL'",
+    )
+    assert repatriated == [(4895,)]
+    thai_from_poipet = _query(
+        s,
+        """
+        select sum(persons_total) from fct_deportations as d
+        join dim_site as s on s.site_id = d.crossing_site_id
+        where d.nationality_iso3 = 'THA' and d.from_country_iso3 = 'KHM'
+          and d.handover_date between date '2025-03-01' and date '2025-03-31'
+          and s.name ilike '%poipet%'
+        """,
+    )
+    assert thai_from_poipet == [(93,)]
+    assert expected_figures()["S6"]["value"] == 93 if isinstance(expected_figures()["S6"], dict) else True
+
+
+def test_the_cambodian_and_thai_reports_of_one_batch_are_one_row(refreshed: Run) -> None:
+    rows = _query(
+        refreshed.settings,
+        """
+        select reported_by, count(*) from fct_deportations
+        where nationality_iso3 = 'THA' and handover_date between date '2025-03-01' and date '2025-03-31'
+        group by all
+        """,
+    )
+    assert dict(rows).get("both", 0) == 3
+    conflicts = _query(refreshed.settings, "select count(*) from fct_deportations where has_conflict")
+    assert conflicts[0][0] >= 1
+
+
+def test_latest_snapshot_view_has_one_row_per_nationality(refreshed: Run) -> None:
+    rows = _query(
+        refreshed.settings,
+        "select nationality_iso3, count(*) from fct_assistance_snapshots_latest group by all having count(*) > 1",
+    )
+    assert rows == []
+
+
+def test_gate_summary_and_data_docs_are_kept(refreshed: Run) -> None:
+    gate = refreshed.second.gate
+    assert gate is not None and gate.passed
+    assert gate.summary_path is not None and Path(gate.summary_path).exists()
+    assert gate.data_docs_path is not None and Path(gate.data_docs_path).exists()
