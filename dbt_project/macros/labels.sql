@@ -54,17 +54,21 @@
 {%- endmacro %}
 
 
-{#- Agency id from an id, abbreviation, English or local name. -#}
+{#- Agency id from an id, abbreviation, English or local name; "CNP/RTP joint" → its first agency. -#}
 {% macro agency_id(expr) -%}
-    (
-        select max(ag.agency_id)
-        from {{ ref('agencies') }} as ag
-        where {{ label_key(expr) }} in (
-            {{ label_key('ag.agency_id') }},
-            {{ label_key('ag.abbreviation') }},
-            {{ label_key('ag.name') }},
-            {{ label_key('ag.name_local') }}
-        )
+    coalesce(
+        {%- for part in [expr, "regexp_extract(" ~ expr ~ ", '^[A-Za-z-]+')"] %}
+        (
+            select max(ag.agency_id)
+            from {{ ref('agencies') }} as ag
+            where {{ label_key(part) }} in (
+                {{ label_key('ag.agency_id') }},
+                {{ label_key('ag.abbreviation') }},
+                {{ label_key('ag.name') }},
+                {{ label_key('ag.name_local') }}
+            )
+        ){{ "," if not loop.last }}
+        {%- endfor %}
     )
 {%- endmacro %}
 

@@ -32,7 +32,7 @@ sending as (
     select
         'KH-' || bulletin_no || '-' || line_no as kh_record_key,
         handover_date,
-        {{ site_id('checkpoint_label', ['border_crossing']) }} as crossing_site_id,
+        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
         {{ label_key('checkpoint_label') }} as checkpoint_key,
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
@@ -52,7 +52,7 @@ receiving as (
     select
         'TH-' || reception_no as th_record_key,
         received_date,
-        {{ site_id('checkpoint_label', ['border_crossing']) }} as crossing_site_id,
+        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
         {{ label_key('checkpoint_label') }} as checkpoint_key,
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
