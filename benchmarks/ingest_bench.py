@@ -242,7 +242,8 @@ def ingest_throughput(ctx: Context, target: Callable[..., dict[str, Any]]) -> di
             "description": (
                 f"All files of the simulator year at scale {scale:g}. BorderWatch: drop inbox → landing "
                 "→ parse/normalise → raw table (API: paginated pull over loopback). DuckDB: read_csv "
-                "(all_varchar: the files mix Khmer and ASCII digits) / read_json into a table (cp874 transcoded in Python first; XLSX via python-calamine). "
+                "(all_varchar: the files mix Khmer and ASCII digits) / read_json into a table (cp874 "
+                "transcoded in Python first; XLSX via python-calamine). "
                 "In-process, one warm-up each, then alternating repetitions."
             ),
             "targets": targets,

@@ -40,7 +40,7 @@ def target(
     display = "–" if measured is None else f"{measured:.{digits}f}{unit}"
     return {
         "what": what,
-        "target": f"{sign} {limit:g}{unit}",
+        "target": f"{sign} {limit:.4g}{unit}",
         "limit": limit,
         "op": op,
         "measured": measured,
@@ -252,7 +252,7 @@ def measure_refresh(ctx: Context) -> Result:
             "mart_checks": checks,
             "fixed_s": fixed,
         },
-        "table": [*table, {}, *step_rows],
+        "tables": [table, step_rows],
         "notes": [
             f"Fixed start-up of the plain refresh (dbt + GX, measured apart): {fixed:.1f} s.",
             *_blocked_notes(samples),
@@ -366,7 +366,8 @@ def dbt_test_seconds(nodes: Sequence[Mapping[str, Any]]) -> float:
     """Wall seconds dbt spent executing tests inside one build."""
     windows = []
     for node in nodes:
-        if node.get("resource_type") != "test" or not node.get("started_at") or not node.get("completed_at"):
+        is_test = node.get("resource_type") in ("test", "unit_test")
+        if not is_test or not node.get("started_at") or not node.get("completed_at"):
             continue
         start = datetime.fromisoformat(str(node["started_at"]).replace("Z", "+00:00"))
         stop = datetime.fromisoformat(str(node["completed_at"]).replace("Z", "+00:00"))

@@ -73,9 +73,8 @@ def render_markdown(run: Mapping[str, Any], chart_name: str | None) -> str:
     ]
     for result in run["measurements"]:
         if result.get("error"):
-            lines.append(
-                f"| {result['number']} | {result['title']} | – | not run: {result['error'][:160]} | n/a |"
-            )
+            error = " ".join(result["error"].split())[:160].replace("|", "\\|")
+            lines.append(f"| {result['number']} | {result['title']} | – | not run: {error} | n/a |")
             continue
         for target in result.get("targets", []):
             lines.append(
@@ -91,7 +90,8 @@ def render_markdown(run: Mapping[str, Any], chart_name: str | None) -> str:
         if result.get("error"):
             lines += [f"Not run: {result['error']}", ""]
             continue
-        lines += _table(result.get("table", []))
+        for i, rows in enumerate(result.get("tables") or [result.get("table", [])]):
+            lines += ([""] if i else []) + _table(rows)
         for note in result.get("notes", []):
             lines += ["", f"- {note}"]
         profile = result.get("profile")

@@ -112,7 +112,7 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
         "ok": getattr(build, "ok", None),
         "elapsed_s": getattr(build, "elapsed_s", None),
         "row_counts": getattr(build, "row_counts", {}),
-        "nodes": _node_timings(getattr(build, "results", None) or []),
+        "nodes": _node_timings(_run_results(build)),
     }
     gate = state["gate"]
     figures["gate"] = {
@@ -138,6 +138,14 @@ def _load_summary(report: Any) -> dict[str, Any]:
     return {k: data[k] for k in keep if k in data and not isinstance(data[k], list | dict)}
 
 
+def _run_results(build: Any) -> list[dict[str, Any]]:
+    """dbt's run_results.json (it has per-node execute windows); the BuildResult's summary otherwise."""
+    path = getattr(build, "run_results_path", None)
+    if path and Path(path).is_file():
+        return json.loads(Path(path).read_text(encoding="utf-8")).get("results", [])
+    return list(getattr(build, "results", None) or [])
+
+
 def _node_timings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per-node execution windows from dbt's run results (what the gate-cost measurement needs)."""
     nodes = []
@@ -147,7 +155,7 @@ def _node_timings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         nodes.append(
             {
                 "unique_id": unique_id,
-                "resource_type": node.get("resource_type") or unique_id.split(".", 1)[0],
+                "resource_type": unique_id.split(".", 1)[0] or node.get("resource_type"),
                 "status": node.get("status"),
                 "execution_time": node.get("execution_time"),
                 "started_at": (execute or {}).get("started_at"),
