@@ -290,7 +290,7 @@ def measure_growth(ctx: Context) -> Result:
     """2. The same one-day increment on a small and a 10× larger history (incremental models: no change)."""
     small, large = ctx.config.smallest, ctx.config.largest
     if small == large:
-        raise ValueError("growth needs two history scales (e.g. --scales 2,20); --quick runs one")
+        raise ValueError("growth needs two history scales (e.g. --scales 2,11); --quick runs one")
     samples = ctx.nightly_samples(sorted(growth_plan(ctx)))
     s_small, s_large = samples[("bw", small)], samples[("grow", large)]
     w_small, w_large = summarize(column(s_small, "wall_s")), summarize(column(s_large, "wall_s"))
