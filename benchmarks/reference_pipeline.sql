@@ -85,7 +85,7 @@ group by 1;
 create or replace table ref.place_keys as
 select target_type, ref.label_key(alias) as key, max(target_id) as target_id
 from read_csv(getvariable('seeds_dir') || '/place_aliases.csv', all_varchar = true)
-where target_type in ('border_crossing', 'admin1') and (target_type <> 'admin1' or target_id like 'TH-%')
+where target_type in ('border_crossing', 'airport', 'admin1') and (target_type <> 'admin1' or target_id like 'TH-%')
 group by 1, 2;
 
 -- step: register_files
@@ -227,11 +227,12 @@ receptions as (
 ),
 nat as (select key, iso3 from ref.nationality_keys),
 crossing as (select key, target_id from ref.place_keys where target_type = 'border_crossing'),
+airport as (select key, target_id from ref.place_keys where target_type = 'airport'),
 sending as (
     select
         'KH-' || b.bulletin_no || '-' || b.line_no as kh_record_key,
         b.handover_date,
-        c.target_id as crossing_site_id,
+        coalesce(c.target_id, ap.target_id) as crossing_site_id,
         ref.label_key(b.checkpoint) as checkpoint_key,
         coalesce(n1.iso3, n2.iso3, n3.iso3) as nationality_iso3,
         ref.label_key(b.nationality) as nationality_key,
@@ -240,6 +241,7 @@ sending as (
         nullif(regexp_extract(b.remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
     from bulletins as b
     left join crossing as c on c.key = ref.label_key(b.checkpoint)
+    left join airport as ap on ap.key = ref.label_key(b.checkpoint)
     left join nat as n1 on n1.key = ref.label_key(b.nationality)
     left join nat as n2 on n2.key = ref.label_key(split_part(b.nationality, '/', 1))
     left join nat as n3 on n3.key = ref.label_key(split_part(b.nationality, '/', 2))
@@ -251,7 +253,7 @@ receiving as (
     select
         'TH-' || r.reception_no as th_record_key,
         r.received_date,
-        c.target_id as crossing_site_id,
+        coalesce(c.target_id, ap.target_id) as crossing_site_id,
         ref.label_key(r.checkpoint) as checkpoint_key,
         coalesce(n1.iso3, n2.iso3, n3.iso3) as nationality_iso3,
         ref.label_key(r.nationality) as nationality_key,
@@ -261,6 +263,7 @@ receiving as (
         nullif(regexp_extract(r.remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
     from receptions as r
     left join crossing as c on c.key = ref.label_key(r.checkpoint)
+    left join airport as ap on ap.key = ref.label_key(r.checkpoint)
     left join nat as n1 on n1.key = ref.label_key(r.nationality)
     left join nat as n2 on n2.key = ref.label_key(split_part(r.nationality, '/', 1))
     left join nat as n3 on n3.key = ref.label_key(split_part(r.nationality, '/', 2))
