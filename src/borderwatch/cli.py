@@ -47,7 +47,7 @@ def _print_row_counts(title: str, counts: dict[str, int]) -> None:
 @app.command()
 def run(
     home: HomeOption = None,
-    port: Annotated[int, typer.Option(help="Loopback port for the bundled feed simulator (0 = any free)")] = 0,
+    port: Annotated[int, typer.Option(help="Simulator port (0 = any free)")] = 0,
     seed: int = 7,
     scale: float = 1.0,
 ) -> None:
@@ -58,10 +58,51 @@ def run(
     settings = _settings(home)
     with SimulatorServer(port=port, seed=seed, scale=scale) as sim:
         console.print(f"[bold]feed simulator[/] serving the sample scenario on {sim.url}")
-        summary = run_nightly_in_process(settings, simulator_url=sim.url)
+        console.print("running [bold]warehouse_refresh[/] through Airflow (airflow dags test) ...")
+        summary = run_nightly_in_process(settings, simulator_url=sim.url, echo=False)
+    _render_run_summary(summary)
     if not summary.get("ok", False):
         console.print(f"[bold red]nightly refresh failed[/]: {summary.get('error')}")
         raise typer.Exit(1)
+
+
+def _render_run_summary(summary: dict[str, Any]) -> None:
+    """Per-feed load report, gate verdict, published version and row counts of one nightly run."""
+    loads = summary.get("loads") or []
+    if loads:
+        table = Table(title="load report (rows in = loaded + quarantined + duplicate)")
+        for name in ("feed", "source", "status", "files", "rows in", "loaded", "quarantined", "duplicate"):
+            table.add_column(name, justify="left" if name in ("feed", "source", "status") else "right")
+        for r in loads:
+            table.add_row(
+                str(r.get("feed")),
+                str(r.get("source", "")),
+                str(r.get("status")),
+                str(r.get("files_loaded", "")),
+                f"{r.get('rows_in', 0):,}",
+                f"{r.get('rows_loaded', 0):,}",
+                f"{r.get('rows_quarantined', 0):,}",
+                f"{r.get('rows_duplicate', 0):,}",
+            )
+        console.print(table)
+    gate = summary.get("gate") or {}
+    if gate:
+        verdict = "[bold green]passed[/]" if gate.get("passed") else "[bold red]blocked[/]"
+        console.print(
+            f"quality gate {verdict}: {gate.get('checks', 0)} checks, "
+            f"{len(gate.get('blocking_failures') or [])} blocking, {len(gate.get('warnings') or [])} warnings"
+            f" — {gate.get('summary_path')}"
+        )
+        for name in gate.get("blocking_failures") or []:
+            console.print(f"  [red]block[/] {name}")
+        for name in gate.get("warnings") or []:
+            console.print(f"  [yellow]warn[/]  {name}")
+    if summary.get("row_counts"):
+        _print_row_counts(f"published version {summary.get('version')}", summary["row_counts"])
+    console.print(
+        f"new rows: {summary.get('new_rows', 0):,}; took {summary.get('seconds')} s; "
+        f"BI reads {get_settings().current_db if summary.get('version') else '(nothing published)'}"
+    )
 
 
 @app.command()
@@ -81,7 +122,7 @@ def refresh(
     except PublicationBlocked as exc:
         console.print(f"[bold red]{exc}[/]")
         raise typer.Exit(2) from exc
-    render_reports(summary.loads, console=console)
+    render_reports(summary.loads)
     if summary.publication:
         _print_row_counts(f"published {summary.publication.version}", summary.publication.row_counts)
 
@@ -97,7 +138,7 @@ def ingest(
     from borderwatch.pipeline import ingest as _ingest
 
     reports = _ingest(_settings(home), feed, include_inbox=inbox)
-    render_reports(reports, console=console)
+    render_reports(reports)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
 
@@ -105,7 +146,7 @@ def ingest(
 @app.command()
 def replay(
     home: HomeOption = None,
-    target: Annotated[Path | None, typer.Option(help="Write the rebuilt raw schema to this DuckDB file")] = None,
+    target: Annotated[Path | None, typer.Option(help="Rebuild into this DuckDB file")] = None,
 ) -> None:
     """Rebuild the raw schema from the landing archive alone."""
     from borderwatch.ingest import render_reports
@@ -118,7 +159,7 @@ def replay(
             reports = _replay(settings, None)
     else:
         reports = _replay(settings, target)
-    render_reports(reports, console=console)
+    render_reports(reports)
 
 
 @app.command()
@@ -148,7 +189,7 @@ def gate(home: HomeOption = None) -> None:
 @app.command()
 def publish(
     version: Annotated[str | None, typer.Argument(help="With --rollback: the version to restore")] = None,
-    rollback: Annotated[bool, typer.Option("--rollback", help="Move `current` back (default: previous)")] = False,
+    rollback: Annotated[bool, typer.Option("--rollback", help="Move `current` back")] = False,
     home: HomeOption = None,
 ) -> None:
     """Publish the audited build, or with --rollback move the `current` pointer back."""

@@ -189,9 +189,16 @@ def summarize_run(summary: dict[str, Any] | None, manifest: dict[str, Any] | Non
     publication = summary.get("publication") or {}
     manifest = manifest or {}
     return {
-        "loads": [{k: load.get(k) for k in ("feed", "status", "rows_loaded") if k in load} for load in loads],
+        "loads": loads,
         "new_rows": (summary.get("loads") or {}).get("new_rows", 0),
-        "gate": {"passed": gate.get("passed"), "blocking_failures": gate.get("blocking_failures", [])},
+        "gate": {
+            "passed": gate.get("passed"),
+            "checks": len(gate.get("checks") or []),
+            "blocking_failures": gate.get("blocking_failures", []),
+            "warnings": gate.get("warnings", []),
+            "summary_path": gate.get("summary_path"),
+            "data_docs_path": gate.get("data_docs_path"),
+        },
         "version": manifest.get("version") or publication.get("version"),
         "row_counts": manifest.get("row_counts") or publication.get("row_counts") or {},
     }
