@@ -49,7 +49,13 @@ def _query(settings: Settings, sql: str) -> list[tuple]:
 
 def test_every_feed_loaded_and_every_report_balances(refreshed: Run) -> None:
     loads = {r.feed: r for r in refreshed.first.loads if r.source == "pull"}
-    assert set(loads) == {"rtp_raids", "kh_gdi_deportations", "th_imm_receptions", "mfa_assistance", "nbtc_telecom"}
+    assert set(loads) == {
+        "rtp_raids",
+        "kh_gdi_deportations",
+        "th_imm_receptions",
+        "mfa_assistance",
+        "nbtc_telecom",
+    }
     for report in loads.values():
         assert report.status == "loaded", report.error
         assert report.rows_loaded > 0
@@ -72,9 +78,9 @@ def test_current_points_at_a_complete_read_only_publication(refreshed: Run) -> N
     assert manifest["version"] == pub.version
     for table, rows in manifest["row_counts"].items():
         assert _query(settings, f"select count(*) from {table}")[0][0] == rows
-        assert (settings.current_dir / "parquet" / f"{table.split('.')[-1]}.parquet").exists() or table.startswith(
-            "reference."
-        )
+        assert (
+            settings.current_dir / "parquet" / f"{table.split('.')[-1]}.parquet"
+        ).exists() or table.startswith("reference.")
     with pytest.raises(duckdb.Error):
         con = duckdb.connect(str(settings.current_db), read_only=True)
         try:
@@ -131,7 +137,8 @@ def test_the_cambodian_and_thai_reports_of_one_batch_are_one_row(refreshed: Run)
 def test_latest_snapshot_view_has_one_row_per_nationality(refreshed: Run) -> None:
     rows = _query(
         refreshed.settings,
-        "select nationality_iso3, count(*) from marts.fct_assistance_snapshots_latest group by all having count(*) > 1",
+        "select nationality_iso3, count(*) from marts.fct_assistance_snapshots_latest "
+        "group by all having count(*) > 1",
     )
     assert rows == []
 

@@ -69,7 +69,13 @@ class Settings:
         return self.home / "reports"
 
     def ensure_dirs(self) -> None:
-        for path in (self.landing_dir, self.inbox_dir, self.warehouse_dir, self.published_dir, self.reports_dir):
+        for path in (
+            self.landing_dir,
+            self.inbox_dir,
+            self.warehouse_dir,
+            self.published_dir,
+            self.reports_dir,
+        ):
             path.mkdir(parents=True, exist_ok=True)
 
 

@@ -25,7 +25,8 @@ class PublicationBlocked(RuntimeError):
         self.gate = gate
         super().__init__(
             "publication blocked by the quality gate; the previous version keeps serving. "
-            f"Failing checks: {', '.join(gate.blocking_failures) or 'see report'}; report: {gate.summary_path}"
+            f"Failing checks: {', '.join(gate.blocking_failures) or 'see report'}; "
+            f"report: {gate.summary_path}"
         )
 
 
@@ -50,7 +51,9 @@ class RefreshSummary:
         }
 
 
-def ingest(settings: Settings, feeds: list[str] | None = None, *, include_inbox: bool = True) -> list[LoadReport]:
+def ingest(
+    settings: Settings, feeds: list[str] | None = None, *, include_inbox: bool = True
+) -> list[LoadReport]:
     """Pull every (or the named) feed and the drop inbox into landing and the raw schema."""
     from borderwatch.ingest import ingest_all, ingest_inbox
     from borderwatch.locking import build_writer_lock
@@ -91,7 +94,9 @@ def publish(settings: Settings, gate: GateResult, *, code_version: str | None = 
         return _publish(settings, gate, code_version=code_version)
 
 
-def refresh(settings: Settings, *, feeds: list[str] | None = None, full_refresh: bool = False) -> RefreshSummary:
+def refresh(
+    settings: Settings, *, feeds: list[str] | None = None, full_refresh: bool = False
+) -> RefreshSummary:
     """The whole nightly refresh. Raises PublicationBlocked when the gate fails."""
     settings.ensure_dirs()
     summary = RefreshSummary()

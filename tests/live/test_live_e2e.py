@@ -148,14 +148,13 @@ def test_dropped_file_reaches_a_new_publication(tmp_path):
             )
             live.unpause("^(inbox_watch|warehouse_refresh)$")
             # Unpausing schedules the latest nightly tick: that run is the initial publication.
-            (first_run, first_state) = wait_for(
+            (_first_run, first_state) = wait_for(
                 lambda: _finished_runs(home, "warehouse_refresh", "scheduled"),
                 600,
                 "the initial refresh",
                 live,
             )[0]
-            gate_blocks = _task_states(home, "warehouse_refresh").get((first_run, "quality_gate")) == "failed"
-            assert first_state == "success" or gate_blocks, _task_states(home, "warehouse_refresh")
+            assert first_state == "success", _task_states(home, "warehouse_refresh")
             before_versions, before = _published_versions(settings), _manifest(settings)
             wait_for(lambda: watcher_running(home), STARTUP_TIMEOUT, "the inbox watcher", live)
             print(f"\nstart-up + initial refresh ({first_state}): {time.monotonic() - started:.1f}s")
@@ -164,7 +163,7 @@ def test_dropped_file_reaches_a_new_publication(tmp_path):
                 f for f in build_scenario(seed=7, scale=scale).files["kh_gdi_deportations"] if f.day > CLOCK
             )
             dropped = _drop(settings.inbox_dir, later.name, later.read_bytes())
-            (event_run, event_state) = wait_for(
+            (_event_run, event_state) = wait_for(
                 lambda: _finished_runs(home, "warehouse_refresh", "asset_triggered"),
                 DROP_TO_PUBLISHED_TIMEOUT,
                 f"the asset-triggered refresh after dropping {later.name}",
@@ -177,11 +176,6 @@ def test_dropped_file_reaches_a_new_publication(tmp_path):
 
     assert set(inbox_tasks.values()) == {"success"}, inbox_tasks  # announce_feeds ran: rows were new
     assert not any(settings.inbox_dir.glob("kh_gdi_deportations*")), "the dropped file was not ingested"
-    if gate_blocks:
-        assert refresh_tasks[(event_run, "dbt_build")] == "success", refresh_tasks
-        pytest.xfail(
-            "wiring verified up to the gate; the quality gate does not pass on the sample scenario yet"
-        )
     assert event_state == "success", refresh_tasks
     new_versions = _published_versions(settings) - before_versions
     assert new_versions, "no new published version"
