@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# System tools some tests use that are not Python packages: Debian's docker-compose (to validate
-# docker-compose.yml; no engine is needed). Installed only when missing and we may use apt.
+# System tools some tests use that are not Python packages, from Debian's packages:
+#   docker-compose  validates docker-compose.yml (no Docker engine needed)
+#   chromium        renders the quality gate's Data Docs headless
+# Installed only when missing and we are root with apt; otherwise the tests say what is missing.
 set -u
-if ! command -v docker-compose >/dev/null 2>&1; then
+missing=()
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing docker-compose (Debian package) to validate docker-compose.yml ..."
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/tmp/borderwatch-ci-tools.log 2>&1 \
-      || echo "could not install docker-compose (see /tmp/borderwatch-ci-tools.log); the compose test will say so"
+    echo "installing ${missing[*]} (Debian packages) for the tests ..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}") \
+      >/tmp/borderwatch-ci-tools.log 2>&1 \
+      || echo "could not install ${missing[*]} (see /tmp/borderwatch-ci-tools.log); the tests that need them will say so"
+  else
+    echo "not installing ${missing[*]}: needs root and apt-get; the tests that need them will say so"
   fi
 fi
 exit 0

@@ -183,7 +183,8 @@ def test_run_summary_is_written_and_condensed(bw_settings):
     )
     assert path.parent == bw_settings.reports_dir / "runs" and ":" not in path.name
     summary = summarize_run(json.loads(path.read_text()), {"version": "v1", "row_counts": {"fct": 5}})
-    assert summary["loads"] == [{"feed": "a", "status": "loaded", "rows_loaded": 2}]
+    assert summary["loads"] == [{"feed": "a", "status": "loaded", "rows_loaded": 2, "x": 1}]
+    assert summary["new_rows"] == 2
     assert summary["version"] == "v1" and summary["row_counts"] == {"fct": 5}
     assert summary["gate"]["passed"] is True
 

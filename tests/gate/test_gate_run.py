@@ -125,7 +125,20 @@ def _rendered_text(index: Path) -> str:
     browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
     if browser:
         out = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", index.as_uri()],
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={index.parent.parent / 'chromium-profile'}",
+                "--dump-dom",
+                index.as_uri(),
+            ],
             capture_output=True,
             text=True,
             timeout=120,

@@ -143,3 +143,17 @@ def test_open_candidate_missing_file(tmp_path: Path) -> None:
 def test_engine_without_open_candidate_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(gx_duckdb.CandidateOpenError, match="open_candidate"):
         gx_duckdb.create_engine(gx_duckdb.connection_string(tmp_path / "x.duckdb"))
+
+def test_a_broken_query_does_not_poison_the_shared_connection(batch) -> None:
+    """One suite typo errors that expectation only; the next one still gets a correct count."""
+    import great_expectations as gx
+
+    broken = batch.validate(
+        gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query="select * from {batch} where nope > 0")
+    )
+    assert broken.success is False
+    assert broken.exception_info.get("raised_exception") or any(
+        info.get("raised_exception") for info in broken.exception_info.values() if isinstance(info, dict)
+    )
+    after = batch.validate(gx.expectations.ExpectColumnValuesToBeBetween(column="v", min_value=0))
+    assert after.result["unexpected_count"] == BAD

@@ -183,7 +183,14 @@ class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
         """Always the same connection: closing it between execute and fetch empties DuckDB results."""
         if self._connection is None or self._connection.closed:
             self._connection = self.engine.connect()
-        yield self._connection
+        try:
+            yield self._connection
+        except Exception:
+            # One failing query (a typo in a suite) must not abort the shared transaction and turn every
+            # later metric into "Current transaction is aborted": roll back, then let GX record the error.
+            with contextlib.suppress(sa.exc.SQLAlchemyError, duckdb.Error):
+                self._connection.rollback()
+            raise
 
     def close(self) -> None:
         if self._connection is not None and not self._connection.closed:

@@ -16,6 +16,7 @@ import json
 import os
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,10 +124,26 @@ def new_load_id(feed: str) -> str:
     return f"{utc_now():%Y%m%dT%H%M%S}-{feed}-{uuid.uuid4().hex[:8]}"
 
 
+# DDL already run on a connection: a load runs CREATE/ALTER once per table per connection, not per file.
+_READY: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, set[Any]] = weakref.WeakKeyDictionary()
+
+
+def _ready(con: duckdb.DuckDBPyConnection) -> set[Any]:
+    """The DDL keys already applied on this connection (forgotten with the connection)."""
+    ready = _READY.get(con)
+    if ready is None:
+        ready = _READY[con] = set()
+    return ready
+
+
 def ensure_control_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema and its control tables if missing (idempotent)."""
+    """Create the raw schema and its control tables if missing (idempotent; once per connection)."""
+    ready = _ready(con)
+    if "control" in ready:
+        return
     for ddl in CONTROL_DDL:
         con.execute(ddl)
+    ready.add("control")
 
 
 def table_columns(table: TableSpec) -> list[tuple[str, str]]:
@@ -140,9 +157,16 @@ def table_columns(table: TableSpec) -> list[tuple[str, str]]:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
-    """Create ``raw.<table>``; a column added to the spec later is added to the table."""
+    """Create ``raw.<table>``; a column added to the spec later is added to the table.
+
+    Runs once per table layout per connection (cached), so a run of many files pays the DDL once.
+    """
     ensure_control_tables(con)
     cols = table_columns(table)
+    key = ("table", table.table, tuple(cols))
+    ready = _ready(con)
+    if key in ready:
+        return
     ddl = ", ".join(f'"{name}" {sql}' for name, sql in cols)
     con.execute(f'CREATE TABLE IF NOT EXISTS raw."{table.table}" ({ddl})')
     existing = {
@@ -156,6 +180,7 @@ def ensure_table(con: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
     for name, sql in cols:
         if name not in existing:
             con.execute(f'ALTER TABLE raw."{table.table}" ADD COLUMN "{name}" {sql}')
+    ready.add(key)
 
 
 # ------------------------------------------------------------------------------------- row building
@@ -450,7 +475,6 @@ def _load_table(
     cursor_values: list[str],
 ) -> TableLoadResult:
     started = time.perf_counter()
-    ensure_table(con, table)
     result = TableLoadResult(spec.name, table.table, landed.file_name, landed.sha256)
     cols = [_Col(c) for c in table.columns]
     cursor_field = spec.cursor.field if spec.cursor.kind == "updated_since" else None
@@ -569,7 +593,6 @@ def _advance_cursor(
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, feed: str, sha: str) -> bool:
-    ensure_control_tables(con)
     row = con.execute(
         "SELECT 1 FROM raw._files WHERE feed = ? AND file_sha256 = ? AND status = 'loaded' LIMIT 1",
         [feed, sha],
