@@ -96,7 +96,7 @@ def make_build(
                    'KHM' as from_country_iso3, 'THA' as to_country_iso3, 'POIPET' as crossing_site_id,
                    'THA' as nationality_iso3, 20 as persons_total,
                    case when i < {bad_sex_totals} then 15 else 12 end as persons_male, 8 as persons_female,
-                   null::varchar as raid_id, 'KH-GDI' as reported_by, false as has_conflict
+                   null::varchar as raid_id, 'both' as reported_by, false as has_conflict
             from range(300) r(i)
             """
         )
@@ -126,7 +126,7 @@ def make_build(
             create table marts.fct_figure_claims as
             select 'C' || i as claim_id, 7372 + i as value, 'exact' as qualifier,
                    date '2025-03-31' as as_of_date, null::varchar as conflict_group_id,
-                   'accepted' as resolution
+                   'accepted' as resolution, false as is_suppressed
             from range(5) r(i);
             """
         )

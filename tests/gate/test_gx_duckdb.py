@@ -144,12 +144,15 @@ def test_engine_without_open_candidate_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(gx_duckdb.CandidateOpenError, match="open_candidate"):
         gx_duckdb.create_engine(gx_duckdb.connection_string(tmp_path / "x.duckdb"))
 
+
 def test_a_broken_query_does_not_poison_the_shared_connection(batch) -> None:
     """One suite typo errors that expectation only; the next one still gets a correct count."""
     import great_expectations as gx
 
     broken = batch.validate(
-        gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query="select * from {batch} where nope > 0")
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query="select * from {batch} where nope > 0"  # no such column
+        )
     )
     assert broken.success is False
     assert broken.exception_info.get("raised_exception") or any(

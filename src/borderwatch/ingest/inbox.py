@@ -20,7 +20,7 @@ import duckdb
 from borderwatch.config import Settings
 from borderwatch.ingest.errors import IngestError, UnsafeInboxFileError
 from borderwatch.ingest.landing import LandedFile, LandingArchive
-from borderwatch.ingest.loader import load_landed_file
+from borderwatch.ingest.loader import FileLoadResult, load_landed_files
 from borderwatch.ingest.parsers import check_line_lengths, check_zip
 from borderwatch.ingest.report import LoadReport
 from borderwatch.specs import FeedSpec
@@ -120,7 +120,9 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") and not name.startswith("..")
 
 
-def _land(archive: LandingArchive, inbox: Path, name: str, spec: FeedSpec) -> LandedFile:
+def _land(
+    archive: LandingArchive, inbox: Path, name: str, spec: FeedSpec, *, defer_sync: bool = False
+) -> LandedFile:
     """Land the file through an O_NOFOLLOW descriptor, so a swap to a symlink after lstat is refused."""
     fd = os.open(os.path.join(inbox, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
@@ -128,7 +130,13 @@ def _land(archive: LandingArchive, inbox: Path, name: str, spec: FeedSpec) -> La
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeInboxFileError(f"inbox entry {name!r} is not a regular file; refused")
         return archive.put(
-            fh, feed=spec.name, source_url=f"inbox:{name}", status=None, headers={}, file_name=name
+            fh,
+            feed=spec.name,
+            source_url=f"inbox:{name}",
+            status=None,
+            headers={},
+            file_name=name,
+            defer_sync=defer_sync,
         )
 
 
@@ -151,6 +159,7 @@ def process_inbox(
 
     with os.scandir(inbox) as it:
         names = sorted(entry.name for entry in it if not _hidden(entry.name))
+    runs: list[tuple[FeedSpec, list[str]]] = []  # consecutive accepted files of one feed, in name order
     for name in names:
         try:
             spec = _check_entry(inbox, name, specs)
@@ -161,19 +170,46 @@ def process_inbox(
             report.add_error(str(exc), file_name=name)
             _safe_reject(inbox, name, str(exc))
             continue
-        report = report_for(spec.name)
-        report.files_seen += 1
+        report_for(spec.name).files_seen += 1
+        if runs and runs[-1][0].name == spec.name:
+            runs[-1][1].append(name)
+        else:
+            runs.append((spec, [name]))
+    for spec, run in runs:
+        _load_run(con, inbox, archive, spec, run, report_for(spec.name))
+    return [r.finish() for r in reports.values()]
+
+
+def _load_run(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    archive: LandingArchive,
+    spec: FeedSpec,
+    names: list[str],
+    report: LoadReport,
+) -> None:
+    """Land a run of one feed's files (one manifest fsync for all), then load them, one transaction each."""
+    landed: list[tuple[str, LandedFile]] = []
+    for name in names:
         try:
-            landed = _land(archive, inbox, name, spec)
-            result = load_landed_file(con, spec, landed, report.load_id)
+            landed.append((name, _land(archive, inbox, name, spec, defer_sync=True)))
         except (IngestError, OSError) as exc:
             report.files_rejected += 1
             report.add_error(str(exc), file_name=name)
             _safe_reject(inbox, name, str(exc))
-            continue
-        report.add_file(result)
+    archive.sync()  # every object and manifest line is durable before any of them is loaded
+
+    def settle(index: int, outcome: FileLoadResult | IngestError) -> None:
+        name = landed[index][0]
+        if isinstance(outcome, IngestError):
+            report.files_rejected += 1
+            report.add_error(str(outcome), file_name=name)
+            _safe_reject(inbox, name, str(outcome))
+            return
+        report.add_file(outcome)
         os.unlink(os.path.join(inbox, name))
-    return [r.finish() for r in reports.values()]
+
+    load_landed_files(con, spec, [lf for _, lf in landed], report.load_id, on_result=settle)
 
 
 def _safe_reject(inbox: Path, name: str, message: str) -> None:

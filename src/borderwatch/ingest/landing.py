@@ -80,6 +80,8 @@ class LandingArchive:
         self.objects_dir = self.root / "objects"
         self.manifest_path = self.root / "manifest.jsonl"
         self.tmp_dir = self.root / "tmp"
+        self._unsynced_dirs: set[Path] = set()
+        self._manifest_unsynced = False
 
     def _ensure(self) -> None:
         for d in (self.root, self.objects_dir, self.tmp_dir):
@@ -99,8 +101,14 @@ class LandingArchive:
         status: int | None,
         headers: Mapping[str, str] | None,
         file_name: str,
+        defer_sync: bool = False,
     ) -> LandedFile:
-        """Store a payload once (bytes, or a path/binary file streamed in chunks) and record this delivery."""
+        """Store a payload once (bytes, or a path/binary file streamed in chunks) and record this delivery.
+
+        The object's bytes are always fsynced before it is linked in. With ``defer_sync`` the directory
+        entry and the manifest line are made durable by the next :meth:`sync` instead of here, so a batch
+        of files pays one manifest fsync; the caller must call ``sync()`` before loading any of them.
+        """
         self._ensure()
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=".landing-")
         tmp = Path(tmp_name)
@@ -130,7 +138,10 @@ class LandingArchive:
                 with contextlib.suppress(FileExistsError):
                     os.link(tmp, target)
                 tmp.unlink()
-                _fsync_dir(target.parent)
+                self._unsynced_dirs.add(target.parent)
+                self._unsynced_dirs.add(self.objects_dir)  # the <sha[:2]> directory may be new
+                if not defer_sync:
+                    self._sync_dirs()
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -146,8 +157,24 @@ class LandingArchive:
             sha256=sha,
             path=target,
         )
-        self._append_manifest(landed.manifest_row())
+        self._append_manifest(landed.manifest_row(), fsync=not defer_sync)
         return landed
+
+    def _sync_dirs(self) -> None:
+        for directory in sorted(self._unsynced_dirs):
+            _fsync_dir(directory)
+        self._unsynced_dirs.clear()
+
+    def sync(self) -> None:
+        """Make every deferred ``put`` durable: object directory entries, then the manifest (one fsync)."""
+        self._sync_dirs()
+        if self._manifest_unsynced:
+            fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._manifest_unsynced = False
 
     @staticmethod
     def _copy(src: BinaryIO, out: BinaryIO, digest: Any) -> int:
@@ -158,7 +185,7 @@ class LandingArchive:
             size += len(chunk)
         return size
 
-    def _append_manifest(self, row: dict[str, Any]) -> None:
+    def _append_manifest(self, row: dict[str, Any], *, fsync: bool = True) -> None:
         line = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
         fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -170,7 +197,10 @@ class LandingArchive:
                     if fh.read(1) != b"\n":
                         line = b"\n" + line
             os.write(fd, line)
-            os.fsync(fd)
+            if fsync:
+                os.fsync(fd)
+            else:
+                self._manifest_unsynced = True
         finally:
             os.close(fd)
 

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from borderwatch.ingest import fastpath, sqlnorm
 from borderwatch.ingest.errors import IngestError, RejectRateExceeded
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.parsers import ParsedRow, iter_rows
@@ -600,6 +601,37 @@ def already_loaded(con: duckdb.DuckDBPyConnection, feed: str, sha: str) -> bool:
     return row is not None
 
 
+def _record_file(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    landed: LandedFile,
+    result: FileLoadResult,
+    load_id: str,
+    now: dt.datetime,
+    meta: dict[str, Any],
+    cursor_values: list[str],
+) -> None:
+    """Inside the file's transaction: its ``raw._files`` row and the cursor advance."""
+    con.execute(
+        "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            spec.name,
+            landed.sha256,
+            landed.file_name,
+            result.status,
+            load_id,
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.rows_duplicate,
+            now,
+        ],
+    )
+    if result.status == "loaded" or spec.cursor.kind == "file_name":
+        result.cursor_value = _advance_cursor(con, spec, landed, meta, cursor_values, now)
+    _pause_for_tests(landed.file_name)
+
+
 def load_landed_file(
     con: duckdb.DuckDBPyConnection,
     spec: FeedSpec,
@@ -607,11 +639,19 @@ def load_landed_file(
     load_id: str,
     *,
     tables: list[TableSpec] | None = None,
+    vectorised: bool | None = None,
 ) -> FileLoadResult:
     """Load every table of one landed file in one transaction (or skip it if its sha is already loaded).
 
-    Raises SchemaDriftError, RejectRateExceeded or FileFormatError with the transaction rolled back.
+    Plain CSV/NDJSON files go through the SQL path (``vectorised=None`` decides by the spec; ``False``
+    forces the Python path, which the SQL path must match). Raises SchemaDriftError, RejectRateExceeded
+    or FileFormatError with the transaction rolled back.
     """
+    if vectorised is not False and tables is None and fastpath.eligible(spec):
+        outcome = load_landed_files(con, spec, [landed], load_id)[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
     for table in tables or spec.tables:
         ensure_table(con, table)  # outside the transaction: the (empty) table exists even if this file fails
     now = utc_now()
@@ -629,29 +669,261 @@ def load_landed_file(
             result = FileLoadResult(spec.name, landed.file_name, landed.sha256, "loaded")
             for table in tables or spec.tables:
                 result.tables.append(_load_table(con, spec, table, landed, load_id, now, meta, cursor_values))
-        con.execute(
-            "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                spec.name,
-                landed.sha256,
-                landed.file_name,
-                result.status,
-                load_id,
-                result.rows_in,
-                result.rows_loaded,
-                result.rows_quarantined,
-                result.rows_duplicate,
-                now,
-            ],
-        )
-        if result.status == "loaded" or spec.cursor.kind == "file_name":
-            result.cursor_value = _advance_cursor(con, spec, landed, meta, cursor_values, now)
-        _pause_for_tests(landed.file_name)
+        _record_file(con, spec, landed, result, load_id, now, meta, cursor_values)
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+    return result
+
+
+# ------------------------------------------------------------------------------- vectorised batches
+
+
+class _SqlBatch:
+    """A batch of plain files of one single-table feed, normalised in SQL into one temp table."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, spec: FeedSpec, prepared: dict[int, fastpath.Prepared]
+    ):
+        self.con = con
+        self.spec = spec
+        self.table = spec.tables[0]
+        self.prepared = prepared
+        self.stage = f"_bw_batch_{uuid.uuid4().hex[:12]}"
+        frame: dict[str, list[Any]] = {"f": [], "rn": []}
+        for i, p in prepared.items():
+            frame["f"] += [i] * p.rows
+            frame["rn"] += range(1, p.rows + 1)
+        for j in range(len(self.table.columns)):
+            frame[f"c{j}"] = [cell for p in prepared.values() for cell in p.columns[j]]
+        self.con.register(f"{self.stage}_df", pd.DataFrame(frame, dtype=object))
+        try:
+            source = (
+                "(SELECT CAST(f AS INTEGER) AS f, CAST(rn AS INTEGER) AS rn, "
+                + ", ".join(f"CAST(c{j} AS VARCHAR) AS c{j}" for j in range(len(self.table.columns)))
+                + f" FROM {self.stage}_df)"
+            )
+            query = sqlnorm.normalise_query(list(self.table.columns), source)
+            self.con.execute(f"CREATE TEMP TABLE {self.stage} AS {query}")
+        finally:
+            self.con.unregister(f"{self.stage}_df")
+
+    def bad_rows(self) -> dict[int, list[int]]:
+        """Row numbers per file that the SQL rules refuse."""
+        out: dict[int, list[int]] = {}
+        for f, rn in self.con.execute(f"SELECT f, rn FROM {self.stage} WHERE _bad ORDER BY f, rn").fetchall():
+            out.setdefault(f, []).append(rn)
+        return out
+
+    def mark_keep(self, files: list[int]) -> None:
+        """Flag the rows each file will insert: good, new to the raw table, first in (file, row) order."""
+        t = self.table.table
+        self.con.execute(
+            f"CREATE TEMP TABLE {self.stage}_keep AS SELECT f, rn FROM {self.stage} s "
+            "WHERE NOT _bad AND list_contains(?, f) "
+            f'AND NOT EXISTS (SELECT 1 FROM raw."{t}" x WHERE x._row_hash = s._row_hash) '
+            "QUALIFY row_number() OVER (PARTITION BY _row_hash ORDER BY f, rn) = 1",
+            [files],
+        )
+        self.con.execute(
+            f"CREATE TEMP TABLE {self.stage}_k AS SELECT s.*, k.rn IS NOT NULL AS _keep "
+            f"FROM {self.stage} s LEFT JOIN {self.stage}_keep k USING (f, rn)"
+        )
+
+    def insert(self, i: int, landed: LandedFile, load_id: str, now: dt.datetime, *, recheck: bool) -> int:
+        """Insert file ``i``'s rows; ``recheck`` re-runs the anti-join (rows loaded since ``mark_keep``)."""
+        t = self.table.table
+        names = [n for n, _ in table_columns(self.table) if not n.startswith("_")]
+        names += ["_row_number", "_row_hash", "_normalisations"]
+        select = ", ".join(f'"{n}"' for n in names[:-3]) + ", rn, _row_hash, _normalisations"
+        quoted = ", ".join(f'"{n}"' for n in names)
+        if recheck:
+            where = (
+                f'WHERE f = ? AND NOT _bad AND NOT EXISTS (SELECT 1 FROM raw."{t}" x '
+                "WHERE x._row_hash = s._row_hash) "
+                "QUALIFY row_number() OVER (PARTITION BY _row_hash ORDER BY rn) = 1"
+            )
+        else:
+            where = "WHERE f = ? AND _keep"
+        row = self.con.execute(
+            f'INSERT INTO raw."{t}" ({quoted}, "_feed", "_file_sha256", "_load_id", "_loaded_at") '
+            f"SELECT {select}, ?, ?, ?, ? FROM {self.stage}_k s {where}",
+            [self.spec.name, landed.sha256, load_id, now, i],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop(self) -> None:
+        for name in (self.stage, f"{self.stage}_keep", f"{self.stage}_k"):
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _quarantine_reasons(table: TableSpec, p: fastpath.Prepared, rows: list[int]) -> bool:
+    """Fill ``p.quarantine`` with the Python normalisers' reasons; False if Python accepts a refused row."""
+    cols = [_Col(c) for c in table.columns]
+    for rn in rows:
+        errors = [
+            err for col, cells in zip(cols, p.columns, strict=True) if (err := col.convert(cells[rn - 1])[2])
+        ]
+        if not errors:
+            return False
+        p.quarantine.append((rn, p.raw_lines[rn - 1], f"line {p.line_numbers[rn - 1]}: " + "; ".join(errors)))
+    return True
+
+
+def _insert_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    landed: LandedFile,
+    p: fastpath.Prepared,
+    load_id: str,
+    now: dt.datetime,
+) -> None:
+    if not p.quarantine:
+        return
+    frame = pd.DataFrame(p.quarantine, columns=["row_number", "raw_text", "reason"], dtype=object)
+    name = f"_bw_q_{uuid.uuid4().hex[:12]}"
+    con.register(name, frame)
+    try:
+        con.execute(
+            "INSERT INTO raw._quarantine SELECT ?, ?, ?, ?, CAST(row_number AS INTEGER), "
+            f"CAST(raw_text AS VARCHAR), CAST(reason AS VARCHAR), ?, ? FROM {name} ORDER BY row_number",
+            [spec.name, spec.tables[0].table, landed.sha256, landed.file_name, load_id, now],
+        )
+    finally:
+        con.unregister(name)
+
+
+def load_landed_files(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    files: list[LandedFile],
+    load_id: str,
+    *,
+    vectorised: bool | None = None,
+    on_result: Callable[[int, FileLoadResult | IngestError], None] | None = None,
+) -> list[FileLoadResult | IngestError]:
+    """Load landed files of one feed in order, one transaction per file; failures are returned, not raised.
+
+    Plain CSV/NDJSON files are tokenised together and normalised by one SQL statement, then each file
+    commits its rows, quarantine, ``raw._files`` row and cursor advance in its own transaction. Other
+    files (and every file when ``vectorised`` is False) take the Python path, in the same order, so
+    duplicates resolve exactly as if the files were loaded one by one. ``on_result(index, outcome)`` is
+    called as soon as each file is committed or refused (the inbox removes a file right after its commit).
+    """
+    results = _Outcomes(on_result)
+    if vectorised is False or not fastpath.eligible(spec):
+        for landed in files:
+            try:
+                results.append(load_landed_file(con, spec, landed, load_id, vectorised=False))
+            except IngestError as exc:
+                results.append(exc)
+        return list(results)
+    table = spec.tables[0]
+    ensure_table(con, table)
+    loaded = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT file_sha256 FROM raw._files WHERE feed = ? AND status = 'loaded' "
+            "AND list_contains(?, file_sha256)",
+            [spec.name, [f.sha256 for f in files]],
+        ).fetchall()
+    }
+    prepared: dict[int, fastpath.Prepared] = {}
+    seen = set(loaded)
+    for i, landed in enumerate(files):
+        if landed.sha256 not in seen:
+            seen.add(landed.sha256)
+            if (p := fastpath.prepare(spec, table, landed)) is not None:
+                prepared[i] = p
+    if not prepared:
+        return load_landed_files(con, spec, files, load_id, vectorised=False, on_result=on_result)
+    failed: dict[int, IngestError] = {}
+    batch = _SqlBatch(con, spec, prepared)
+    try:
+        for i, rows in batch.bad_rows().items():
+            p = prepared[i]
+            if not _quarantine_reasons(table, p, rows):
+                del prepared[i]  # the SQL rules refused what Python accepts: Python loads this file
+                continue
+            rejected = len(p.quarantine)
+            if p.rows and rejected / p.rows > spec.reject_rate_threshold:
+                first = min(p.quarantine)
+                failed[i] = RejectRateExceeded(
+                    feed=spec.name,
+                    file_name=p.landed.file_name,
+                    table=table.table,
+                    rows_in=p.rows,
+                    rows_rejected=rejected,
+                    threshold=spec.reject_rate_threshold,
+                    first_bad_row=first[0],
+                    first_reason=first[2],
+                )
+        batch.mark_keep([i for i in prepared if i not in failed])
+        recheck = False
+        for i, landed in enumerate(files):
+            p = prepared.get(i)
+            if i in failed:
+                results.append(failed[i])
+                continue
+            if p is None:
+                recheck = True  # rows loaded here were not seen by mark_keep
+                try:
+                    results.append(load_landed_file(con, spec, landed, load_id, vectorised=False))
+                except IngestError as exc:
+                    results.append(exc)
+                continue
+            results.append(_commit_prepared(con, spec, batch, i, p, load_id, recheck=recheck))
+    finally:
+        batch.drop()
+    return list(results)
+
+
+class _Outcomes(list[FileLoadResult | IngestError]):
+    """Per-file outcomes in order, reported to a callback as each one is settled."""
+
+    def __init__(self, callback: Callable[[int, FileLoadResult | IngestError], None] | None) -> None:
+        super().__init__()
+        self.callback = callback
+
+    def append(self, outcome: FileLoadResult | IngestError) -> None:
+        super().append(outcome)
+        if self.callback is not None:
+            self.callback(len(self) - 1, outcome)
+
+
+def _commit_prepared(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    batch: _SqlBatch,
+    i: int,
+    p: fastpath.Prepared,
+    load_id: str,
+    *,
+    recheck: bool,
+) -> FileLoadResult:
+    """One staged file's transaction: rows, quarantine, ``raw._files`` and cursor commit together."""
+    started = time.perf_counter()
+    landed = p.landed
+    now = utc_now()
+    table = TableLoadResult(spec.name, spec.tables[0].table, landed.file_name, landed.sha256)
+    result = FileLoadResult(spec.name, landed.file_name, landed.sha256, "loaded", [table])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        table.rows_in = p.rows
+        table.rows_quarantined = len(p.quarantine)
+        table.rows_loaded = batch.insert(i, landed, load_id, now, recheck=recheck)
+        table.rows_duplicate = p.rows - table.rows_quarantined - table.rows_loaded
+        _insert_quarantine(con, spec, landed, p, load_id, now)
+        _record_file(con, spec, landed, result, load_id, now, {}, [])
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    table.seconds = time.perf_counter() - started
     return result
 
 
