@@ -123,7 +123,6 @@ def test_sql_and_python_paths_give_identical_raw_tables(tmp_path: Path, specs: d
     # the fixtures really exercise quarantine, normalisations, rejection and duplicates
     assert any(o.startswith("RejectRateExceeded") for o in sql_outcomes)
     assert any(" duplicate " in o for o in sql_outcomes)
-    print("\n".join(sql_outcomes))
     assert len(sql_tables["_quarantine"]) >= 8
     notes = {n for row in sql_tables["th_imm_receptions"] for n in (row[-1] or [])}
     assert {"be_year", "thai_digits", "padded_year"} <= notes

@@ -1,0 +1,83 @@
+"""Feed specs: the bundled ones load, and a bad spec is an error that names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from borderwatch.config import REPO_ROOT
+from borderwatch.specs import FeedSpecError, load_spec, load_specs
+
+FEEDS = REPO_ROOT / "feeds"
+
+
+def test_bundled_specs_load_and_name_their_tables() -> None:
+    specs = load_specs(FEEDS)
+    assert set(specs) == {
+        "rtp_raids",
+        "kh_gdi_deportations",
+        "th_imm_receptions",
+        "mfa_assistance",
+        "nbtc_telecom",
+    }
+    assert [t.table for t in specs["mfa_assistance"].tables] == [
+        "mfa_assistance_snapshots",
+        "mfa_assistance_movements",
+    ]
+    assert specs["th_imm_receptions"].format.encoding == "cp874"
+    assert specs["th_imm_receptions"].calendar == "BE"
+
+
+def _write(tmp_path: Path, name: str, data: dict) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _spec_data(feed: str = "kh_gdi_deportations") -> dict:
+    return yaml.safe_load((FEEDS / f"{feed}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key"),
+    [
+        (lambda d: d.update(schedul="@daily"), "schedul"),  # misspelled key is not silently ignored
+        (lambda d: d["tables"][0].update(primary_key=["nope"]), "primary_key"),
+        (lambda d: d["tables"][0]["columns"][0].update(parse="thai_lunar"), "parse"),
+        (lambda d: d["source"].pop("url"), "url"),
+        (lambda d: d.update(reject_rate_threshold=1.5), "reject_rate_threshold"),
+        (lambda d: d["format"].update(type="xls"), "format.type"),
+    ],
+)
+def test_a_bad_spec_names_the_file_and_the_key(tmp_path: Path, mutate, key: str) -> None:
+    data = _spec_data()
+    mutate(data)
+    path = _write(tmp_path, "kh_gdi_deportations", data)
+    with pytest.raises(FeedSpecError) as err:
+        load_spec(path)
+    assert str(path) in str(err.value)
+    assert key in str(err.value)
+
+
+def test_spec_name_must_match_its_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "other_name", _spec_data())
+    with pytest.raises(FeedSpecError, match="must match the file name"):
+        load_spec(path)
+
+
+def test_unreadable_and_empty_specs_are_clear_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed", encoding="utf-8")
+    with pytest.raises(FeedSpecError, match="cannot read feed spec"):
+        load_spec(broken)
+    with pytest.raises(FeedSpecError, match="no feed specs"):
+        load_specs(tmp_path / "empty")
+
+
+def test_urls_expand_the_simulator_variable() -> None:
+    spec = load_specs(FEEDS)["rtp_raids"]
+    assert (
+        spec.resolved_url(spec.source.url, "http://127.0.0.1:9") == "http://127.0.0.1:9/rtp/api/v1/operations"
+    )
