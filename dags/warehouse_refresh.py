@@ -11,7 +11,8 @@ Scheduled on *any* feed asset (`borderwatch://raw/<feed>`, emitted only when a l
 2. `dbt_build` runs one `dbt build` (seeds, models, snapshots, dbt tests) on the build file.
 3. `quality_gate` reads the build's dbt results and runs the Great Expectations suites; a failing gate
    fails the run without retries, writes the failure report and keeps the previous version serving.
-4. `publish` swaps in the audited build atomically and emits `borderwatch://warehouse/published`.
+4. `publish` swaps in the audited build atomically and emits `borderwatch://warehouse/published`; when the
+   marts are identical to the version being served it writes nothing and is skipped (no asset event).
 
 Every task here writes or locks the DuckDB build file, so all run in the `borderwatch_build` pool (size 1).
 Failures after retries call the alert notifier (`reports/alerts/*.json`).
@@ -78,12 +79,17 @@ def warehouse_refresh() -> None:
     @task(pool=BUILD_POOL, outlets=[published_asset()])
     def publish(gate: dict[str, Any], loads: dict[str, Any], build: dict[str, Any], **context: Any) -> dict:
         """Atomic publish, then a run summary under reports/runs/ for `borderwatch run`."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from borderwatch.orchestration.steps import run_publish, write_run_summary
 
         publication = run_publish(gate)
-        context["outlet_events"][published_asset()].extra = {"version": publication.get("version")}
         summary = {"loads": loads, "build": build, "gate": gate, "publication": publication}
         write_run_summary(context["run_id"], summary)
+        if publication.get("unchanged"):
+            # Same content as the version being served: nothing was written, so no asset event either.
+            raise AirflowSkipException(f"no new data; version {publication.get('version')} keeps serving")
+        context["outlet_events"][published_asset()].extra = {"version": publication.get("version")}
         return publication
 
     loads = ingest_all_feeds()

@@ -68,6 +68,9 @@ def test_second_run_adds_zero_rows_and_publishes_the_same_marts(refreshed: Run) 
     assert all(r.status in ("unchanged", "loaded") and r.rows_loaded == 0 for r in refreshed.second.loads)
     assert refreshed.first.publication is not None and refreshed.second.publication is not None
     assert refreshed.first.publication.row_counts == refreshed.second.publication.row_counts
+    # Nothing new: no new version is written, the one being served stays (and keeps its retention slot).
+    assert refreshed.second.publication.unchanged is True
+    assert refreshed.second.publication.version == refreshed.first.publication.version
 
 
 def test_current_points_at_a_complete_read_only_publication(refreshed: Run) -> None:

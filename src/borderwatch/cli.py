@@ -98,7 +98,10 @@ def _render_run_summary(summary: dict[str, Any]) -> None:
         for name in gate.get("warnings") or []:
             console.print(f"  [yellow]warn[/]  {name}")
     if summary.get("row_counts"):
-        _print_row_counts(f"published version {summary.get('version')}", summary["row_counts"])
+        title = f"published version {summary.get('version')}"
+        if summary.get("unchanged"):
+            title = f"nothing new: version {summary.get('version')} keeps serving"
+        _print_row_counts(title, summary["row_counts"])
     console.print(
         f"new rows: {summary.get('new_rows', 0):,}; took {summary.get('seconds')} s; "
         f"BI reads {get_settings().current_db if summary.get('version') else '(nothing published)'}"
@@ -124,7 +127,9 @@ def refresh(
         raise typer.Exit(2) from exc
     render_reports(summary.loads)
     if summary.publication:
-        _print_row_counts(f"published {summary.publication.version}", summary.publication.row_counts)
+        pub = summary.publication
+        title = f"nothing new: {pub.version} keeps serving" if pub.unchanged else f"published {pub.version}"
+        _print_row_counts(title, pub.row_counts)
 
 
 @app.command()

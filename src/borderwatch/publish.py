@@ -25,7 +25,7 @@ import shutil
 import signal
 import subprocess
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,6 +70,7 @@ class Publication:
     created_at: str = ""
     code_version: str | None = None
     files: dict[str, str] = field(default_factory=dict)
+    unchanged: bool = False  # the audited build had the same content as `current`: nothing new was written
 
     @property
     def database_path(self) -> Path:
@@ -84,6 +85,7 @@ class Publication:
             "manifest_path": str(self.manifest_path),
             "created_at": self.created_at,
             "code_version": self.code_version,
+            "unchanged": self.unchanged,
         }
 
     @classmethod
@@ -96,6 +98,7 @@ class Publication:
             manifest_path=Path(data["manifest_path"]),
             created_at=str(data.get("created_at", "")),
             code_version=data.get("code_version"),
+            unchanged=bool(data.get("unchanged", False)),
         )
 
 
@@ -111,12 +114,20 @@ def publish(settings: Settings, gate: GateVerdict, *, code_version: str | None =
     settings.published_dir.mkdir(parents=True, exist_ok=True)
     with build_writer_lock(settings):
         cleanup_stale(settings)
+        content = content_fingerprint(settings.build_db)
+        served = current_publication(settings)
+        if served is not None and _read_manifest(served.path).get("content") == content:
+            # Same marts as the version being served: a nightly run with nothing new publishes nothing,
+            # so no-op nights don't push meaningful versions out of retention (rollback keeps its reach).
+            return replace(served, unchanged=True)
         now = datetime.now(UTC)
         version = _new_version(now)
         staging = settings.published_dir / f"{TMP_PREFIX}{version}"
         final = settings.published_dir / version
         try:
-            manifest = _build_version(settings, staging, version, now, gate, code_version or git_describe())
+            manifest = _build_version(
+                settings, staging, version, now, gate, code_version or git_describe(), content
+            )
             _crash_point("rename")
             os.rename(staging, final)
             _fsync_dir(settings.published_dir)
@@ -262,6 +273,7 @@ def _build_version(
     now: datetime,
     gate: GateVerdict,
     code_version: str | None,
+    content: dict[str, str],
 ) -> dict[str, Any]:
     """Write the whole version into ``staging``: database, Parquet, manifest, all fsynced."""
     staging.mkdir(parents=True)
@@ -281,6 +293,7 @@ def _build_version(
         "build_db": str(settings.build_db),
         "row_counts": published_counts,
         "files": files,
+        "content": content,
         "gate": gate.as_dict(),
     }
     manifest_path = staging / MANIFEST_NAME
@@ -292,6 +305,32 @@ def _build_version(
     _fsync_dir(staging / "parquet")
     _fsync_dir(staging)
     return manifest
+
+
+def content_fingerprint(db_path: Path) -> dict[str, str]:
+    """Order-independent fingerprint of every published table and view: row count + sum of row hashes.
+
+    Two builds with equal fingerprints publish the same data, whatever order dbt wrote the rows in.
+    """
+    con = duckdb.connect(str(db_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    try:
+        schemas = ", ".join(repr(s) for s in PUBLISHED_SCHEMAS)
+        relations = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+            f"and schema_name in ({schemas}) union all "
+            "select schema_name, view_name from duckdb_views() where database_name = current_database() "
+            f"and not internal and schema_name in ({schemas}) order by 1, 2"
+        ).fetchall()
+        prints = {}
+        for schema, name in relations:
+            relation = f"{_ident(schema)}.{_ident(name)}"
+            rows, total = con.execute(
+                f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {relation} as t"
+            ).fetchone() or (0, 0)
+            prints[f"{schema}.{name}"] = f"{rows}:{total}"
+        return prints
+    finally:
+        con.close()
 
 
 def _copy_build(build_db: Path, target: Path) -> dict[str, int]:

@@ -136,8 +136,34 @@ def test_rollback_without_older_version_fails(home: Settings, passed: GateResult
         rollback(home)
 
 
+def _new_data(home: Settings, tag: str) -> None:
+    """Change the build's content, as a night with new rows would."""
+    con = duckdb.connect(str(home.build_db))
+    try:
+        con.execute(
+            "insert into marts.fct_figure_claims (claim_id, value, qualifier, as_of_date, resolution) "
+            "values (?, 1, 'exact', date '2025-03-31', 'accepted')",
+            [f"new-{tag}"],
+        )
+    finally:
+        con.close()
+
+
+def test_an_unchanged_build_publishes_nothing_new(home: Settings, passed: GateResult) -> None:
+    first = publish(home, passed)
+    before = sorted(p.name for p in home.published_dir.iterdir())
+    again = publish(home, passed)
+    assert again.unchanged is True and first.unchanged is False
+    assert again.version == first.version == current_version(home)
+    assert sorted(p.name for p in home.published_dir.iterdir()) == before
+    _new_data(home, "1")
+    changed = publish(home, passed)
+    assert changed.unchanged is False and changed.version != first.version
+
+
 def test_rollback_refuses_a_damaged_version(home: Settings, passed: GateResult) -> None:
     first = publish(home, passed)
+    _new_data(home, "1")
     publish(home, passed)
     db = first.database_path
     db.chmod(0o644)
@@ -149,9 +175,13 @@ def test_rollback_refuses_a_damaged_version(home: Settings, passed: GateResult) 
 
 
 def test_retention_keeps_last_n_and_never_the_current(home: Settings, passed: GateResult) -> None:
-    versions = [publish(home, passed).version for _ in range(5)]
+    versions = []
+    for night in range(5):
+        _new_data(home, str(night))
+        versions.append(publish(home, passed).version)
     assert list_versions(home) == versions[-3:]
     rollback(home, versions[-3])
+    _new_data(home, "after-rollback")
     publish(home, passed)
     kept = list_versions(home)
     assert len(kept) == 3 and current_version(home) == kept[-1]

@@ -200,6 +200,7 @@ def summarize_run(summary: dict[str, Any] | None, manifest: dict[str, Any] | Non
             "data_docs_path": gate.get("data_docs_path"),
         },
         "version": manifest.get("version") or publication.get("version"),
+        "unchanged": bool(publication.get("unchanged", False)),
         "row_counts": manifest.get("row_counts") or publication.get("row_counts") or {},
     }
 
