@@ -153,7 +153,11 @@ def replay(
     home: HomeOption = None,
     target: Annotated[Path | None, typer.Option(help="Rebuild into this DuckDB file")] = None,
 ) -> None:
-    """Rebuild the raw schema from the landing archive alone."""
+    """Rebuild the raw schema from the landing archive alone.
+
+    Without --target the rebuilt file replaces the build file (raw schema only: run `borderwatch build`
+    next); published versions are untouched, so BI keeps reading the current one.
+    """
     from borderwatch.ingest import render_reports
     from borderwatch.ingest import replay as _replay
     from borderwatch.locking import build_writer_lock
