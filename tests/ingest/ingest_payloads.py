@@ -15,10 +15,13 @@ from typing import Any
 
 import httpx
 
-KH_HEADER = "Bulletin No,Line,Date,Checkpoint,Province,Nationality,Male,Female,Total,Destination,Remarks"
-TH_HEADER = "เลขที่รับตัว,วันที่รับตัว,ด่านตรวจคนเข้าเมือง,สัญชาติ,ชาย,หญิง,รวม,ส่งตัวจากประเทศ,เลขที่ ตม.35,หมายเหตุ"
-KHMER = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
-THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+from borderwatch.simulator import scenario
+
+# Headers and digit tables: the simulator's constants, which follow feeds/README.md (one copy, not two).
+KH_HEADER = ",".join(scenario.KH_HEADER)
+TH_HEADER = ",".join(scenario.TH_HEADER)
+KHMER = scenario.KHMER_DIGITS
+THAI = scenario.THAI_DIGITS
 
 
 def kh_rows(
@@ -115,26 +118,8 @@ def ndjson_bytes(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
 
 
-SUMMARY_HEADER = [
-    "Nationality / สัญชาติ",
-    "As of",
-    "Assisted (cumulative)",
-    "Repatriated (cumulative)",
-    "Row type",
-]
-MOVEMENTS_HEADER = [
-    "Movement ID",
-    "Date",
-    "Status",
-    "Held in",
-    "Transit",
-    "Destination",
-    "Nationality",
-    "Mode",
-    "Departure point",
-    "Persons",
-    "Note",
-]
+SUMMARY_HEADER = list(scenario.MFA_SUMMARY_HEADER)
+MOVEMENTS_HEADER = list(scenario.MFA_MOVEMENTS_HEADER)
 
 
 def mfa_xlsx(path: Path, *, summary_header: list[str] | None = None) -> Path:

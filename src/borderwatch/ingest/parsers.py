@@ -65,6 +65,18 @@ def check_header(spec: FeedSpec, table: TableSpec, file_name: str, header: list[
         )
 
 
+def _no_header(spec: FeedSpec, table: TableSpec, file_name: str, detail: str) -> SchemaDriftError:
+    """Drift when no header can be read at all: every column of the spec counts as removed."""
+    return SchemaDriftError(
+        feed=spec.name,
+        file_name=file_name,
+        table=table.table,
+        added=[],
+        removed=expected_sources(table),
+        detail=detail,
+    )
+
+
 def _check_size(spec: FeedSpec, path: Path, file_name: str) -> None:
     """Refuse empty files (nothing to check the schema against) and files over ``max_file_bytes``."""
     size = os.stat(path).st_size
@@ -80,6 +92,14 @@ def _check_size(spec: FeedSpec, path: Path, file_name: str) -> None:
         )
 
 
+def _line_too_long(spec: FeedSpec, file_name: str, where: str) -> LineTooLongError:
+    return LineTooLongError(
+        f"feed {spec.name!r} file {file_name} {where}: line is longer than format.max_line_bytes "
+        f"({spec.format.max_line_bytes} bytes); refused without reading it. Split the record or raise "
+        f"max_line_bytes in feeds/{spec.name}.yaml."
+    )
+
+
 def _bounded_lines(spec: FeedSpec, fh: BinaryIO, file_name: str) -> Iterator[tuple[int, int, bytes]]:
     """(line number, byte offset, raw bytes) per physical line; refuses over-long lines unread."""
     limit = spec.format.max_line_bytes
@@ -91,11 +111,7 @@ def _bounded_lines(spec: FeedSpec, fh: BinaryIO, file_name: str) -> Iterator[tup
             return
         number += 1
         if len(raw) > limit:
-            raise LineTooLongError(
-                f"feed {spec.name!r} file {file_name} line {number} (byte {offset}): line is longer than "
-                f"format.max_line_bytes ({limit} bytes); refused without reading it. Split the record or "
-                f"raise max_line_bytes in feeds/{spec.name}.yaml."
-            )
+            raise _line_too_long(spec, file_name, f"line {number} (byte {offset})")
         yield number, offset, raw
         offset += len(raw)
 
@@ -105,11 +121,7 @@ def check_line_lengths(spec: FeedSpec, path: Path, *, file_name: str) -> None:
     limit = spec.format.max_line_bytes
 
     def refuse(line: int) -> LineTooLongError:
-        return LineTooLongError(
-            f"feed {spec.name!r} file {file_name} line {line}: line is longer than format.max_line_bytes "
-            f"({limit} bytes); refused without reading it. Split the record or raise max_line_bytes in "
-            f"feeds/{spec.name}.yaml."
-        )
+        return _line_too_long(spec, file_name, f"line {line}")
 
     run = 0  # bytes of the current line seen so far
     line = 1
@@ -193,17 +205,21 @@ def iter_csv(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) ->
             values = dict(zip(header, record, strict=False))
             yield ParsedRow(row_number, raw_text, values, position[0], error)
         if header is None:
-            raise SchemaDriftError(
-                feed=spec.name,
-                file_name=file_name,
-                table=table.table,
-                added=[],
-                removed=expected_sources(table),
-                detail="the file has no header row",
-            )
+            raise _no_header(spec, table, file_name, "the file has no header row")
 
 
-def _json_drift(spec: FeedSpec, table: TableSpec, file_name: str, keys: set[str], line: int) -> None:
+def _json_drift(
+    spec: FeedSpec,
+    table: TableSpec,
+    file_name: str,
+    record: dict[str, Any],
+    line: int,
+    seen: set[frozenset[str]],
+) -> None:
+    """Raise SchemaDriftError on keys the spec does not know; each distinct key set is checked once."""
+    keys = frozenset(record)
+    if keys in seen:
+        return
     expected = set(expected_sources(table))
     added = keys - expected
     if added:
@@ -215,6 +231,7 @@ def _json_drift(spec: FeedSpec, table: TableSpec, file_name: str, keys: set[str]
             removed=sorted(expected - keys),
             line=line,
         )
+    seen.add(keys)
 
 
 def iter_ndjson(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) -> Iterator[ParsedRow]:
@@ -237,10 +254,7 @@ def iter_ndjson(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str)
             if not isinstance(record, dict):
                 yield ParsedRow(row_number, raw_text, {}, number, "line is not a JSON object")
                 continue
-            keys = frozenset(record)
-            if keys not in seen_keys:
-                _json_drift(spec, table, file_name, set(keys), number)
-                seen_keys.add(keys)
+            _json_drift(spec, table, file_name, record, number, seen_keys)
             yield ParsedRow(row_number, raw_text, record, number)
 
 
@@ -278,10 +292,7 @@ def iter_json_api(
         if not isinstance(record, dict):
             yield ParsedRow(index, raw_text, {}, index, "record is not a JSON object")
             continue
-        keys = frozenset(record)
-        if keys not in seen_keys:
-            _json_drift(spec, table, file_name, set(keys), index)
-            seen_keys.add(keys)
+        _json_drift(spec, table, file_name, record, index, seen_keys)
         yield ParsedRow(index, raw_text, record, index)
 
 
@@ -354,13 +365,8 @@ def iter_xlsx(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) -
     try:
         sheet_name = table.sheet or workbook.sheetnames[0]
         if sheet_name not in workbook.sheetnames:
-            raise SchemaDriftError(
-                feed=spec.name,
-                file_name=file_name,
-                table=table.table,
-                added=[],
-                removed=expected_sources(table),
-                detail=f"sheet {sheet_name!r} is missing; sheets are {workbook.sheetnames}",
+            raise _no_header(
+                spec, table, file_name, f"sheet {sheet_name!r} is missing; sheets are {workbook.sheetnames}"
             )
         skip = (
             re.compile(table.skip_row_if_first_cell_matches) if table.skip_row_if_first_cell_matches else None
@@ -388,13 +394,11 @@ def iter_xlsx(spec: FeedSpec, table: TableSpec, path: Path, *, file_name: str) -
             error = f"row has {len(extra)} values beyond the header" if extra else None
             yield ParsedRow(row_number, raw_text, values, line, error)
         if header is None:
-            raise SchemaDriftError(
-                feed=spec.name,
-                file_name=file_name,
-                table=table.table,
-                added=[],
-                removed=expected_sources(table),
-                detail=f"no header row whose first cell contains {marker!r} in sheet {sheet_name!r}",
+            raise _no_header(
+                spec,
+                table,
+                file_name,
+                f"no header row whose first cell contains {marker!r} in sheet {sheet_name!r}",
             )
     finally:
         workbook.close()

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -546,30 +547,29 @@ def _th_batch_cells(b: Batch, reception_no: str, tm35: str) -> str:
     )
 
 
-def _kh_foreign_count(seed: int, scale: float, day: date) -> int:
-    if day == KH_CRACKDOWN_DAY:
-        return KH_CRACKDOWN_ROWS
+def _background_row_count(
+    seed: int, scale: float, day: date, stream: str, base: int, crackdown: tuple[date, int]
+) -> int:
+    """Background rows on ``day``: fixed on the crackdown day, else a random size on a share of the days."""
+    crackdown_day, crackdown_rows = crackdown
+    if day == crackdown_day:
+        return crackdown_rows
     if scale <= 0:
         return 0
-    rng = _rng(seed, "kh-count", day.isoformat())
+    rng = _rng(seed, stream, day.isoformat())
     share = _active_share(scale)
     if rng.random() >= share:
         return 0
-    mean = background_rows_per_year(scale, 450, 9000) / (365 * share)
+    mean = background_rows_per_year(scale, base, 9000) / (365 * share)
     return rng.randint(int(mean * 0.5), int(mean * 1.5) + 1)
+
+
+def _kh_foreign_count(seed: int, scale: float, day: date) -> int:
+    return _background_row_count(seed, scale, day, "kh-count", 450, (KH_CRACKDOWN_DAY, KH_CRACKDOWN_ROWS))
 
 
 def _th_other_count(seed: int, scale: float, day: date) -> int:
-    if day == TH_CRACKDOWN_DAY:
-        return TH_CRACKDOWN_ROWS
-    if scale <= 0:
-        return 0
-    rng = _rng(seed, "th-count", day.isoformat())
-    share = _active_share(scale)
-    if rng.random() >= share:
-        return 0
-    mean = background_rows_per_year(scale, 300, 9000) / (365 * share)
-    return rng.randint(int(mean * 0.5), int(mean * 1.5) + 1)
+    return _background_row_count(seed, scale, day, "th-count", 300, (TH_CRACKDOWN_DAY, TH_CRACKDOWN_ROWS))
 
 
 def _kh_foreign_rows(seed: int, day: date, count: int, bulletin: str, first_line: int) -> Iterator[str]:
@@ -668,44 +668,38 @@ def _th_file(seed: int, day: date, batches: list[Batch], other: int) -> Chunks:
     return _chunked(",".join(TH_HEADER), lines, TH_ENCODING)
 
 
-def _kh_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
+def _daily_files(
+    feed: str,
+    hour: int,
+    batches_by_day: dict[date, list[Batch]],
+    background_rows: Callable[[date], int],
+    render_file: Callable[[date, list[Batch], int], Chunks],
+) -> list[ScenarioFile]:
+    """One ``<feed>_<day>.csv`` for each day with batches or background rows, published at ``hour``."""
     files: list[ScenarioFile] = []
     for day in _days(YEAR_START, YEAR_END):
-        batches = index.kh.get(day, [])
-        foreign = _kh_foreign_count(seed, scale, day)
-        if not batches and not foreign:
-            continue
+        batches = batches_by_day.get(day, [])
+        rows = background_rows(day)
+        if batches or rows:
+            render = partial(render_file, day, batches, rows)
+            files.append(ScenarioFile(feed, f"{feed}_{day.isoformat()}.csv", _ts(day, hour), render))
+    return files
 
-        def render(day: date = day, batches: list[Batch] = batches, foreign: int = foreign) -> Chunks:
-            return _kh_file(seed, day, batches, foreign)
 
-        files.append(
-            ScenarioFile(
-                "kh_gdi_deportations", f"kh_gdi_deportations_{day.isoformat()}.csv", _ts(day, 18), render
-            )
-        )
-        if day == KH_RESEND[0]:
-            files.append(ScenarioFile("kh_gdi_deportations", KH_RESEND[1], _ts(day, 21, 30), render))
+def _kh_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
+    feed = "kh_gdi_deportations"
+    files = _daily_files(feed, 18, index.kh, partial(_kh_foreign_count, seed, scale), partial(_kh_file, seed))
+    # Cambodia sends the 14 March bulletin twice: the same bytes under a second name that evening.
+    resend_day, resend_name = KH_RESEND
+    original = next(f for f in files if f.day == resend_day)
+    files.append(ScenarioFile(feed, resend_name, _ts(resend_day, 21, 30), original.render))
     return sorted(files, key=lambda f: f.name)
 
 
 def _th_files(seed: int, scale: float, index: _DayIndex) -> list[ScenarioFile]:
-    files: list[ScenarioFile] = []
-    for day in _days(YEAR_START, YEAR_END):
-        batches = index.th.get(day, [])
-        other = _th_other_count(seed, scale, day)
-        if not batches and not other:
-            continue
-
-        def render(day: date = day, batches: list[Batch] = batches, other: int = other) -> Chunks:
-            return _th_file(seed, day, batches, other)
-
-        files.append(
-            ScenarioFile(
-                "th_imm_receptions", f"th_imm_receptions_{day.isoformat()}.csv", _ts(day, 17), render
-            )
-        )
-    return files
+    return _daily_files(
+        "th_imm_receptions", 17, index.th, partial(_th_other_count, seed, scale), partial(_th_file, seed)
+    )
 
 
 # --------------------------------------------------------------------------------------------------

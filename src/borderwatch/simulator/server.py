@@ -36,6 +36,7 @@ from borderwatch.simulator.scenario import (
     MANIFEST_NAME,
     TZ_BANGKOK,
     Scenario,
+    WrittenFile,
     build_scenario,
     iso_ts,
     rtp_page,
@@ -187,15 +188,8 @@ def _conditional(headers: Any, resp: Response, sha: str, last_modified: datetime
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CachedFile:
-    feed: str
-    name: str
-    path: Path
-    published: datetime
-    size: int
-    sha256: str
-    rows: int
+# A file in the on-disk cache, as its manifest records it: the record ``write_scenario_files`` wrote.
+CachedFile = WrittenFile
 
 
 @dataclass(frozen=True)
