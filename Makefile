@@ -39,9 +39,10 @@ test: $(VENV)/.synced  ## the test suite (CI runs exactly this)
 bench: $(VENV)/.synced  ## benchmarks (not part of the tests); writes benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced  ## ruff (Python) and sqlfluff (dbt models, dbt templater); tests/test_lint.py runs both
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd dbt_project && BORDERWATCH_BUILD_DB=$${TMPDIR:-/tmp}/borderwatch-sqlfluff.duckdb ../$(BIN)/sqlfluff lint models
 
 fmt: $(VENV)/.synced
 	$(BIN)/ruff check --fix .
