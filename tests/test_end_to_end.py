@@ -151,3 +151,25 @@ def test_gate_summary_and_data_docs_are_kept(refreshed: Run) -> None:
     assert gate is not None and gate.passed
     assert gate.summary_path is not None and Path(gate.summary_path).exists()
     assert gate.data_docs_path is not None and Path(gate.data_docs_path).exists()
+
+
+def test_a_bi_tool_reads_current_through_sqlalchemy_while_the_build_file_is_held(refreshed: Run) -> None:
+    """The README's connection string works, read-only, even while the pipeline writes its build file."""
+    import sqlalchemy as sa
+
+    settings = refreshed.settings
+    writer = duckdb.connect(str(settings.build_db))  # the pipeline holding its single-writer file
+    try:
+        engine = sa.create_engine(f"duckdb:///{settings.current_db}?access_mode=read_only")
+        with engine.connect() as con:
+            rows = con.execute(sa.text("select count(*) from marts.fct_deportations")).scalar_one()
+            assert rows == refreshed.second.publication.row_counts["marts.fct_deportations"]
+            with pytest.raises(sa.exc.DBAPIError):
+                con.execute(sa.text("create table intruder as select 1"))
+        engine.dispose()
+        parquet = duckdb.sql(
+            f"select count(*) from '{settings.current_dir / 'parquet' / 'fct_deportations.parquet'}'"
+        ).fetchall()
+        assert parquet == [(rows,)]
+    finally:
+        writer.close()
