@@ -51,8 +51,8 @@ fmt: $(VENV)/.synced
 docs: $(VENV)/.synced  ## dbt docs for the warehouse
 	$(BIN)/borderwatch docs
 
-compose-config:
-	docker-compose -f docker-compose.yml config -q
+compose-config:  ## validate docker-compose.yml (uses .env, or .env.example when there is none)
+	docker-compose --env-file $$( [ -f .env ] && echo .env || echo .env.example ) -f docker-compose.yml config -q
 
 clean:
 	rm -rf var .airflow dbt_project/target dbt_project/logs

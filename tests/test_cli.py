@@ -64,3 +64,9 @@ def test_feeds_subcommands_are_mounted() -> None:
     result = runner.invoke(app, ["feeds", "--help"])
     assert result.exit_code == 0
     assert "serve" in result.output and "generate" in result.output
+
+
+def test_ingest_with_nothing_to_do_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", "--no-pull", "--no-inbox", "--home", str(tmp_path / "h")])
+    assert result.exit_code != 0
+    assert "nothing to ingest" in result.output

@@ -137,12 +137,15 @@ def ingest(
     home: HomeOption = None,
     feed: Annotated[list[str] | None, typer.Option(help="Only these feeds (repeatable)")] = None,
     inbox: Annotated[bool, typer.Option(help="Also ingest the drop inbox")] = True,
+    pull: Annotated[bool, typer.Option(help="Pull the feeds' sources (--no-pull: the inbox only)")] = True,
 ) -> None:
     """Pull feeds (and the drop inbox) into the landing archive and the raw schema."""
     from borderwatch.ingest import render_reports
     from borderwatch.pipeline import ingest as _ingest
 
-    reports = _ingest(_settings(home), feed, include_inbox=inbox)
+    if not pull and not inbox:
+        raise typer.BadParameter("--no-pull with --no-inbox leaves nothing to ingest")
+    reports = _ingest(_settings(home), feed if pull else [], include_inbox=inbox)
     render_reports(reports)
     if any(r.status == "failed" for r in reports):
         raise typer.Exit(1)
