@@ -106,13 +106,11 @@ def run_build(*, full_refresh: bool = False, settings: Settings | None = None) -
 def run_audit(build_payload: dict[str, Any], *, settings: Settings | None = None) -> dict[str, Any]:
     """The quality gate over the build's dbt results plus GX; raises ``GateBlockedError`` when it fails."""
     from borderwatch import pipeline
-    from borderwatch.gate import notify_failure
     from borderwatch.warehouse import BuildResult
 
     gate = pipeline.audit(settings or get_settings(), restore(BuildResult, build_payload))
     payload = gate.as_dict()
-    if not gate.passed:
-        notify_failure(gate)
+    if not gate.passed:  # run_gate has already fired the failure notification
         raise GateBlockedError(str(pipeline.PublicationBlocked(gate)))
     return payload
 
