@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from borderwatch.config import REPO_ROOT
-from borderwatch.specs import FeedSpecError, load_spec, load_specs
+from borderwatch.specs import ColumnSpec, FeedSpecError, UnknownLabelError, load_spec, load_specs
 
 FEEDS = REPO_ROOT / "feeds"
 
@@ -18,6 +18,7 @@ def test_bundled_specs_load_and_name_their_tables() -> None:
     assert set(specs) == {
         "rtp_raids",
         "kh_gdi_deportations",
+        "kh_ncct_raids",
         "th_imm_receptions",
         "mfa_assistance",
         "nbtc_telecom",
@@ -81,3 +82,62 @@ def test_urls_expand_the_simulator_variable() -> None:
     assert (
         spec.resolved_url(spec.source.url, "http://127.0.0.1:9") == "http://127.0.0.1:9/rtp/api/v1/operations"
     )
+
+
+AGE_LABELS = {"adult": ["adult", "ពេញវ័យ"], "minor": ["minor", "child", "អនីតិជន"], "unknown": ["unknown"]}
+
+
+def test_label_rule_maps_accepted_labels_case_insensitively_and_blank_to_null() -> None:
+    column = ColumnSpec(name="age_group", parse="label", labels=AGE_LABELS)
+    assert column.parse_label("  Child ") == "minor"
+    assert column.parse_label("ADULT") == "adult"
+    assert column.parse_label("អនីតិជន") == "minor"
+    assert column.parse_label("   ") is None
+    assert column.parse_label(None) is None
+
+
+@pytest.mark.parametrize("text", ["teen", "เด็กชาย?", "M", "minors"])
+def test_an_unknown_label_is_an_error_naming_the_column_and_the_accepted_values(text: str) -> None:
+    column = ColumnSpec(name="age_group", parse="label", labels=AGE_LABELS)
+    with pytest.raises(UnknownLabelError) as err:
+        column.parse_label(f" {text} ")
+    assert str(err.value) == f"unknown label '{text}' for age_group (accepted: adult, minor, unknown)"
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ({"name": "sex", "parse": "label"}, "has parse: label but no labels"),
+        ({"name": "sex", "labels": {"M": ["male"]}}, "lists labels but its parse is 'text'"),
+        ({"name": "sex", "parse": "label", "labels": {"M": ["male"], "F": [" Male"]}}, "listed under both"),
+        ({"name": "sex", "parse": "label", "labels": {"M": []}}, "needs at least one label"),
+    ],
+)
+def test_label_columns_are_validated_in_the_spec_file(tmp_path: Path, column: dict, message: str) -> None:
+    data = _spec_data()
+    data["tables"][0]["columns"].append(column)
+    path = _write(tmp_path, "kh_gdi_deportations", data)
+    with pytest.raises(FeedSpecError) as err:
+        load_spec(path)
+    assert str(path) in str(err.value)
+    assert "labels" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_issue9_columns_are_declared() -> None:
+    specs = load_specs(FEEDS)
+    ncct = specs["kh_ncct_raids"]
+    assert ncct.agency == "KH-NCCT"
+    assert ncct.inbox_glob == "kh_ncct_raids*.csv"
+    table = ncct.tables[0]
+    assert table.primary_key == ["report_id", "line_no"]
+    by_name = {c.name: c for c in table.columns}
+    assert by_name["sex"].parse_label("ប្រុស") == "M"
+    assert by_name["age_group"].parse_label("child") == "minor"
+    assert specs["rtp_raids"].inbox_glob == "rtp_raids*.json"
+    assert "related_reports" in {c.name for c in specs["rtp_raids"].tables[0].columns}
+    for feed in ("kh_gdi_deportations", "th_imm_receptions"):
+        assert specs[feed].tables[0].columns[-1].name == "minors"
+    movements = {c.name for c in specs["mfa_assistance"].tables[1].columns}
+    assert {"row_type", "plan_id", "flights", "persons_male", "persons_female", "period_start"} <= movements
+    assert specs["mfa_assistance"].tables[0].columns[-1].name == "note"

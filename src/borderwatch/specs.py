@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,7 @@ ParseRule = Literal[
     "year_month",  # "2025-01" or BE "2568-01" → first day of month
     "bool",
     "json",  # nested value kept as JSON
+    "label",  # one of the column's ``labels`` (case-insensitive, NFC, trimmed) → its canonical value
 ]
 
 
@@ -47,11 +49,67 @@ class ColumnSpec(_Strict):
     parse: ParseRule = "text"
     required: bool = False  # a row missing it is quarantined
     keep_raw: bool = False  # also store the untouched text as ``<name>_raw``
+    # parse: label only: canonical value -> accepted labels; any other text is quarantined, never defaulted
+    labels: dict[str, list[str]] | None = None
     description: str = ""
 
     @property
     def source_key(self) -> str:
         return self.source if self.source is not None else self.name
+
+    @model_validator(mode="after")
+    def _labels_match_parse(self) -> ColumnSpec:
+        if self.parse == "label" and not self.labels:
+            raise ValueError(f"labels: column {self.name!r} has parse: label but no labels")
+        if self.parse != "label" and self.labels is not None:
+            raise ValueError(f"labels: column {self.name!r} lists labels but its parse is {self.parse!r}")
+        seen: dict[str, str] = {}
+        for canonical, accepted in (self.labels or {}).items():
+            if not canonical.strip() or not accepted:
+                raise ValueError(f"labels: column {self.name!r}: {canonical!r} needs at least one label")
+            for text in accepted:
+                key = label_key(text)
+                if not key:
+                    raise ValueError(f"labels: column {self.name!r}: blank label under {canonical!r}")
+                if seen.setdefault(key, canonical) != canonical:
+                    raise ValueError(
+                        f"labels: column {self.name!r}: {text!r} is listed under both "
+                        f"{seen[key]!r} and {canonical!r}"
+                    )
+        return self
+
+    @property
+    def label_lookup(self) -> dict[str, str]:
+        """``label_key(accepted label)`` -> canonical value, for ``parse: label`` columns (else empty)."""
+        return {label_key(t): canonical for canonical, texts in (self.labels or {}).items() for t in texts}
+
+    def parse_label(self, value: str | None) -> str | None:
+        """The canonical value of a label cell; blank is ``None``; unknown text raises ``UnknownLabelError``.
+
+        The one implementation of the ``label`` rule: an unknown label is never mapped to a default, so a
+        minor cannot silently become an adult or an unknown sex.
+        """
+        if value is None or not label_key(value):
+            return None
+        try:
+            return self.label_lookup[label_key(value)]
+        except KeyError:
+            raise UnknownLabelError(unknown_label_reason(self.name, value, list(self.labels or {}))) from None
+
+
+class UnknownLabelError(ValueError):
+    """A ``parse: label`` cell holds text that is none of the column's accepted labels (row quarantined)."""
+
+
+def label_key(text: str) -> str:
+    """How labels compare: NFC-normalised, whitespace trimmed, case-folded."""
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+def unknown_label_reason(column: str, text: str, accepted: list[str]) -> str:
+    """The quarantine reason of an unknown label (wording fixed by the issue 9 contract)."""
+    shown = unicodedata.normalize("NFC", text).strip()
+    return f"unknown label '{shown}' for {column} (accepted: {', '.join(accepted)})"
 
 
 class TableSpec(_Strict):
