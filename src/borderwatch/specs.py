@@ -142,8 +142,14 @@ class SourceSpec(_Strict):
     deletions_url: str | None = None  # http_api: tombstones endpoint
     inbox_glob: str | None = None  # files in the drop inbox that belong to this feed
     page_size: int = 500
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = Field(default=30.0, gt=0)  # one connect or read
     max_retries: int = 5
+    request_deadline_seconds: float = Field(default=120.0, gt=0)  # one request, all phases and redirects
+    run_deadline_seconds: float = Field(default=900.0, gt=0)  # all HTTP of one feed run, retries included
+    max_pages: int = Field(default=1000, ge=1)  # JSON documents (index, API pages) per feed run
+    max_page_bytes: int = Field(default=32 * 1_048_576, ge=1)  # one JSON document (files: max_file_bytes)
+    redirect_origins: list[str] = []  # other origins a redirect may go to, e.g. "https://cdn.agency.go.th"
+    allow_private_addresses: bool = False  # may those origins resolve to loopback/private/link-local?
 
     @model_validator(mode="after")
     def _has_location(self) -> SourceSpec:

@@ -1,182 +1,35 @@
 """Pull connectors: paginated JSON APIs (updated_since cursor, deletions) and file lists (file_name cursor).
 
-HTTP goes through one ``Fetcher``: httpx with tenacity retries, exponential backoff that honours
-``Retry-After`` on 429/503, and truncated bodies (Content-Length mismatch, invalid JSON) treated as
-transient. File feeds use conditional GETs (If-None-Match with the ETag of the last delivery recorded in
-the landing manifest), so an unchanged source costs a few 304s and loads nothing.
+HTTP goes through one ``Fetcher`` (``borderwatch.ingest.http``, re-exported here): bounded deadlines, body
+sizes and page counts, redirects contained to the feed's origin, retries with backoff. File feeds use
+conditional GETs (If-None-Match with the ETag of the last delivery recorded in the landing manifest), so
+an unchanged source costs a few 304s and loads nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import json
 import os
 import re
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
 
 import duckdb
-import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from borderwatch.config import Settings
 from borderwatch.ingest.errors import FetchError, UnsafeInboxFileError
+from borderwatch.ingest.http import Fetcher, parse_retry_after
 from borderwatch.ingest.landing import LandingArchive
 from borderwatch.ingest.loader import get_cursor, load_landed_file
 from borderwatch.ingest.report import LoadReport
 from borderwatch.specs import FeedSpec
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-BACKOFF_ENV = "BORDERWATCH_HTTP_BACKOFF_SECONDS"  # base of the exponential backoff (tests set it small)
-MAX_RETRY_AFTER = 60.0
+__all__ = ["Fetcher", "parse_retry_after", "pull_api", "pull_files", "safe_remote_name"]
+
 MAX_PAGES = 100_000
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class _Transient(Exception):
-    """A failure worth retrying; ``retry_after`` is the server's hint in seconds, if any."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent or garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class Fetcher:
-    """GETs with retries for one feed; raises FetchError naming the feed and URL when retries run out."""
-
-    def __init__(
-        self,
-        client: httpx.Client,
-        spec: FeedSpec,
-        *,
-        backoff_base: float | None = None,
-        backoff_max: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.client = client
-        self.spec = spec
-        base = backoff_base if backoff_base is not None else float(os.environ.get(BACKOFF_ENV, "0.5"))
-        self._exponential = wait_exponential(multiplier=base, max=backoff_max)
-        self.backoff_max = backoff_max
-        self.sleep = sleep
-        self.requests = 0
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return min(exc.retry_after, MAX_RETRY_AFTER)
-        return float(self._exponential(state))
-
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.spec.source.max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            sleep=self.sleep,
-            reraise=True,
-        )
-
-    def _check_status(self, response: httpx.Response) -> None:
-        if response.status_code in RETRY_STATUSES:
-            raise _Transient(
-                f"HTTP {response.status_code}", parse_retry_after(response.headers.get("retry-after"))
-            )
-        if response.status_code >= 400:
-            raise FetchError(
-                f"feed {self.spec.name!r}: GET {response.request.url} answered HTTP {response.status_code}; "
-                f"check source.url in feeds/{self.spec.name}.yaml"
-            )
-
-    def _call(self, fn: Callable[[], Any], url: str) -> Any:
-        try:
-            for attempt in self._retrying():
-                with attempt:
-                    self.requests += 1
-                    try:
-                        return fn()
-                    except httpx.TransportError as exc:
-                        raise _Transient(f"{type(exc).__name__}: {exc}") from exc
-        except _Transient as exc:
-            raise FetchError(
-                f"feed {self.spec.name!r}: GET {url} failed after {self.spec.source.max_retries + 1} "
-                "attempts "
-                f"(last error: {exc}); the source is down or throttling: the feed will retry on its next run"
-            ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
-        """GET a JSON document; a truncated or invalid body is retried."""
-
-        def once() -> tuple[httpx.Response, Any]:
-            response = self.client.get(url, params=params, timeout=self.spec.source.timeout_seconds)
-            self._check_status(response)
-            _check_length(response.headers, len(response.content))
-            try:
-                return response, json.loads(response.content)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise _Transient(f"invalid JSON body ({exc}); probably truncated") from exc
-
-        return self._call(once, url)
-
-    def download(
-        self, url: str, dest: Path, *, headers: dict[str, str] | None = None, max_bytes: int
-    ) -> httpx.Response:
-        """Stream a file to ``dest`` (memory bounded); returns the response (status 200 or 304)."""
-
-        def once() -> httpx.Response:
-            with self.client.stream(
-                "GET", url, headers=headers, timeout=self.spec.source.timeout_seconds
-            ) as r:
-                self._check_status(r)
-                if r.status_code == 304:
-                    return r
-                size = 0
-                with open(dest, "wb") as out:
-                    for chunk in r.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise FetchError(
-                                f"feed {self.spec.name!r}: {url} is larger than format.max_file_bytes "
-                                f"({max_bytes}); refused"
-                            )
-                        out.write(chunk)
-                _check_length(r.headers, size)
-                return r
-
-        return self._call(once, url)
-
-
-def _check_length(headers: httpx.Headers, actual: int) -> None:
-    declared = headers.get("content-length")
-    if declared is None or headers.get("content-encoding"):
-        return
-    try:
-        expected = int(declared)
-    except ValueError:
-        return
-    if expected != actual:
-        raise _Transient(f"truncated body: Content-Length {expected}, received {actual} bytes")
 
 
 def safe_remote_name(spec: FeedSpec, name: Any) -> str:

@@ -1,0 +1,470 @@
+"""Bounded, contained HTTP for feed pulls: the one place that talks to an agency's server.
+
+A hostile or broken source must not hold the build lock for hours, fill memory, or steer us to
+another host. So every fetch is bounded and contained:
+
+- **Deadlines.** ``source.timeout_seconds`` bounds one connect or read; ``source.request_deadline_seconds``
+  bounds one request in wall time (headers, body and redirects: a server dripping a byte every few seconds
+  is cut off by a watchdog that shuts the socket); ``source.run_deadline_seconds`` bounds all HTTP of one
+  feed run, backoff sleeps included. A missed deadline is not retried: the feed fails and tries again on
+  its next run.
+- **Sizes.** Every body is streamed and counted: JSON documents stop at ``source.max_page_bytes``, files at
+  ``format.max_file_bytes`` (decoded bytes, so a gzip bomb stops too).
+- **Pages.** At most ``source.max_pages`` JSON documents per feed run.
+- **Redirects** are followed by hand, only within the requested URL's origin or to an origin listed in
+  ``source.redirect_origins``; those extra origins may not resolve to loopback, private or link-local
+  addresses unless ``source.allow_private_addresses`` (checked before connecting and again on the
+  connected socket, so DNS rebinding does not slip through).
+- **No echo.** Error messages never quote a response body; anything the server chose (a Location header,
+  a URL) is escaped and truncated by :func:`untrusted` first.
+
+Retries: tenacity, exponential backoff honouring ``Retry-After`` on 429/503; truncated bodies
+(Content-Length mismatch, invalid JSON) count as transient. One :class:`Fetcher` serves one feed run.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from borderwatch.ingest.errors import FetchError
+from borderwatch.specs import FeedSpec
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+BACKOFF_ENV = "BORDERWATCH_HTTP_BACKOFF_SECONDS"  # base of the exponential backoff (tests set it small)
+MAX_RETRY_AFTER = 60.0
+MAX_REDIRECTS = 5
+UNTRUSTED_LIMIT = 120
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class DeadlineExceeded(FetchError):
+    """A request or the whole feed run took longer than its wall-clock deadline."""
+
+
+class ResponseTooLarge(FetchError):
+    """A response body is larger than the spec allows; it was refused while streaming."""
+
+
+class PageCapExceeded(FetchError):
+    """A feed run asked for more JSON documents than ``source.max_pages``."""
+
+
+class RedirectRefused(FetchError):
+    """A redirect left the feed's origin, or pointed at an internal address the spec does not allow."""
+
+
+class _Transient(Exception):
+    """A failure worth retrying; ``retry_after`` is the server's hint in seconds, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def untrusted(value: object, limit: int = UNTRUSTED_LIMIT) -> str:
+    """Text a remote server chose, made safe to print: truncated, then ``repr``-escaped.
+
+    ``repr`` escapes control characters, ANSI escapes and bidi overrides (all non-printable), so a log
+    line or report shows them as ``\\x1b`` / ``\\u202e`` instead of obeying them.
+    """
+    text = value[: limit * 4].decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    cut = text[:limit]
+    suffix = f"… ({len(text) - limit} more characters)" if len(text) > limit else ""
+    return repr(cut) + suffix
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent or garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def origin_of(url: httpx.URL | str) -> tuple[str, str, int]:
+    """(scheme, host, port) with the default port filled in: two URLs share an origin iff these match."""
+    u = httpx.URL(str(url))
+    return (u.scheme, u.host.lower(), u.port or _DEFAULT_PORTS.get(u.scheme, 0))
+
+
+def is_internal_address(address: str) -> bool:
+    """Loopback, private, link-local, unspecified, multicast or reserved (IPv4-mapped IPv6 included)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_multicast
+        or ip.is_reserved
+    )
+
+
+def resolves_internal(host: str) -> bool:
+    """Does ``host`` (a name or any IP spelling, e.g. ``2130706433``) resolve to an internal address?"""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the connection itself will fail
+    return any(is_internal_address(str(info[4][0])) for info in infos)
+
+
+class _Guard:
+    """One request's watchdog: shuts its sockets at the deadline; refuses an internal peer if asked to.
+
+    httpx has no total timeout (its read timeout restarts with every byte), so the guard learns each new
+    socket from httpcore's ``trace`` hook and ``shutdown()``s it from a timer thread, which wakes a
+    blocked read at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self.forbid_internal_peer = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.fired
+        if late:
+            self._shutdown(sock)
+        if self.forbid_internal_peer and event == "connection.connect_tcp.complete":
+            peer = sock.getpeername()[0]
+            if is_internal_address(str(peer)):
+                self._shutdown(sock)
+                raise RedirectRefused(f"connected to internal address {peer}")
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def expired(self) -> bool:
+        return self.fired or time.monotonic() >= self.deadline
+
+    def __enter__(self) -> _Guard:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+class Fetcher:
+    """Bounded GETs with retries for one feed run; raises FetchError naming the feed, URL and fix.
+
+    Public surface used by the pull stage: :meth:`get_json` and :meth:`download`; ``requests`` and
+    ``pages`` count what was asked of the source.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        spec: FeedSpec,
+        *,
+        backoff_base: float | None = None,
+        backoff_max: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.spec = spec
+        base = backoff_base if backoff_base is not None else float(os.environ.get(BACKOFF_ENV, "0.5"))
+        self._exponential = wait_exponential(multiplier=base, max=backoff_max)
+        self.backoff_max = backoff_max
+        self.sleep = sleep
+        self.requests = 0
+        self.pages = 0
+        self.run_deadline = time.monotonic() + spec.source.run_deadline_seconds
+
+    # --- errors -------------------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return f"feeds/{self.spec.name}.yaml"
+
+    def _run_deadline_error(self, url: str) -> DeadlineExceeded:
+        return DeadlineExceeded(
+            f"feed {self.spec.name!r}: GET {untrusted(url)} stopped: this run's HTTP took longer than "
+            f"source.run_deadline_seconds ({self.spec.source.run_deadline_seconds:g}s). What was loaded "
+            "before is kept and the next run continues from the cursor; if the source is merely slow, raise "
+            f"source.run_deadline_seconds in {self._where()}"
+        )
+
+    def _request_deadline_error(self, url: str) -> DeadlineExceeded:
+        if time.monotonic() >= self.run_deadline:
+            return self._run_deadline_error(url)
+        return DeadlineExceeded(
+            f"feed {self.spec.name!r}: GET {untrusted(url)} did not complete within "
+            f"source.request_deadline_seconds ({self.spec.source.request_deadline_seconds:g}s); the source "
+            "is stalling or dripping its answer. The feed will retry on its next run; if the source is "
+            f"merely slow, raise source.request_deadline_seconds in {self._where()}"
+        )
+
+    # --- retries --------------------------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.retry_after is not None:
+            wait = min(exc.retry_after, MAX_RETRY_AFTER)
+        else:
+            wait = float(self._exponential(state))
+        return min(wait, max(0.0, self.run_deadline - time.monotonic()))
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.spec.source.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.sleep,
+            reraise=True,
+        )
+
+    def _check_status(self, response: httpx.Response) -> None:
+        if response.status_code in RETRY_STATUSES:
+            raise _Transient(
+                f"HTTP {response.status_code}", parse_retry_after(response.headers.get("retry-after"))
+            )
+        if response.status_code >= 400:
+            raise FetchError(
+                f"feed {self.spec.name!r}: GET {untrusted(response.request.url)} answered HTTP "
+                f"{response.status_code}; check source.url in {self._where()}"
+            )
+
+    def _call(self, fn: Callable[[_Guard], Any], url: str) -> Any:
+        """Run one bounded attempt per retry; deadlines end the retries at once."""
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    now = time.monotonic()
+                    if now >= self.run_deadline:
+                        raise self._run_deadline_error(url)
+                    deadline = min(now + self.spec.source.request_deadline_seconds, self.run_deadline)
+                    self.requests += 1
+                    with _Guard(deadline) as guard:
+                        try:
+                            return fn(guard)
+                        except (httpx.TransportError, _Transient) as exc:
+                            if guard.expired():
+                                raise self._request_deadline_error(url) from exc
+                            if isinstance(exc, _Transient):
+                                raise
+                            raise _Transient(f"{type(exc).__name__}: {untrusted(exc)}") from exc
+        except _Transient as exc:
+            raise FetchError(
+                f"feed {self.spec.name!r}: GET {untrusted(url)} failed after "
+                f"{self.spec.source.max_retries + 1} attempts (last error: {exc}); the source is down or "
+                "throttling: the feed will retry on its next run"
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- one request, redirects by hand ------------------------------------------------------------------
+
+    def _timeout(self, guard: _Guard) -> httpx.Timeout:
+        remaining = max(0.001, guard.deadline - time.monotonic())
+        return httpx.Timeout(min(self.spec.source.timeout_seconds, remaining))
+
+    def _check_redirect(self, start: httpx.URL, current: httpx.URL, target: httpx.URL, guard: _Guard) -> None:
+        """Same origin as the URL we were asked for: fine. Elsewhere only if the spec lists that origin."""
+        source = self.spec.source
+        hop = f"feed {self.spec.name!r}: GET {untrusted(current)} redirected to {untrusted(target)}"
+        if target.scheme not in _DEFAULT_PORTS or not target.host:
+            raise RedirectRefused(f"{hop}: not an http(s) URL; refused")
+        if origin_of(target) == origin_of(start):
+            guard.forbid_internal_peer = False
+            return
+        allowed = {origin_of(o) for o in source.redirect_origins}
+        if origin_of(target) not in allowed:
+            raise RedirectRefused(
+                f"{hop}: another origin; refused (redirects stay within the feed's own origin). If the "
+                f"agency really serves from there, add it to source.redirect_origins in {self._where()}"
+            )
+        if not source.allow_private_addresses:
+            if resolves_internal(target.host):
+                raise RedirectRefused(
+                    f"{hop}: that host resolves to a loopback, private or link-local address; refused. Set "
+                    f"source.allow_private_addresses: true in {self._where()} only if it is the agency's own"
+                )
+            guard.forbid_internal_peer = True
+
+    @contextmanager
+    def _open(
+        self, url: str, guard: _Guard, *, params: dict[str, Any] | None, headers: dict[str, str] | None
+    ) -> Iterator[httpx.Response]:
+        """Send a GET and follow redirects by hand; yields the final, still-streaming response."""
+        start = current = httpx.URL(url, params=params) if params else httpx.URL(url)
+        # A fresh connection per request lets the guard see (and shut) the socket it reads from.
+        send_headers = {**(headers or {}), "Connection": "close"}
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self.client.build_request(
+                "GET",
+                current,
+                headers=send_headers,
+                timeout=self._timeout(guard),
+                extensions={"trace": guard.trace},
+            )
+            try:
+                response = self.client.send(request, stream=True, follow_redirects=False)
+            except RedirectRefused as exc:
+                raise RedirectRefused(
+                    f"feed {self.spec.name!r}: GET {untrusted(current)} {exc}; refused. Set "
+                    f"source.allow_private_addresses: true in {self._where()} only if it is the agency's own"
+                ) from None
+            location = response.headers.get("location")
+            if response.status_code not in REDIRECT_STATUSES or location is None:
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
+            try:
+                target = current.join(location)
+            except httpx.InvalidURL as exc:
+                raise RedirectRefused(
+                    f"feed {self.spec.name!r}: GET {untrusted(current)} redirected to an invalid URL "
+                    f"{untrusted(location)}; refused"
+                ) from exc
+            self._check_redirect(start, current, target, guard)
+            current = target
+        raise RedirectRefused(
+            f"feed {self.spec.name!r}: GET {untrusted(url)} redirected more than {MAX_REDIRECTS} times; "
+            "refused"
+        )
+
+    def _stream_body(
+        self,
+        response: httpx.Response,
+        guard: _Guard,
+        limit: int,
+        limit_name: str,
+        sink: Callable[[bytes], Any],
+    ) -> int:
+        """Pass the decoded body to ``sink`` chunk by chunk; stop at ``limit`` bytes or the deadline."""
+        too_big = ResponseTooLarge(
+            f"feed {self.spec.name!r}: GET {untrusted(response.request.url)} answered a body larger than "
+            f"{limit_name} ({limit} bytes); refused and nothing of it kept. If the source really sends this "
+            f"much, raise {limit_name} in {self._where()}"
+        )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and not response.headers.get("content-encoding") and int(declared) > limit:
+            raise too_big
+        size = 0
+        for chunk in response.iter_bytes():
+            if guard.expired():
+                raise self._request_deadline_error(str(response.request.url))
+            size += len(chunk)
+            if size > limit:
+                raise too_big
+            sink(chunk)
+        if guard.expired():
+            raise self._request_deadline_error(str(response.request.url))
+        return size
+
+    # --- public ---------------------------------------------------------------------------------------
+
+    def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
+        """GET a JSON document (an index or an API page), at most ``source.max_page_bytes``.
+
+        Counts toward ``source.max_pages``; a truncated or invalid body is retried. The returned
+        response's ``content`` holds the body.
+        """
+        self.pages += 1
+        if self.pages > self.spec.source.max_pages:
+            raise PageCapExceeded(
+                f"feed {self.spec.name!r}: more than source.max_pages ({self.spec.source.max_pages}) JSON "
+                f"pages in one run (next: GET {untrusted(url)}); stopped. Pages before were loaded and the "
+                "cursor kept, so the next run continues from there. If the source really has this many new "
+                f"pages, raise source.max_pages in {self._where()}; if its next_page never ends, its "
+                "pagination is broken: tell the agency"
+            )
+
+        def once(guard: _Guard) -> tuple[httpx.Response, Any]:
+            with self._open(url, guard, params=params, headers=None) as response:
+                self._check_status(response)
+                chunks: list[bytes] = []
+                size = self._stream_body(
+                    response, guard, self.spec.source.max_page_bytes, "source.max_page_bytes", chunks.append
+                )
+                _check_length(response.headers, size)
+                body = b"".join(chunks)
+                response._content = body  # what Response.read() would set; the body was read under limits
+            try:
+                return response, json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise _Transient(
+                    f"invalid JSON body (at byte {getattr(exc, 'pos', '?')}); probably truncated"
+                ) from exc
+
+        return self._call(once, url)
+
+    def download(
+        self, url: str, dest: Path, *, headers: dict[str, str] | None = None, max_bytes: int
+    ) -> httpx.Response:
+        """Stream a file to ``dest`` (at most ``max_bytes``, memory bounded); returns the 200 or 304."""
+
+        def once(guard: _Guard) -> httpx.Response:
+            with self._open(url, guard, params=None, headers=headers) as response:
+                self._check_status(response)
+                if response.status_code == 304:
+                    return response
+                with open(dest, "wb") as out:
+                    size = self._stream_body(response, guard, max_bytes, "format.max_file_bytes", out.write)
+                _check_length(response.headers, size)
+                return response
+
+        return self._call(once, url)
+
+
+def _check_length(headers: httpx.Headers, actual: int) -> None:
+    declared = headers.get("content-length")
+    if declared is None or headers.get("content-encoding"):
+        return
+    try:
+        expected = int(declared)
+    except ValueError:
+        return
+    if expected != actual:
+        raise _Transient(f"truncated body: Content-Length {expected}, received {actual} bytes")
