@@ -77,10 +77,10 @@ class NonLoopbackBindError(SimulatorError):
 
 def _generator_digest() -> str:
     """Changes whenever the generator code changes, so stale caches are never served."""
-    here = Path(__file__).parent
+    here = Path(__file__).parent / "scenario"
     digest = hashlib.sha256()
-    for name in ("scenario.py",):
-        digest.update((here / name).read_bytes())
+    for path in sorted(here.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
