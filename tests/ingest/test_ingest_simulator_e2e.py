@@ -30,7 +30,7 @@ def sim(
     sim_cache: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[object, Settings]]:
     # Retry-After is honoured (unit-tested); here its cap is lowered, the simulator asks 1 s per path.
-    monkeypatch.setattr("borderwatch.ingest.pull.MAX_RETRY_AFTER", 0.01)
+    monkeypatch.setattr("borderwatch.ingest.http.MAX_RETRY_AFTER", 0.01)
     with server.SimulatorServer(cache_dir=sim_cache, until=START) as s:
         yield s, dataclasses.replace(settings, simulator_url=s.url)
 
