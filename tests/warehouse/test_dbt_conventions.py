@@ -62,6 +62,15 @@ def test_only_staging_models_read_sources(manifest: dict[str, Any]) -> None:
             assert model["name"].startswith("stg_"), model["name"]
 
 
+def _constraints(model: dict[str, Any]) -> dict[str, set[str]]:
+    """Contract constraints per column (DuckDB enforces not_null and primary_key on write)."""
+    return {
+        name: {c["type"] for c in column.get("constraints", [])}
+        for name, column in model["columns"].items()
+        if column.get("constraints")
+    }
+
+
 def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
     tests = _tests_by_model(manifest)
     for model in _models(manifest):
@@ -69,6 +78,8 @@ def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
         for test in tests.get(model["unique_id"], []):
             name = test["test_metadata"]["name"] if test.get("test_metadata") else "singular"
             kinds.setdefault(test.get("column_name"), set()).add(name)
+        for column, names in _constraints(model).items():  # a contract constraint replaces the test
+            kinds.setdefault(column, set()).update("unique" if n == "primary_key" else n for n in names)
         has_pk = any({"unique", "not_null"} <= names for names in kinds.values())
         has_combo = any("unique_combination_of_columns" in names for names in kinds.values())
         assert has_pk or has_combo, f"{model['name']}: no unique + not_null (or unique combination) test"
@@ -89,7 +100,7 @@ def test_mart_foreign_keys_have_relationships_and_contracts(manifest: dict[str, 
             t["column_name"]
             for t in tests.get(model["unique_id"], [])
             if t.get("test_metadata", {}).get("name") == "unique"
-        }
+        } | {c for c, names in _constraints(model).items() if "primary_key" in names}
         for column in model["columns"]:
             if column.endswith(FK_SUFFIXES) and column not in pk and (model["name"], column) not in FK_EXEMPT:
                 assert column in related, f"{model['name']}.{column}: foreign key without relationships test"
