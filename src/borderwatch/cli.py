@@ -207,11 +207,13 @@ def publish(
     """Publish the audited build, or with --rollback move the `current` pointer back."""
     from borderwatch.locking import build_writer_lock
     from borderwatch.publish import rollback as _rollback
+    from borderwatch.serving import serve_rollback
 
     settings = _settings(home)
     if rollback:
         with build_writer_lock(settings):
             pub = _rollback(settings, version)
+            serve_rollback(settings, pub)  # PostgreSQL serving warehouse follows, when configured
         console.print(f"[bold green]current[/] now points to {pub.version}")
         _print_row_counts(pub.version, pub.row_counts)
         return

@@ -91,7 +91,20 @@ def publish(settings: Settings, gate: GateResult, *, code_version: str | None = 
     if not gate.passed:
         raise PublicationBlocked(gate)
     with build_writer_lock(settings):
-        return _publish(settings, gate, code_version=code_version)
+        publication = _publish(settings, gate, code_version=code_version)
+        serve(settings, publication)
+        return publication
+
+
+def serve(settings: Settings, publication: Publication) -> None:
+    """Load the published version into the PostgreSQL serving warehouse, when one is configured.
+
+    A PostgreSQL failure raises ``ServingError`` (loud: the run fails) but never un-publishes the files;
+    the next run or retry loads the missing version (idempotent by version).
+    """
+    from borderwatch.serving import serve_publication
+
+    serve_publication(settings, publication)
 
 
 def refresh(

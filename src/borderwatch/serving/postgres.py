@@ -1,0 +1,628 @@
+"""PostgreSQL serving warehouse: every publication, loaded for BI servers on other machines.
+
+The DuckDB file and Parquet stay the source of truth; PostgreSQL serves a copy of each published version
+to tools that need a network database with accounts (Superset, Metabase, Power BI, Tableau).
+
+Layout in the serving database (``BORDERWATCH_SERVING_PG_DSN``)::
+
+    bwv_<version>__marts, bwv_<version>__reference   one schema pair per loaded version (tables, COPY-loaded)
+    marts, reference                                 stable schemas of views onto the served version
+    borderwatch_meta.publications / row_counts       every loaded version: gate verdict, manifest, counts
+    borderwatch_meta.current                         view: the served version (one row)
+    borderwatch_meta.switches                        who was served when (audit trail of switches)
+
+A version is loaded in ONE transaction (all tables or none, counts checked against the manifest), then
+switched into place in a second one that recreates the stable views: a reader's statement sees either the
+old version or the new one, never a mix. Loading is idempotent by version, so when PostgreSQL fails the
+next run (or an Airflow retry) finishes the job; PostgreSQL readers stay on the previous version meanwhile.
+Versions are kept with the files' retention (``BORDERWATCH_KEEP_VERSIONS``) so a rollback switches both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+from psycopg import sql
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from borderwatch.config import Settings
+from borderwatch.publish import PUBLISHED_SCHEMAS, Publication, list_versions
+
+log = logging.getLogger(__name__)
+
+DSN_ENV = "BORDERWATCH_SERVING_PG_DSN"
+READER_ROLE_ENV = "BORDERWATCH_SERVING_PG_READER_ROLE"
+READER_PASSWORD_ENV = "BORDERWATCH_SERVING_PG_READER_PASSWORD"
+DEFAULT_READER_ROLE = "borderwatch_bi"
+CRASH_ENV = "BORDERWATCH_SERVING_CRASH_AT"
+CRASH_STEPS = ("load", "switch")
+META_SCHEMA = "borderwatch_meta"
+VERSION_SCHEMA_PREFIX = "bwv_"
+SWITCH_LOCK_TIMEOUT = "500ms"  # below readers' deadlock_timeout (1s): the switch yields, readers never abort
+_ADVISORY_KEY = "borderwatch.serving"
+_COPY_CHUNK = 1 << 20
+_NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+# DuckDB type name (prefix) → PostgreSQL type; anything nested travels as JSON.
+_SIMPLE_TYPES = {
+    "BOOLEAN": "boolean",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric(39,0)",
+    "UTINYINT": "smallint",
+    "USMALLINT": "integer",
+    "UINTEGER": "bigint",
+    "UBIGINT": "numeric(20,0)",
+    "UHUGEINT": "numeric(39,0)",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "VARCHAR": "text",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+    "BLOB": "bytea",
+    "JSON": "jsonb",
+}
+
+
+class ServingError(RuntimeError):
+    """PostgreSQL could not serve a version; the files are published and PG readers keep the old one."""
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """Where the serving warehouse lives and who may read it."""
+
+    dsn: str
+    reader_role: str = DEFAULT_READER_ROLE
+    reader_password: str | None = None
+    keep_versions: int = 5
+
+
+@dataclass
+class ServedVersion:
+    """What one ``serve_publication`` call did."""
+
+    version: str
+    previous: str | None
+    loaded: bool  # False: the version was already loaded (a retry, a rollback, an unchanged night)
+    dropped: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
+    switch_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "previous": self.previous,
+            "loaded": self.loaded,
+            "dropped": list(self.dropped),
+            "load_seconds": round(self.load_seconds, 3),
+            "switch_seconds": round(self.switch_seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    duckdb_type: str
+    comment: str
+
+    @property
+    def pg_type(self) -> str:
+        return pg_type(self.duckdb_type)
+
+    @property
+    def nested(self) -> bool:
+        return self.pg_type == "jsonb" and self.duckdb_type.upper() != "JSON"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One published table or view, as it will be loaded: its columns and comments."""
+
+    schema: str
+    name: str
+    comment: str
+    columns: tuple[Column, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def serving_settings(settings: Settings, env: dict[str, str] | None = None) -> ServingSettings | None:
+    """The serving warehouse's settings, or None when ``BORDERWATCH_SERVING_PG_DSN`` is unset (off)."""
+    env = dict(os.environ if env is None else env)
+    dsn = env.get(DSN_ENV, "").strip()
+    if not dsn:
+        return None
+    role = env.get(READER_ROLE_ENV, "").strip() or DEFAULT_READER_ROLE
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ServingError(
+            f"{READER_ROLE_ENV}={role!r}: use a lowercase SQL identifier such as 'borderwatch_bi'"
+        )
+    return ServingSettings(
+        dsn=dsn,
+        reader_role=role,
+        reader_password=env.get(READER_PASSWORD_ENV) or None,
+        keep_versions=settings.keep_versions,
+    )
+
+
+def pg_type(duckdb_type: str) -> str:
+    """PostgreSQL column type for a DuckDB one; lists, structs and maps become ``jsonb``."""
+    name = duckdb_type.strip().upper()
+    if name.startswith("DECIMAL"):
+        return name.replace("DECIMAL", "numeric")
+    if name in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[name]
+    if name.startswith("VARCHAR"):
+        return "text"
+    if name.startswith("ENUM"):
+        return "text"
+    return "jsonb"
+
+
+def version_schema(version: str, schema: str) -> str:
+    """The PostgreSQL schema holding ``schema`` of ``version`` (lowercase, at most 63 characters)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", version.lower()).strip("_")
+    name = f"{VERSION_SCHEMA_PREFIX}{slug}__{schema}"
+    if len(name) > 63:
+        raise ServingError(f"version {version!r}: schema name {name!r} exceeds PostgreSQL's 63 characters")
+    return name
+
+
+def serve_publication(settings: Settings, publication: Publication) -> ServedVersion | None:
+    """Make PostgreSQL serve ``publication``: load it unless loaded, switch readers, apply retention.
+
+    Returns None when no serving database is configured. Raises :class:`ServingError` (the files stay
+    published; PG readers stay on their version) when PostgreSQL fails; calling again finishes the job.
+    """
+    config = serving_settings(settings)
+    if config is None:
+        return None
+    try:
+        return _serve(settings, config, publication)
+    except (psycopg.Error, OSError, duckdb.Error) as exc:
+        raise ServingError(
+            f"PostgreSQL serving warehouse: could not serve version {publication.version} ({exc}). "
+            f"The files are published ({settings.current_dir} -> {publication.version}); PostgreSQL readers "
+            f"stay on the version they had. Check {DSN_ENV} and the server, then run again: the next run "
+            "(or this task's retry) loads the missing version."
+        ) from exc
+
+
+def serve_rollback(settings: Settings, publication: Publication) -> ServedVersion | None:
+    """Switch PostgreSQL to a rolled-back version, reloading it from its kept files if PG dropped it."""
+    return serve_publication(settings, publication)
+
+
+def served_version(conn: psycopg.Connection[Any]) -> str | None:
+    """The version PostgreSQL readers see now, or None before the first switch."""
+    if not _meta_ready(conn):
+        return None
+    row = conn.execute(f"select version from {META_SCHEMA}.state where id").fetchone()
+    return str(row[0]) if row else None
+
+
+def loaded_versions(conn: psycopg.Connection[Any]) -> list[str]:
+    """Versions whose schemas are in PostgreSQL now, oldest first."""
+    if not _meta_ready(conn):
+        return []
+    rows = conn.execute(
+        f"select version from {META_SCHEMA}.publications where dropped_at is null order by version"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _serve(settings: Settings, config: ServingSettings, publication: Publication) -> ServedVersion:
+    with _connect(config.dsn) as conn:
+        conn.execute("select pg_advisory_lock(hashtext(%s))", (_ADVISORY_KEY,))
+        _ensure_meta(conn)
+        _ensure_reader_role(conn, config)
+        relations = describe_publication(settings, publication)
+        started = time.monotonic()
+        loaded = False
+        if publication.version not in loaded_versions(conn):
+            _load_version(conn, publication, relations)
+            loaded = True
+        load_seconds = time.monotonic() - started
+        started = time.monotonic()
+        previous = _switch(conn, config, publication.version, relations)
+        switch_seconds = time.monotonic() - started
+        dropped = _apply_retention(conn, settings, publication.version)
+    result = ServedVersion(publication.version, previous, loaded, dropped, load_seconds, switch_seconds)
+    log.info("PostgreSQL serves %s (previous %s, loaded=%s)", publication.version, previous, loaded)
+    return result
+
+
+@contextmanager
+def _connect(dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    """Autocommit connection: every unit of work opens its own explicit transaction."""
+    conn = psycopg.connect(dsn, autocommit=True, application_name="borderwatch-serving", connect_timeout=10)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def describe_publication(settings: Settings, publication: Publication) -> list[Relation]:
+    """Every table and view of the published DuckDB file, with the comments PostgreSQL will carry.
+
+    Comments come from the DuckDB file when it has them, else from dbt's manifest descriptions, else a
+    generic text that says where to add one: every table and column gets a comment.
+    """
+    dbt_docs = _dbt_descriptions(settings)
+    schemas = ", ".join(f"'{s}'" for s in PUBLISHED_SCHEMAS)
+    con = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    try:
+        rels = con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() "
+            f"where database_name = current_database() and schema_name in ({schemas}) "
+            "union all select schema_name, view_name, comment from duckdb_views() "
+            f"where database_name = current_database() and not internal and schema_name in ({schemas}) "
+            "order by 1, 2"
+        ).fetchall()
+        relations = []
+        for schema, name, comment in rels:
+            table_doc, column_docs = dbt_docs.get((schema, name), ("", {}))
+            columns = tuple(
+                Column(
+                    col,
+                    dtype,
+                    col_comment
+                    or column_docs.get(col)
+                    or f"{col} ({dtype}) of {schema}.{name}; no description in dbt yet (add one in its YAML)",
+                )
+                for col, dtype, col_comment in con.execute(
+                    "select column_name, data_type, comment from duckdb_columns() "
+                    "where database_name = current_database() and schema_name = ? and table_name = ? "
+                    "order by column_index",
+                    [schema, name],
+                ).fetchall()
+            )
+            doc = comment or table_doc or f"{schema}.{name}: no description in dbt yet (add one in its YAML)"
+            relations.append(
+                Relation(schema, name, f"{doc} [BorderWatch version {publication.version}]", columns)
+            )
+    finally:
+        con.close()
+    if not any(r.schema == "marts" for r in relations):
+        raise ServingError(f"{publication.database_path}: no tables in schema 'marts'; nothing to serve")
+    return relations
+
+
+def _dbt_descriptions(settings: Settings) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    """Model and seed descriptions from dbt's manifest.json, by (schema, relation name)."""
+    from borderwatch.warehouse import load_manifest
+
+    try:
+        manifest = load_manifest(settings)
+    except (OSError, json.JSONDecodeError):
+        return {}
+    docs: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") not in ("model", "seed", "snapshot"):
+            continue
+        columns = {c: (v.get("description") or "") for c, v in (node.get("columns") or {}).items()}
+        key = (str(node.get("schema")), str(node.get("alias") or node.get("name")))
+        docs[key] = (node.get("description") or "", {c: d for c, d in columns.items() if d})
+    return docs
+
+
+def _meta_ready(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("select to_regclass(%s)", (f"{META_SCHEMA}.state",)).fetchone()
+    return bool(row and row[0])
+
+
+def _ensure_meta(conn: psycopg.Connection[Any]) -> None:
+    """Create the bookkeeping schema once (idempotent)."""
+    with conn.transaction():
+        conn.execute(f"create schema if not exists {META_SCHEMA}")
+        conn.execute(
+            f"""create table if not exists {META_SCHEMA}.publications (
+                version text primary key,
+                created_at timestamptz,
+                code_version text,
+                gate_passed boolean not null,
+                gate jsonb not null,
+                manifest jsonb not null,
+                row_counts jsonb not null,
+                schemas text[] not null,
+                loaded_at timestamptz not null default now(),
+                load_seconds double precision,
+                dropped_at timestamptz
+            )"""
+        )
+        conn.execute(
+            f"""create table if not exists {META_SCHEMA}.row_counts (
+                version text not null references {META_SCHEMA}.publications on delete cascade,
+                relation text not null,
+                row_count bigint not null,
+                primary key (version, relation)
+            )"""
+        )
+        conn.execute(
+            f"""create table if not exists {META_SCHEMA}.switches (
+                switched_at timestamptz not null default clock_timestamp(),
+                version text not null,
+                previous text
+            )"""
+        )
+        conn.execute(
+            f"""create table if not exists {META_SCHEMA}.state (
+                id boolean primary key default true check (id),
+                version text not null,
+                switched_at timestamptz not null
+            )"""
+        )
+        for table, text in {
+            "publications": "One row per version loaded into PostgreSQL: the quality gate's verdict, the "
+            "publication manifest and its row counts (dropped_at: removed by retention).",
+            "row_counts": "One row per version × published relation: rows in the published DuckDB file.",
+            "switches": "One row per switch of the stable schemas (marts, reference) to a version.",
+            "state": "The version the stable schemas serve now (one row).",
+        }.items():
+            conn.execute(
+                sql.SQL("comment on table {} is {}").format(
+                    sql.Identifier(META_SCHEMA, table), sql.Literal(text)
+                )
+            )
+
+
+def _ensure_reader_role(conn: psycopg.Connection[Any], config: ServingSettings) -> None:
+    """The BI role: may connect and read the stable schemas, nothing else (read-only by default too)."""
+    role = sql.Identifier(config.reader_role)
+    try:
+        with conn.transaction():
+            exists = conn.execute(
+                "select 1 from pg_roles where rolname = %s", (config.reader_role,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create role {} nologin").format(role))
+                conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(role))
+            if config.reader_password:
+                conn.execute(
+                    sql.SQL("alter role {} login password {}").format(
+                        role, sql.Literal(config.reader_password)
+                    )
+                )
+            database = sql.Identifier(conn.info.dbname)
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(database, role))
+            # BI accounts must not create anything: no temp tables, nothing in public.
+            conn.execute(sql.SQL("revoke temporary on database {} from public").format(database))
+            conn.execute("revoke create on schema public from public")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise ServingError(
+            f"{DSN_ENV}: the serving user {conn.info.user!r} may not set up the BI role "
+            f"{config.reader_role!r} "
+            f"({exc}). Give it CREATEROLE and ownership of database {conn.info.dbname!r}, or create the role "
+            "yourself as described in the README."
+        ) from exc
+
+
+def _load_version(conn: psycopg.Connection[Any], publication: Publication, relations: list[Relation]) -> None:
+    """Create the version's schemas and COPY every relation in ONE transaction; check every row count."""
+    manifest = json.loads(publication.manifest_path.read_text(encoding="utf-8"))
+    expected = {k: int(v) for k, v in manifest.get("row_counts", {}).items()}
+    schemas = sorted({r.schema for r in relations})
+    started = time.monotonic()
+    source = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    try:
+        with tempfile.TemporaryDirectory(prefix="borderwatch-serving-") as tmp, conn.transaction():
+            conn.execute(
+                f"delete from {META_SCHEMA}.publications where version = %s", (publication.version,)
+            )  # a version dropped by retention and now rolled back to is loaded afresh
+            for schema in schemas:
+                name = sql.Identifier(version_schema(publication.version, schema))
+                conn.execute(sql.SQL("drop schema if exists {} cascade").format(name))
+                conn.execute(sql.SQL("create schema {}").format(name))
+            counts: dict[str, int] = {}
+            for index, relation in enumerate(relations):
+                counts[relation.key] = _copy_relation(
+                    conn, source, relation, version_schema(publication.version, relation.schema), Path(tmp)
+                )
+                if index == 0:
+                    _crash_point("load")
+            wrong = {k: (expected.get(k), n) for k, n in counts.items() if k in expected and expected[k] != n}
+            if wrong:
+                raise ServingError(
+                    f"version {publication.version}: PostgreSQL row counts differ from the manifest "
+                    f"(manifest, PostgreSQL): {wrong}; nothing was switched"
+                )
+            gate = manifest.get("gate") or {}
+            conn.execute(
+                f"""insert into {META_SCHEMA}.publications
+                    (version, created_at, code_version, gate_passed, gate, manifest, row_counts, schemas,
+                     load_seconds)
+                    values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                (
+                    publication.version,
+                    manifest.get("created_at") or None,
+                    manifest.get("code_version"),
+                    bool(gate.get("passed", False)),
+                    psycopg.types.json.Jsonb(gate),
+                    psycopg.types.json.Jsonb(manifest),
+                    psycopg.types.json.Jsonb(counts),
+                    [version_schema(publication.version, s) for s in schemas],
+                    time.monotonic() - started,
+                ),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"insert into {META_SCHEMA}.row_counts (version, relation, row_count) "
+                    "values (%s, %s, %s)",
+                    [(publication.version, k, n) for k, n in sorted(counts.items())],
+                )
+    finally:
+        source.close()
+
+
+def _copy_relation(
+    conn: psycopg.Connection[Any],
+    source: duckdb.DuckDBPyConnection,
+    relation: Relation,
+    target_schema: str,
+    tmp: Path,
+) -> int:
+    """DuckDB writes the relation as CSV; PostgreSQL reads it with COPY FROM STDIN (no row-by-row)."""
+    target = sql.Identifier(target_schema, relation.name)
+    conn.execute(
+        sql.SQL("create table {} ({})").format(
+            target,
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in relation.columns
+            ),
+        )
+    )
+    select = ", ".join(
+        f"to_json({_duck_ident(c.name)})::varchar" if c.nested else _duck_ident(c.name)
+        for c in relation.columns
+    )
+    csv_path = tmp / f"{relation.schema}.{relation.name}.csv"
+    source.execute(
+        f"copy (select {select} from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}) "
+        f"to '{str(csv_path).replace(chr(39), chr(39) * 2)}' (format csv, header false)"
+    )
+    with conn.cursor() as cur:
+        with (
+            cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy,
+            csv_path.open("rb") as fh,
+        ):
+            while chunk := fh.read(_COPY_CHUNK):
+                copy.write(chunk)
+        csv_path.unlink()
+        row = cur.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()
+    _comment(conn, "table", target, relation.comment)
+    for column in relation.columns:
+        _comment(conn, "column", sql.Identifier(target_schema, relation.name, column.name), column.comment)
+    return int(row[0]) if row else 0
+
+
+def _switch(
+    conn: psycopg.Connection[Any], config: ServingSettings, version: str, relations: list[Relation]
+) -> str | None:
+    """Recreate the stable schemas' views onto ``version`` in one transaction; returns the previous version.
+
+    The transaction takes ACCESS EXCLUSIVE locks on the old views, so it waits for readers' running
+    statements and blocks new ones until it commits; a short lock_timeout plus retries means the switch,
+    not a reader, gives way when lock orders cross.
+    """
+    previous: str | None = None
+    retrying = Retrying(
+        retry=retry_if_exception_type((psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected)),
+        wait=wait_random_exponential(multiplier=0.05, max=2),
+        stop=stop_after_attempt(100),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt, conn.transaction():
+            conn.execute(f"set local lock_timeout = '{SWITCH_LOCK_TIMEOUT}'")
+            previous = served_version(conn)
+            _recreate_stable_views(conn, config, version, relations)
+            conn.execute(
+                f"""insert into {META_SCHEMA}.state (id, version, switched_at) values (true, %s, now())
+                    on conflict (id) do update set version = excluded.version, switched_at = now()""",
+                (version,),
+            )
+            conn.execute(
+                f"insert into {META_SCHEMA}.switches (version, previous) values (%s, %s)", (version, previous)
+            )
+            _crash_point("switch")
+    return previous
+
+
+def _recreate_stable_views(
+    conn: psycopg.Connection[Any], config: ServingSettings, version: str, relations: list[Relation]
+) -> None:
+    reader = sql.Identifier(config.reader_role)
+    current = sql.Identifier(META_SCHEMA, "current")
+    for schema in PUBLISHED_SCHEMAS:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+        _comment(
+            conn,
+            "schema",
+            sql.Identifier(schema),
+            f"BorderWatch published {schema} (views onto version {version}; see {META_SCHEMA}.current)",
+        )
+        conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), reader))
+    for relation in relations:
+        view = sql.Identifier(relation.schema, relation.name)
+        conn.execute(
+            sql.SQL("create view {} as select * from {}").format(
+                view, sql.Identifier(version_schema(version, relation.schema), relation.name)
+            )
+        )
+        _comment(conn, "view", view, relation.comment)
+        for column in relation.columns:
+            _comment(
+                conn, "column", sql.Identifier(relation.schema, relation.name, column.name), column.comment
+            )
+        conn.execute(sql.SQL("grant select on {} to {}").format(view, reader))
+    conn.execute(sql.SQL("drop view if exists {}").format(current))
+    conn.execute(
+        sql.SQL(
+            "create view {} as select p.version, p.created_at, p.code_version, p.gate_passed, p.gate, "
+            "p.row_counts, p.manifest, p.loaded_at from {} as p where p.version = {}"
+        ).format(current, sql.Identifier(META_SCHEMA, "publications"), sql.Literal(version))
+    )
+    _comment(conn, "view", current, "The version BI readers see now: gate verdict, manifest and row counts")
+    conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(META_SCHEMA), reader))
+    for name in ("current", "publications", "row_counts", "switches", "state"):
+        conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(META_SCHEMA, name), reader))
+
+
+def _apply_retention(conn: psycopg.Connection[Any], settings: Settings, current: str) -> list[str]:
+    """Drop loaded versions whose files retention removed (the served one always stays)."""
+    keep = set(list_versions(settings)) | {current}
+    dropped = []
+    for version in loaded_versions(conn):
+        if version in keep:
+            continue
+        with conn.transaction():
+            row = conn.execute(
+                f"select schemas from {META_SCHEMA}.publications where version = %s", (version,)
+            ).fetchone()
+            for schema in row[0] if row else []:
+                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+            conn.execute(
+                f"update {META_SCHEMA}.publications set dropped_at = now() where version = %s", (version,)
+            )
+        dropped.append(version)
+    return dropped
+
+
+def _comment(conn: psycopg.Connection[Any], kind: str, target: sql.Composable, text: str) -> None:
+    conn.execute(sql.SQL("comment on {} {} is {}").format(sql.SQL(kind), target, sql.Literal(text)))
+
+
+def _duck_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _crash_point(step: str) -> None:
+    """Test hook: ``BORDERWATCH_SERVING_CRASH_AT=<step>`` kills this process (SIGKILL) at that step."""
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,194 @@
+"""The PostgreSQL serving warehouse on a real server: load, switch, comments, grants, rollback, retention."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from borderwatch import pipeline
+from borderwatch.cli import app
+from borderwatch.publish import current_version, list_versions
+from borderwatch.serving.postgres import (
+    DSN_ENV,
+    META_SCHEMA,
+    ServingError,
+    loaded_versions,
+    pg_type,
+    served_version,
+    serving_settings,
+    version_schema,
+)
+
+
+def publish_new(home, synthetic, passed, raids: int):
+    """A new build (``raids`` raids) published through the pipeline, which also serves it."""
+    synthetic.make_build(home.build_db, raids=raids)
+    return pipeline.publish(home, passed)
+
+
+def pg_counts(conn: psycopg.Connection, relations: list[str]) -> dict[str, int]:
+    """Row counts of the stable views, in one statement (as a BI dashboard's one query would)."""
+    parts = ", ".join(f"(select count(*) from {r})" for r in relations)
+    row = conn.execute(f"select {parts}").fetchone()
+    return dict(zip(relations, map(int, row), strict=True))
+
+
+def test_unset_dsn_changes_nothing(home, synthetic, passed, monkeypatch):
+    monkeypatch.delenv(DSN_ENV, raising=False)
+    assert serving_settings(home) is None
+    pub = publish_new(home, synthetic, passed, raids=40)
+    assert current_version(home) == pub.version
+
+
+def test_publication_is_served_with_manifest_counts_comments(serving_db, home, synthetic, passed):
+    pub = publish_new(home, synthetic, passed, raids=60)
+    manifest = json.loads(pub.manifest_path.read_text())
+    with serving_db.connect(reader=True) as bi:
+        version, gate_passed, counts = bi.execute(
+            f"select version, gate_passed, row_counts from {META_SCHEMA}.current"
+        ).fetchone()
+        assert version == pub.version and gate_passed is True
+        assert counts == manifest["row_counts"]
+        assert pg_counts(bi, sorted(manifest["row_counts"])) == manifest["row_counts"]
+        # what a BI tool sums: the same figure as DuckDB's published file
+        import duckdb
+
+        with duckdb.connect(str(pub.database_path), read_only=True) as duck:
+            want = duck.execute("select count(*), sum(length(raid_id)) from marts.fct_raids").fetchone()
+        assert bi.execute("select count(*), sum(length(raid_id)) from marts.fct_raids").fetchone() == want
+        # every published relation and every column carries a comment
+        missing = bi.execute(
+            """select c.table_schema || '.' || c.table_name || '.' || c.column_name
+               from information_schema.columns c
+               join pg_namespace n on n.nspname = c.table_schema
+               join pg_class k on k.relnamespace = n.oid and k.relname = c.table_name
+               where c.table_schema in ('marts', 'reference')
+                 and col_description(k.oid, c.ordinal_position) is null"""
+        ).fetchall()
+        assert missing == []
+        undocumented = bi.execute(
+            """select n.nspname || '.' || k.relname
+               from pg_class k join pg_namespace n on n.oid = k.relnamespace
+               where n.nspname in ('marts', 'reference') and obj_description(k.oid, 'pg_class') is null"""
+        ).fetchall()
+        assert undocumented == []
+        views = bi.execute(
+            "select count(*) from information_schema.views where table_schema in ('marts', 'reference')"
+        ).fetchone()[0]
+        assert views == len(manifest["row_counts"])
+
+
+def test_bi_role_reads_published_only(serving_db, home, synthetic, passed, pg_server):
+    pub = publish_new(home, synthetic, passed, raids=30)
+    with serving_db.connect() as loader:
+        loader.execute("create table public.internal_notes (x text)")
+        loader.execute("insert into public.internal_notes values ('not for BI')")
+    hidden = f"{version_schema(pub.version, 'marts')}.fct_raids"
+    forbidden = {
+        "write a published view": "insert into marts.dim_country (iso3, name) values ('ZZZ', 'Nowhere')",
+        "delete from a published view": "delete from marts.fct_raids",
+        "create a table in marts": "create table marts.mine (x int)",
+        "create a table in public": "create table public.mine (x int)",
+        "create a temp table": "create temp table mine (x int)",
+        "create a schema": "create schema mine",
+        "read a version schema directly": f"select count(*) from {hidden}",
+        "read outside the published schemas": "select * from public.internal_notes",
+        "change the served version": f"update {META_SCHEMA}.state set version = 'x'",
+    }
+    failures = {}
+    for what, statement in forbidden.items():
+        with serving_db.connect(reader=True) as bi:
+            try:
+                bi.execute("begin read write")  # even asking for a writable transaction must not help
+                bi.execute(statement)
+            except psycopg.Error as exc:
+                failures[what] = type(exc).__name__
+            else:
+                pytest.fail(f"the BI role could {what}: {statement}")
+    assert failures == dict.fromkeys(forbidden, "InsufficientPrivilege")
+    with serving_db.connect(reader=True) as bi:
+        assert (
+            bi.execute("select count(*) from marts.fct_raids").fetchone()[0]
+            == pub.row_counts["marts.fct_raids"]
+        )
+
+
+def test_rollback_switches_postgres_and_files_together(serving_db, home, synthetic, passed):
+    first = publish_new(home, synthetic, passed, raids=20)
+    second = publish_new(home, synthetic, passed, raids=70)
+    with serving_db.connect() as conn:
+        assert served_version(conn) == second.version == current_version(home)
+    result = CliRunner().invoke(app, ["publish", "--rollback", "--home", str(home.home)])
+    assert result.exit_code == 0, result.output
+    assert current_version(home) == first.version
+    with serving_db.connect(reader=True) as bi:
+        assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == first.version
+        assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 20
+
+
+def test_retention_matches_files_and_rollback_reloads_a_dropped_version(serving_db, home, synthetic, passed):
+    pubs = [publish_new(home, synthetic, passed, raids=10 + i) for i in range(5)]  # keep_versions=3
+    kept = list_versions(home)
+    assert kept == [p.version for p in pubs[-3:]]
+    with serving_db.connect() as conn:
+        assert loaded_versions(conn) == kept
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace where nspname like 'bwv_%'")}
+        assert schemas == {version_schema(v, s) for v in kept for s in ("marts", "reference")}
+        dropped = conn.execute(
+            f"select version from {META_SCHEMA}.publications where dropped_at is not null order by 1"
+        ).fetchall()
+        assert [r[0] for r in dropped] == [p.version for p in pubs[:2]]
+
+
+def test_unchanged_build_reuses_the_loaded_version(serving_db, home, synthetic, passed):
+    pub = publish_new(home, synthetic, passed, raids=25)
+    again = pipeline.publish(home, passed)  # same build: nothing new is published nor reloaded
+    assert again.unchanged and again.version == pub.version
+    with serving_db.connect() as conn:
+        switches = conn.execute(f"select version from {META_SCHEMA}.switches").fetchall()
+        assert [r[0] for r in switches] == [pub.version, pub.version]
+        assert loaded_versions(conn) == [pub.version]
+
+
+def test_server_down_fails_loudly_keeps_files_and_next_run_serves(
+    serving_db, home, synthetic, passed, pg_server
+):
+    if pg_server.datadir is None:
+        pytest.skip("needs a PostgreSQL this test session started (it stops and restarts it)")
+    first = publish_new(home, synthetic, passed, raids=15)
+    pg_server.stop()
+    try:
+        synthetic.make_build(home.build_db, raids=35)
+        with pytest.raises(ServingError, match="files are published") as info:
+            pipeline.publish(home, passed)
+        assert "the next run" in str(info.value)
+    finally:
+        pg_server.start()
+    second_version = current_version(home)
+    assert second_version != first.version  # the files were published
+    with serving_db.connect(reader=True) as bi:
+        assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == first.version
+        assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 15
+    again = pipeline.publish(home, passed)  # the next run: same build, so nothing new on disk
+    assert again.unchanged and again.version == second_version
+    with serving_db.connect(reader=True) as bi:
+        assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == second_version
+        assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 35
+
+
+@pytest.mark.parametrize(
+    ("duck", "pg"),
+    [
+        ("VARCHAR", "text"),
+        ("INTEGER", "integer"),
+        ("DECIMAL(10,2)", "numeric(10,2)"),
+        ("TIMESTAMP WITH TIME ZONE", "timestamptz"),
+        ("INTEGER[]", "jsonb"),
+        ("STRUCT(a INTEGER)", "jsonb"),
+    ],
+)
+def test_pg_type(duck, pg):
+    assert pg_type(duck) == pg
