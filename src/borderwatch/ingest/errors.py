@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from borderwatch.ingest.untrusted import untrusted_list
+
 
 class IngestError(RuntimeError):
     """Base class: a feed or file could not be ingested. The feed fails closed; other feeds go on."""
@@ -52,7 +54,7 @@ class SchemaDriftError(IngestError):
         where = f"{file_name}" + (f" line {line}" if line else "")
         super().__init__(
             f"schema drift in feed {feed!r} (table {table}), file {where}: "
-            f"added columns {self.added}, removed columns {self.removed}"
+            f"added columns {untrusted_list(self.added)}, removed columns {untrusted_list(self.removed)}"
             + (f" ({detail})" if detail else "")
             + f". Nothing of this feed was loaded; update feeds/{feed}.yaml (column 'source' keys) if the "
             "change is intended, or ask the agency to resend the file in the agreed layout."

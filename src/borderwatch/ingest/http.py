@@ -16,7 +16,7 @@ another host. So every fetch is bounded and contained:
   addresses unless ``source.allow_private_addresses`` (checked before connecting and again on the
   connected socket, so DNS rebinding does not slip through).
 - **No echo.** Error messages never quote a response body; anything the server chose (a Location header,
-  a URL) is escaped and truncated by :func:`untrusted` first.
+  a URL) is escaped and truncated by :func:`borderwatch.ingest.untrusted.untrusted` first.
 
 Retries: tenacity, exponential backoff honouring ``Retry-After`` on 429/503; truncated bodies
 (Content-Length mismatch, invalid JSON) count as transient. One :class:`Fetcher` serves one feed run.
@@ -40,6 +40,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from borderwatch.ingest.errors import FetchError
+from borderwatch.ingest.untrusted import untrusted
 from borderwatch.specs import FeedSpec
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -47,7 +48,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 BACKOFF_ENV = "BORDERWATCH_HTTP_BACKOFF_SECONDS"  # base of the exponential backoff (tests set it small)
 MAX_RETRY_AFTER = 60.0
 MAX_REDIRECTS = 5
-UNTRUSTED_LIMIT = 120
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -73,18 +73,6 @@ class _Transient(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def untrusted(value: object, limit: int = UNTRUSTED_LIMIT) -> str:
-    """Text a remote server chose, made safe to print: truncated, then ``repr``-escaped.
-
-    ``repr`` escapes control characters, ANSI escapes and bidi overrides (all non-printable), so a log
-    line or report shows them as ``\\x1b`` / ``\\u202e`` instead of obeying them.
-    """
-    text = value[: limit * 4].decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
-    cut = text[:limit]
-    suffix = f"… ({len(text) - limit} more characters)" if len(text) > limit else ""
-    return repr(cut) + suffix
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -415,10 +403,10 @@ class Fetcher:
         if self.pages > self.spec.source.max_pages:
             raise PageCapExceeded(
                 f"feed {self.spec.name!r}: more than source.max_pages ({self.spec.source.max_pages}) JSON "
-                f"pages in one run (next: GET {untrusted(url)}); stopped. Pages before were loaded and the "
-                "cursor kept, so the next run continues from there. If the source really has this many new "
-                f"pages, raise source.max_pages in {self._where()}; if its next_page never ends, its "
-                "pagination is broken: tell the agency"
+                f"pages in one run (next: GET {untrusted(url)}); stopped. The pages before stay loaded (a "
+                "later run sees them as duplicates; the cursor moves only when a stream ends). If the source "
+                f"really has this many new pages, raise source.max_pages in {self._where()}; if its "
+                "next_page never ends, its pagination is broken: tell the agency"
             )
 
         def once(guard: _Guard) -> tuple[httpx.Response, Any]:

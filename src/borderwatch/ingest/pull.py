@@ -24,6 +24,7 @@ from borderwatch.ingest.http import Fetcher, parse_retry_after
 from borderwatch.ingest.landing import LandingArchive
 from borderwatch.ingest.loader import get_cursor, load_landed_file
 from borderwatch.ingest.report import LoadReport
+from borderwatch.ingest.untrusted import untrusted
 from borderwatch.specs import FeedSpec
 
 __all__ = ["Fetcher", "parse_retry_after", "pull_api", "pull_files", "safe_remote_name"]
@@ -36,8 +37,8 @@ def safe_remote_name(spec: FeedSpec, name: Any) -> str:
     """File names from an index become local metadata and URL parts: refuse anything path-like."""
     if not isinstance(name, str) or not _SAFE_NAME.match(name) or ".." in name:
         raise UnsafeInboxFileError(
-            f"feed {spec.name!r}: the file index lists an unsafe name {name!r} (path separators, '..' or "
-            "odd characters); refused"
+            f"feed {spec.name!r}: the file index lists an unsafe name {untrusted(name)} (path separators, "
+            "'..' or odd characters); refused"
         )
     return name
 
@@ -140,8 +141,8 @@ def pull_api(
                 break
             if not isinstance(next_page, int) or next_page <= page:
                 raise FetchError(
-                    f"feed {spec.name!r}: {response.request.url} answered next_page={next_page!r} after page "
-                    f"{page}; pagination must move forward"
+                    f"feed {spec.name!r}: {response.request.url} answered next_page={untrusted(next_page)} "
+                    f"after page {page}; pagination must move forward"
                 )
             page = next_page
         else:
