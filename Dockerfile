@@ -29,7 +29,12 @@ COPY --from=requirements /src/requirements.txt /tmp/requirements.txt
 RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt
 
 USER root
-RUN mkdir -p /opt/borderwatch/app /opt/borderwatch/home && chown -R airflow:0 /opt/borderwatch
+# The home is owned by the runtime user and group-writable for gid 0 with setgid, the way the Airflow image
+# treats its own directories: a named volume mounted here starts with this ownership, so the init service
+# (which runs as the runtime uid, never root) and every other service can write it, whatever AIRFLOW_UID is.
+RUN mkdir -p /opt/borderwatch/app /opt/borderwatch/home \
+    && chown -R airflow:0 /opt/borderwatch \
+    && chmod 2775 /opt/borderwatch/home
 USER airflow
 WORKDIR /opt/borderwatch/app
 COPY --chown=airflow:0 pyproject.toml uv.lock README.md ./

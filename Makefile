@@ -9,6 +9,8 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+LIVE_PORT ?= 8080
+LIVE_SIMULATOR_PORT ?= 8765
 
 .PHONY: run test live bench lint fmt docs compose-config clean help
 
@@ -26,10 +28,14 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced
 
 run: $(VENV)/.synced  ## the nightly refresh, in-process through Airflow, on the bundled simulator
+	$(BIN)/borderwatch init
 	$(BIN)/borderwatch run
 
-live: $(VENV)/.synced  ## a live local Airflow (api-server on 127.0.0.1:8080) plus the simulator
-	$(BIN)/borderwatch airflow-live
+# `exec`: the shell becomes borderwatch, so make's SIGTERM reaches it directly; on SIGHUP (which make does
+# not pass on) borderwatch notices its parent is gone. Either way it stops every process it started.
+live: $(VENV)/.synced  ## a live local Airflow (api-server on 127.0.0.1:$(LIVE_PORT)) plus the simulator
+	$(BIN)/borderwatch init
+	exec $(BIN)/borderwatch airflow-live --port $(LIVE_PORT) --simulator-port $(LIVE_SIMULATOR_PORT)
 
 test: $(VENV)/.synced  ## the test suite (CI runs exactly this)
 	@bash scripts/ci-tools.sh
@@ -39,9 +45,10 @@ test: $(VENV)/.synced  ## the test suite (CI runs exactly this)
 bench: $(VENV)/.synced  ## benchmarks (not part of the tests); writes benchmarks/results/
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-lint: $(VENV)/.synced  ## ruff (Python) and sqlfluff (dbt models, dbt templater); tests/test_lint.py runs both
+lint: $(VENV)/.synced  ## ruff and mypy (Python), sqlfluff (dbt models, dbt templater); tests run them too
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	cd dbt_project && BORDERWATCH_BUILD_DB=$${TMPDIR:-/tmp}/borderwatch-sqlfluff.duckdb ../$(BIN)/sqlfluff lint models
 
 fmt: $(VENV)/.synced

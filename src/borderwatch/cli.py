@@ -1,34 +1,125 @@
 """``borderwatch`` command line: every pipeline step, the simulator, and operations (rollback, backfill).
 
-Each command is a thin wrapper over a library function, so what the CLI does is what Airflow does.
+Each command is a thin wrapper over a library function, so what the CLI does is what Airflow does. An
+operator gets one line per error naming the fix (``BORDERWATCH_DEBUG=1`` shows the traceback), exit code 2
+for usage errors (bad options, dates, settings, a home that was never initialised) and 1 when the work
+itself failed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import sys
-from datetime import date
+import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from borderwatch.config import Settings, get_settings
+from borderwatch.config import Settings, SettingsError, get_settings, init_home
 from borderwatch.simulator.cli import app as feeds_app
 
-app = typer.Typer(help="BorderWatch: scam-centre crackdown data pipeline.", no_args_is_help=True)
-app.add_typer(feeds_app, name="feeds", help="The agency feed simulator (serve on loopback, generate files).")
-console = Console()
+DEBUG_ENV = "BORDERWATCH_DEBUG"
+USAGE_EXIT = 2
+FAILURE_EXIT = 1
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 
-HomeOption = Annotated[Path | None, typer.Option("--home", help="BORDERWATCH_HOME (default: ./var)")]
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    more = f" (+{len(lines) - 1} more lines; {DEBUG_ENV}=1 shows everything)" if len(lines) > 1 else ""
+    return lines[0] + more
+
+
+def _os_error_message(exc: OSError) -> str:
+    where = exc.filename or "a BorderWatch file"
+    if exc.errno in _DISK_FULL or "no space left" in str(exc).lower():
+        return f"the disk holding {where} is full; free space there (or move BORDERWATCH_HOME) and rerun"
+    if exc.errno in _NOT_WRITABLE:
+        return (
+            f"cannot write {where} ({exc.strerror}); make the home writable for this user "
+            f"(uid {os.getuid()}) or pass --home to a writable, initialised home"
+        )
+    return f"{exc.strerror or type(exc).__name__}: {where}"
+
+
+def error_message(exc: BaseException) -> tuple[str, int]:
+    """The one line an operator sees for an exception, and the exit code."""
+    from borderwatch.orchestration.backfill import BackfillRangeError
+
+    if isinstance(exc, SettingsError | BackfillRangeError):
+        return _one_line(str(exc)), USAGE_EXIT
+    if isinstance(exc, OSError) and not isinstance(exc, TimeoutError) and exc.errno is not None:
+        return _os_error_message(exc), FAILURE_EXIT
+    text = str(exc)
+    if "no space left on device" in text.lower():
+        return f"the disk is full ({_one_line(text)}); free space and rerun", FAILURE_EXIT
+    return _one_line(f"{text or type(exc).__name__}"), FAILURE_EXIT
+
+
+class OperatorErrors(TyperGroup):
+    """Turns any exception from a command into one line on stderr and an exit code (no traceback)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):  # typer's own usage errors and exits
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            message, code = error_message(exc)
+            err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            raise typer.Exit(code) from None
+
+
+app = typer.Typer(
+    cls=OperatorErrors,
+    help="BorderWatch: scam-centre crackdown data pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(feeds_app, name="feeds", help="The agency feed simulator (serve on loopback, generate files).")
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="An initialised BORDERWATCH_HOME (default: $BORDERWATCH_HOME, else ./var)"),
+]
+DATE_FORMATS = ["%Y-%m-%d"]
 
 
 def _settings(home: Path | None) -> Settings:
+    """Settings for an existing installation: a home nobody initialised is refused, not created."""
     settings = get_settings(home)
+    settings.require_initialised()
     settings.ensure_dirs()
     return settings
+
+
+@contextlib.contextmanager
+def _step(what: str) -> Iterator[None]:
+    """A progress line for a long step (a spinner on a terminal) and how long it took."""
+    started = time.monotonic()
+    console.print(f"[bold]→[/] {what} ...")
+    with console.status(what):
+        yield
+    console.print(f"  done in {time.monotonic() - started:.1f} s")
 
 
 def _print_json(data: Any) -> None:
@@ -42,6 +133,66 @@ def _print_row_counts(title: str, counts: dict[str, int]) -> None:
     for name, rows in sorted(counts.items()):
         table.add_row(name, f"{rows:,}")
     console.print(table)
+
+
+def _print_gate_verdict(gate: dict[str, Any], limit: int = 10) -> None:
+    """A short verdict: pass/block, counts, the first failing checks and where the full report is."""
+    checks = gate.get("checks")
+    n_checks = len(checks) if isinstance(checks, list) else int(checks or 0)
+    blocking = list(gate.get("blocking_failures") or [])
+    warnings = list(gate.get("warnings") or [])
+    verdict = "[bold green]passed[/]" if gate.get("passed") else "[bold red]blocked[/]"
+    console.print(
+        f"quality gate {verdict}: {n_checks} checks, {len(blocking)} blocking, {len(warnings)} warnings"
+    )
+    for label, names in (("[red]block[/]", blocking), ("[yellow]warn[/] ", warnings)):
+        for name in names[:limit]:
+            console.print(f"  {label} {escape(str(name))}")
+        if len(names) > limit:
+            console.print(f"  … and {len(names) - limit} more")
+    for key in ("summary_path", "data_docs_path"):
+        if gate.get(key):
+            console.print(f"  {key.replace('_path', '').replace('_', ' ')}: {gate[key]}")
+
+
+def _fail_fast_on_refused_sources(settings: Settings, feeds: list[str] | None) -> None:
+    """Stop in seconds when a feed's source refuses connections, instead of after every retry."""
+    from borderwatch.sources import connection_for, feed_url, refuses_connections
+    from borderwatch.specs import load_specs
+
+    specs = load_specs(settings.feeds_dir)
+    problems: dict[str, list[str]] = {}
+    for name, spec in specs.items():
+        if (feeds is not None and name not in feeds) or spec.source.kind == "inbox":
+            continue
+        source = connection_for(spec, settings)
+        url = feed_url(spec, source, spec.source.url) or ""
+        if (why := refuses_connections(url)) is not None:
+            problems.setdefault(f"{source.describe()}: {why}", []).append(name)
+    if problems:
+        where = "; ".join(f"{', '.join(names)} via {what}" for what, names in problems.items())
+        raise SettingsError(
+            f"feed source refuses connections: {where}. Start the simulator (`borderwatch feeds serve`), "
+            "set BORDERWATCH_SIMULATOR_URL or the agency's connection (AIRFLOW_CONN_BORDERWATCH_<AGENCY>), "
+            "or pull only reachable feeds with --feed / the inbox with --no-pull"
+        )
+
+
+@app.command()
+def init(home: HomeOption = None) -> None:
+    """Create a BorderWatch home (idempotent); other commands refuse a home never initialised."""
+    settings = get_settings(home)
+    created = init_home(settings)
+    console.print(f"{'initialised' if created else 'already initialised'}: {settings.home}")
+
+
+@app.command("deploy-init")
+def deploy_init(home: HomeOption = None) -> None:
+    """The compose init service: refuse placeholder secrets, init the home, migrate Airflow, set the pool."""
+    from borderwatch.orchestration.deploy import deploy_init as _deploy_init
+
+    for line in _deploy_init(get_settings(home)):
+        console.print(line)
 
 
 @app.command()
@@ -58,15 +209,14 @@ def run(
     settings = _settings(home)
     with SimulatorServer(port=port, seed=seed, scale=scale) as sim:
         console.print(f"[bold]feed simulator[/] serving the sample scenario on {sim.url}")
-        console.print("running [bold]warehouse_refresh[/] through Airflow (airflow dags test) ...")
-        summary = run_nightly_in_process(settings, simulator_url=sim.url, echo=False)
-    _render_run_summary(summary)
+        with _step("warehouse_refresh through Airflow (airflow dags test): ingest, dbt build, gate, publish"):
+            summary = run_nightly_in_process(settings, simulator_url=sim.url, echo=False)
+    _render_run_summary(settings, summary)
     if not summary.get("ok", False):
-        console.print(f"[bold red]nightly refresh failed[/]: {summary.get('error')}")
-        raise typer.Exit(1)
+        raise RuntimeError(f"nightly refresh failed: {summary.get('error')}")
 
 
-def _render_run_summary(summary: dict[str, Any]) -> None:
+def _render_run_summary(settings: Settings, summary: dict[str, Any]) -> None:
     """Per-feed load report, gate verdict, published version and row counts of one nightly run."""
     loads = summary.get("loads") or []
     if loads:
@@ -85,18 +235,8 @@ def _render_run_summary(summary: dict[str, Any]) -> None:
                 f"{r.get('rows_duplicate', 0):,}",
             )
         console.print(table)
-    gate = summary.get("gate") or {}
-    if gate:
-        verdict = "[bold green]passed[/]" if gate.get("passed") else "[bold red]blocked[/]"
-        console.print(
-            f"quality gate {verdict}: {gate.get('checks', 0)} checks, "
-            f"{len(gate.get('blocking_failures') or [])} blocking, {len(gate.get('warnings') or [])} warnings"
-            f" — {gate.get('summary_path')}"
-        )
-        for name in gate.get("blocking_failures") or []:
-            console.print(f"  [red]block[/] {name}")
-        for name in gate.get("warnings") or []:
-            console.print(f"  [yellow]warn[/]  {name}")
+    if summary.get("gate"):
+        _print_gate_verdict(summary["gate"])
     if summary.get("row_counts"):
         title = f"published version {summary.get('version')}"
         if summary.get("unchanged"):
@@ -104,7 +244,7 @@ def _render_run_summary(summary: dict[str, Any]) -> None:
         _print_row_counts(title, summary["row_counts"])
     console.print(
         f"new rows: {summary.get('new_rows', 0):,}; took {summary.get('seconds')} s; "
-        f"BI reads {get_settings().current_db if summary.get('version') else '(nothing published)'}"
+        f"BI reads {settings.current_db if summary.get('version') else '(nothing published)'}"
     )
 
 
@@ -115,21 +255,23 @@ def refresh(
     full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch")] = False,
 ) -> None:
     """The nightly refresh without Airflow: ingest → dbt build → audit → publish."""
-    from borderwatch.ingest import render_reports
-    from borderwatch.pipeline import PublicationBlocked
-    from borderwatch.pipeline import refresh as _refresh
+    from borderwatch import pipeline
 
     settings = _settings(home)
-    try:
-        summary = _refresh(settings, feeds=feed, full_refresh=full_refresh)
-    except PublicationBlocked as exc:
-        console.print(f"[bold red]{exc}[/]")
-        raise typer.Exit(2) from exc
-    render_reports(summary.loads)
-    if summary.publication:
-        pub = summary.publication
-        title = f"nothing new: {pub.version} keeps serving" if pub.unchanged else f"published {pub.version}"
-        _print_row_counts(title, pub.row_counts)
+    _fail_fast_on_refused_sources(settings, feed)
+    with _step("ingest: pull the feeds and the drop inbox"):
+        loads = pipeline.ingest(settings, feed)  # prints its load report once
+    with _step("dbt build on the build file"):
+        built = pipeline.build(settings, full_refresh=full_refresh)
+    with _step("quality gate: dbt tests + Great Expectations"):
+        gate = pipeline.audit(settings, built)
+    _print_gate_verdict(gate.as_dict())
+    with _step("publish"):
+        pub = pipeline.publish(settings, gate)  # a failed gate raises PublicationBlocked (one alert)
+    title = f"nothing new: {pub.version} keeps serving" if pub.unchanged else f"published {pub.version}"
+    _print_row_counts(title, pub.row_counts)
+    if any(r.status == "failed" for r in loads):
+        raise RuntimeError("published, but some feeds failed to load (see the load report above)")
 
 
 @app.command()
@@ -140,15 +282,18 @@ def ingest(
     pull: Annotated[bool, typer.Option(help="Pull the feeds' sources (--no-pull: the inbox only)")] = True,
 ) -> None:
     """Pull feeds (and the drop inbox) into the landing archive and the raw schema."""
-    from borderwatch.ingest import render_reports
     from borderwatch.pipeline import ingest as _ingest
 
     if not pull and not inbox:
         raise typer.BadParameter("--no-pull with --no-inbox leaves nothing to ingest")
-    reports = _ingest(_settings(home), feed if pull else [], include_inbox=inbox)
-    render_reports(reports)
-    if any(r.status == "failed" for r in reports):
-        raise typer.Exit(1)
+    settings = _settings(home)
+    if pull:
+        _fail_fast_on_refused_sources(settings, feed)
+    with _step("ingest"):
+        reports = _ingest(settings, feed if pull else [], include_inbox=inbox)  # prints the report once
+    failed = sorted({r.feed for r in reports if r.status == "failed"})
+    if failed:
+        raise RuntimeError(f"feeds failed to load: {', '.join(failed)} (see the load report above)")
 
 
 @app.command()
@@ -161,17 +306,11 @@ def replay(
     Without --target the rebuilt file replaces the build file (raw schema only: run `borderwatch build`
     next); published versions are untouched, so BI keeps reading the current one.
     """
-    from borderwatch.ingest import render_reports
-    from borderwatch.ingest import replay as _replay
-    from borderwatch.locking import build_writer_lock
+    from borderwatch import pipeline
 
     settings = _settings(home)
-    if target is None:
-        with build_writer_lock(settings):
-            reports = _replay(settings, None)
-    else:
-        reports = _replay(settings, target)
-    render_reports(reports)
+    with _step("replay the landing archive"):
+        pipeline.replay(settings, target)
 
 
 @app.command()
@@ -179,51 +318,68 @@ def build(home: HomeOption = None, full_refresh: bool = False) -> None:
     """Run ``dbt build`` on the build file and print row counts per mart."""
     from borderwatch.pipeline import build as _build
 
-    result = _build(_settings(home), full_refresh=full_refresh)
+    settings = _settings(home)
+    with _step("dbt build on the build file"):
+        result = _build(settings, full_refresh=full_refresh)
     _print_row_counts("marts", result.row_counts)
     if not result.ok:
-        console.print(f"[bold red]dbt build failed[/]: {', '.join(result.failed_tests) or 'see dbt log'}")
-        raise typer.Exit(1)
+        raise RuntimeError(f"dbt build failed: {', '.join(result.failed_tests) or 'see the dbt log'}")
 
 
 @app.command()
-def gate(home: HomeOption = None) -> None:
+def gate(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole gate result as JSON")] = False,
+) -> None:
     """Audit the current build (dbt test results + Great Expectations); publishes nothing."""
     from borderwatch.pipeline import audit, build
 
     settings = _settings(home)
-    result = audit(settings, build(settings))
-    _print_json(result.as_dict())
+    with _step("dbt build"):
+        built = build(settings)
+    with _step("quality gate: dbt tests + Great Expectations"):
+        result = audit(settings, built)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        _print_gate_verdict(result.as_dict())
     if not result.passed:
-        raise typer.Exit(2)
+        raise typer.Exit(FAILURE_EXIT)
 
 
 @app.command()
 def publish(
     version: Annotated[str | None, typer.Argument(help="With --rollback: the version to restore")] = None,
     rollback: Annotated[bool, typer.Option("--rollback", help="Move `current` back")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Remove versions that fail verification; `current` stays intact")
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """Publish the audited build, or with --rollback move the `current` pointer back."""
-    from borderwatch.locking import build_writer_lock
-    from borderwatch.publish import rollback as _rollback
-    from borderwatch.serving import serve_rollback
+    from borderwatch import pipeline
 
+    if version is not None and not rollback:
+        raise typer.BadParameter("a VERSION is only accepted together with --rollback")
     settings = _settings(home)
+    if repair:
+        _print_json(pipeline.repair(settings).as_dict())
+        return
     if rollback:
-        with build_writer_lock(settings):
-            pub = _rollback(settings, version)
-            serve_rollback(settings, pub)  # PostgreSQL serving warehouse follows, when configured
+        pub = pipeline.rollback(settings, version)
         console.print(f"[bold green]current[/] now points to {pub.version}")
         _print_row_counts(pub.version, pub.row_counts)
         return
-    if version is not None:
-        raise typer.BadParameter("a VERSION is only accepted together with --rollback")
     from borderwatch.pipeline import audit, build
     from borderwatch.pipeline import publish as _publish
 
-    result = audit(settings, build(settings))
-    pub = _publish(settings, result)
+    with _step("dbt build"):
+        built = build(settings)
+    with _step("quality gate"):
+        result = audit(settings, built)
+    _print_gate_verdict(result.as_dict())
+    with _step("publish"):
+        pub = _publish(settings, result)
     _print_row_counts(f"published {pub.version}", pub.row_counts)
 
 
@@ -249,29 +405,67 @@ def explain(
 
     rows = _explain(_settings(home), table, key)
     if not rows:
-        console.print(f"no lineage found for {table} {key}")
-        raise typer.Exit(1)
+        raise RuntimeError(f"no lineage found for {table} {key}; check the table name and the key value")
     _print_json(rows)
 
 
 @app.command()
 def backfill(
-    start: Annotated[str, typer.Option("--from", help="First logical date, YYYY-MM-DD")],
-    end: Annotated[str, typer.Option("--to", help="Last logical date, YYYY-MM-DD")],
+    start: Annotated[datetime, typer.Option("--from", formats=DATE_FORMATS, help="First logical date")],
+    end: Annotated[datetime, typer.Option("--to", formats=DATE_FORMATS, help="Last logical date")],
     home: HomeOption = None,
+    scheduler: Annotated[
+        bool | None,
+        typer.Option(
+            "--scheduler/--in-process",
+            help="Through the running scheduler (default when one runs) or in-process per date",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Re-run the refresh for each logical date in a range (idempotent: same marts)."""
-    from borderwatch.orchestration.backfill import backfill as _backfill
+    """Run warehouse_refresh once per logical date (through the scheduler when one runs); fails loudly."""
+    from borderwatch.orchestration import backfill as bf
+    from borderwatch.orchestration.local import airflow_env
 
-    _print_json(_backfill(_settings(home), date.fromisoformat(start), date.fromisoformat(end)))
+    first, last = start.date(), end.date()
+    bf.logical_dates(first, last)  # a reversed window is a usage error before anything starts
+    settings = _settings(home)
+    if scheduler is None:
+        with _step("looking for a running Airflow scheduler"):
+            scheduler = bf.scheduler_running(airflow_env(settings))
+    if scheduler:
+        result = bf.backfill_through_scheduler(settings, first, last, progress=console.print)
+    else:
+        _fail_fast_on_refused_sources(settings, None)
+        result = bf.backfill(settings, first, last, progress=console.print)
+    for run_ in result["runs"]:
+        mark = "[green]ok[/]    " if run_["ok"] else "[red]failed[/]"
+        detail = run_.get("version") or run_.get("run_id") or ""
+        error = f" — {escape(_one_line(str(run_['error'])))}" if run_.get("error") else ""
+        console.print(f"  {mark} {run_['logical_date']} {detail}{error}")
+    if not result["ok"]:
+        done = sum(1 for r in result["runs"] if r["ok"])
+        raise RuntimeError(
+            f"backfill {first}..{last} ({result['via']}) failed: {done} of "
+            f"{len(bf.logical_dates(first, last))} logical dates succeeded"
+        )
+    done = len(result["runs"])
+    console.print(f"backfill {first}..{last} ({result['via']}): {done} logical dates succeeded")
 
 
 @app.command("airflow-live")
-def airflow_live(home: HomeOption = None, port: int = 8080) -> None:
-    """Start a live local Airflow (api-server, scheduler, dag-processor, triggerer) and the simulator."""
+def airflow_live(
+    home: HomeOption = None,
+    port: Annotated[int, typer.Option(help="api-server port on 127.0.0.1")] = 8080,
+    simulator_port: Annotated[int, typer.Option(help="Feed simulator port on 127.0.0.1")] = 8765,
+) -> None:
+    """Start a live local Airflow (api-server, scheduler, dag-processor, triggerer) and the simulator.
+
+    Ctrl-C, SIGTERM and SIGHUP (and the death of the parent, e.g. `make`) stop every process it started.
+    """
     from borderwatch.orchestration.local import start_live_airflow
 
-    start_live_airflow(_settings(home), api_port=port)
+    start_live_airflow(_settings(home), api_port=port, simulator_port=simulator_port)
 
 
 @app.command()
@@ -279,7 +473,9 @@ def docs(home: HomeOption = None) -> None:
     """Generate dbt docs for the warehouse (catalog + manifest + index.html)."""
     from borderwatch.warehouse import docs_generate
 
-    path = docs_generate(_settings(home))
+    settings = _settings(home)
+    with _step("dbt docs generate"):
+        path = docs_generate(settings)
     console.print(f"dbt docs written to {path}")
 
 

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 import yaml
 
+from .compose_support import good_secrets, resolved_compose, write_generated_env
 from .conftest import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
@@ -129,3 +130,65 @@ def test_dockerfile_installs_the_frozen_lock_on_the_airflow_image():
     assert "apache/airflow:3.3.2-python3.11" in text
     assert "uv export --frozen" in text and "--require-hashes" in text
     assert "_PIP_ADDITIONAL_REQUIREMENTS" not in text
+
+
+def test_the_simulator_gets_no_airflow_secret_and_may_bind_its_container_interface(compose):
+    simulator = compose["services"]["feed-simulator"]
+    env = _env(simulator)
+    assert not [k for k in env if SECRET_KEYS.search(k) or k.startswith("AIRFLOW") or "SQL_ALCHEMY" in k]
+    assert "${" not in "".join(env.values()), "nothing from .env reaches the simulator"
+    command = simulator["command"]
+    assert command[command.index("--host") + 1] == "0.0.0.0" and "--allow-remote" in command
+    assert "ports" not in simulator, "the simulator is reached by service name only, never from the host"
+
+
+def test_init_runs_as_the_runtime_uid_through_borderwatch_not_a_root_shell(compose):
+    init = compose["services"]["airflow-init"]
+    runtime_user = compose["services"]["airflow-scheduler"]["user"]
+    assert init["user"] == runtime_user == "${AIRFLOW_UID:-50000}:0"
+    assert init["entrypoint"] == ["borderwatch"] and init["command"] == ["deploy-init"]
+
+
+def test_the_image_hands_the_home_to_the_runtime_group():
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    assert "chown -R airflow:0 /opt/borderwatch" in text and "chmod 2775 /opt/borderwatch/home" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("AIRFLOW__CORE__FERNET_KEY", "change-me-fernet-key-32-url-safe-base64-bytes=", "placeholder"),
+        ("AIRFLOW__CORE__FERNET_KEY", "bm90LWEta2V5", "decodes to 9 bytes"),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", "change-me-jwt-secret", "placeholder"),
+        ("AIRFLOW__API_AUTH__JWT_SECRET", "tiny-jwt-8", "shorter than 32"),
+        ("AIRFLOW__API__SECRET_KEY", "", "is not set"),
+        (
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+            "postgresql+psycopg2://airflow:change-me-postgres-password@postgres/airflow",
+            "POSTGRES_PASSWORD is still the placeholder",
+        ),
+    ],
+)
+def test_placeholder_and_weak_secrets_are_refused(name, value, problem):
+    from borderwatch.orchestration.deploy import InsecureSecretError, check_deployment_secrets
+
+    env = good_secrets()
+    env[name] = value
+    with pytest.raises(InsecureSecretError, match=problem) as caught:
+        check_deployment_secrets(env)
+    if value:
+        assert value not in str(caught.value), "a secret's value is never echoed"
+
+
+def test_the_env_example_as_copied_is_refused_and_generated_secrets_pass(tmp_path):
+    """`cp .env.example .env` without replacing the secrets: the init service refuses to start."""
+    from borderwatch.orchestration.deploy import InsecureSecretError, check_deployment_secrets
+
+    config = resolved_compose(REPO_ROOT / ".env.example")
+    with pytest.raises(InsecureSecretError) as caught:
+        check_deployment_secrets(_env(config["services"]["airflow-init"]))
+    for name in ("AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "POSTGRES_PASSWORD"):
+        assert name in str(caught.value)
+    check_deployment_secrets(
+        _env(resolved_compose(write_generated_env(tmp_path))["services"]["airflow-init"])
+    )

@@ -6,9 +6,7 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -16,12 +14,7 @@ from borderwatch.orchestration import factory
 from borderwatch.orchestration.backfill import BackfillRangeError, airflow_backfill_args, logical_dates
 from borderwatch.orchestration.local import airflow_env, summarize_run
 from borderwatch.orchestration.notifiers import AlertFileNotifier, alert_file_name
-from borderwatch.orchestration.steps import (
-    ResultRestoreError,
-    feeds_with_new_rows,
-    restore,
-    write_run_summary,
-)
+from borderwatch.orchestration.steps import feeds_with_new_rows, write_run_summary
 from borderwatch.orchestration.triggers import InboxTrigger, new_arrivals, scan_inbox
 from borderwatch.specs import load_specs
 
@@ -112,31 +105,6 @@ def test_alert_notifier_never_raises_when_the_sink_is_broken(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     AlertFileNotifier(alerts_dir=str(blocker / "sub")).notify({})
-
-
-@dataclass
-class _Result:
-    target: Path
-    passed: bool
-    count: int = 0
-
-
-def test_restore_rebuilds_dataclasses_from_as_dict_and_drops_derived_keys():
-    got = restore(_Result, {"target": "/tmp/t", "passed": True, "derived": 1})
-    assert got == _Result(target=Path("/tmp/t"), passed=True)
-
-
-def test_restore_prefers_from_dict_and_explains_failures():
-    class WithFromDict:
-        @classmethod
-        def from_dict(cls, payload):
-            return ("built", payload)
-
-    assert restore(WithFromDict, {"a": 1}) == ("built", {"a": 1})
-    with pytest.raises(ResultRestoreError, match="add from_dict"):
-        restore(object, {})
-    with pytest.raises(ResultRestoreError, match="_Result"):
-        restore(_Result, {"target": "/x"})
 
 
 def test_only_feeds_that_gained_rows_get_asset_events():

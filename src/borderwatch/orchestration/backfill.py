@@ -1,20 +1,32 @@
-"""``borderwatch backfill --from --to``: re-run the warehouse refresh once per logical date, idempotently.
+"""``borderwatch backfill --from --to``: run the warehouse refresh once per logical date, for real.
 
-The refresh rebuilds the marts from the raw schema (which keeps every delivered row), so re-running a
-date gives the same published data. In-process the refresh is simply called once per date (through the
-library, or through ``airflow dags test`` with ``via_airflow``); against a running local Airflow,
-``backfill_live`` asks Airflow's own backfill (``airflow backfill create``), which the scheduler executes.
+With a scheduler running for this installation (``make live``), the dates go to Airflow's own backfill
+(``airflow backfill create``), which that scheduler executes; this waits for every run and reports each.
+Otherwise each date runs in-process through ``airflow dags test warehouse_refresh <date>``, so every run
+carries its logical date exactly as a scheduled one would. The refresh rebuilds the marts from the raw
+schema (which keeps every delivered row), so re-running a date gives the same published data. Any failed
+date makes the whole backfill fail: the caller exits non-zero.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from borderwatch.config import Settings
-from borderwatch.orchestration.local import REFRESH_DAG_ID, airflow_env, run_airflow
+from borderwatch.orchestration.local import (
+    REFRESH_DAG_ID,
+    AirflowCommandError,
+    airflow_env,
+    run_airflow,
+)
+
+TERMINAL_STATES = frozenset({"success", "failed"})
+Progress = Callable[[str], None]
 
 
 class BackfillRangeError(ValueError):
@@ -49,61 +61,119 @@ def airflow_backfill_args(start: date, end: date, *, reprocess: str = "completed
     ]
 
 
+def _run_entry(day: date, result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "logical_date": day.isoformat(),
+        "ok": bool(result.get("ok")),
+        "error": result.get("error"),
+        "version": result.get("version"),
+        "row_counts": result.get("row_counts", {}),
+        "seconds": result.get("seconds"),
+    }
+
+
 def backfill(
     settings: Settings,
     start: date,
     end: date,
     *,
-    via_airflow: bool = False,
     simulator_url: str | None = None,
+    airflow_home: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Re-run the refresh for each logical date in ``[start, end]``; returns one entry per date.
+    """Run ``warehouse_refresh`` in-process once per logical date in ``[start, end]`` (``airflow dags test``).
 
-    ``via_airflow`` runs each date through ``airflow dags test warehouse_refresh <date>`` (slower, but the
-    exact DAG); otherwise the library's ``pipeline.refresh``. Stops at the first failing date.
+    Stops at the first failing date (later dates would fail the same way, or publish on top of a failure);
+    ``ok`` is False then and the failing entry carries Airflow's error.
     """
-    from borderwatch import pipeline
     from borderwatch.orchestration.local import run_nightly_in_process
 
     runs: list[dict[str, Any]] = []
-    for day in logical_dates(start, end):
-        started = time.monotonic()
-        if via_airflow:
-            result = run_nightly_in_process(
-                settings, simulator_url=simulator_url, logical_date=day, echo=False
-            )
-            entry = {
-                "logical_date": day.isoformat(),
-                "ok": result["ok"],
-                "error": result.get("error"),
-                "version": result.get("version"),
-                "row_counts": result.get("row_counts", {}),
-            }
-        else:
-            try:
-                summary = pipeline.refresh(settings)
-            except pipeline.PublicationBlocked as exc:
-                entry = {"logical_date": day.isoformat(), "ok": False, "error": str(exc)}
-            else:
-                publication = summary.publication.as_dict() if summary.publication else {}
-                entry = {
-                    "logical_date": day.isoformat(),
-                    "ok": True,
-                    "error": None,
-                    "version": publication.get("version"),
-                    "row_counts": publication.get("row_counts", {}),
-                }
-        entry["seconds"] = round(time.monotonic() - started, 1)
-        runs.append(entry)
-        if not entry["ok"]:
+    days = logical_dates(start, end)
+    for n, day in enumerate(days, 1):
+        if progress:
+            progress(f"logical date {day} ({n}/{len(days)}): warehouse_refresh in-process ...")
+        result = run_nightly_in_process(
+            settings, simulator_url=simulator_url, logical_date=day, airflow_home=airflow_home, echo=False
+        )
+        runs.append(_run_entry(day, result))
+        if not result.get("ok"):
             break
-    return {"from": start.isoformat(), "to": end.isoformat(), "ok": all(r["ok"] for r in runs), "runs": runs}
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "via": "in-process",
+        "ok": len(runs) == len(days) and all(r["ok"] for r in runs),
+        "runs": runs,
+    }
 
 
-def backfill_live(settings: Settings, start: date, end: date, *, airflow_home: Path | None = None) -> str:
-    """Create an Airflow backfill of ``warehouse_refresh`` in the live stack's metadata DB.
+def scheduler_running(env: Mapping[str, str]) -> bool:
+    """True when a live scheduler heartbeats into this installation's metadata DB."""
+    sqlite_url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    if sqlite_url.startswith("sqlite:///") and not Path(sqlite_url.removeprefix("sqlite:///")).is_file():
+        return False
+    try:
+        run_airflow(["jobs", "check", "--job-type", "SchedulerJob", "--limit", "1"], env, timeout=120)
+    except AirflowCommandError:
+        return False
+    return True
 
-    Needs the live scheduler (``borderwatch airflow-live``) to execute the runs; returns the CLI output.
-    """
+
+def backfill_runs(env: Mapping[str, str], start: date, end: date) -> dict[str, dict[str, Any]]:
+    """The backfill runs of ``warehouse_refresh`` by logical date (latest per date), from ``list-runs``."""
+    output = run_airflow(["dags", "list-runs", REFRESH_DAG_ID, "--output", "json"], env, timeout=300)
+    body = output[output.find("[") :] if "[" in output else "[]"
+    runs: dict[str, dict[str, Any]] = {}
+    for run in json.loads(body):
+        when = str(run.get("logical_date") or "")[:10]
+        if run.get("run_type") != "backfill" or not (start.isoformat() <= when <= end.isoformat()):
+            continue
+        if when not in runs or str(run.get("start_date") or "") >= str(runs[when].get("start_date") or ""):
+            runs[when] = run
+    return runs
+
+
+def backfill_through_scheduler(
+    settings: Settings,
+    start: date,
+    end: date,
+    *,
+    airflow_home: Path | None = None,
+    timeout: float = 6 * 3600,
+    poll_seconds: float = 15,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Create an Airflow backfill for the running scheduler and wait until every logical date finished."""
     env = airflow_env(settings, airflow_home=airflow_home)
-    return run_airflow(airflow_backfill_args(start, end), env)
+    days = [d.isoformat() for d in logical_dates(start, end)]
+    run_airflow(airflow_backfill_args(start, end), env)
+    deadline = time.monotonic() + timeout
+    runs: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        runs = backfill_runs(env, start, end)
+        finished = [d for d in days if runs.get(d, {}).get("state") in TERMINAL_STATES]
+        if progress:
+            progress(f"scheduler backfill: {len(finished)}/{len(days)} logical dates finished")
+        if len(finished) == len(days):
+            break
+        time.sleep(poll_seconds)
+    entries = [
+        {
+            "logical_date": d,
+            "ok": runs.get(d, {}).get("state") == "success",
+            "error": None
+            if runs.get(d, {}).get("state") == "success"
+            else f"run {runs.get(d, {}).get('run_id', '(not created)')} is "
+            f"{runs.get(d, {}).get('state', 'missing')}; see the Airflow UI",
+            "run_id": runs.get(d, {}).get("run_id"),
+        }
+        for d in days
+    ]
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "via": "scheduler",
+        "ok": all(e["ok"] for e in entries),
+        "runs": entries,
+    }

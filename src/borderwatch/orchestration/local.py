@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +53,14 @@ def airflow_home_for(settings: Settings) -> Path:
 def venv_bin() -> Path:
     """The bin directory of the running interpreter: the ``airflow`` script lives beside it."""
     return Path(sys.executable).parent
+
+
+def airflow_executable() -> str:
+    """``airflow`` beside the running interpreter (a venv), else on PATH (the Airflow image's user site)."""
+    beside = venv_bin() / "airflow"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("airflow") or str(beside)
 
 
 def _secret(airflow_home: Path, name: str) -> str:
@@ -132,7 +141,7 @@ def _fernet_key(airflow_home: Path) -> str:
 
 def run_airflow(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 900) -> str:
     """Run one ``airflow`` CLI command; raise ``AirflowCommandError`` with its output tail on failure."""
-    command = [str(venv_bin() / "airflow"), *args]
+    command = [airflow_executable(), *args]
     proc = subprocess.run(
         command,
         env=dict(env),
@@ -287,7 +296,7 @@ class LiveAirflow:
             log = self.log_path(component).open("ab")
             self.log_files[component] = log
             self.processes[component] = subprocess.Popen(
-                [str(venv_bin() / "airflow"), *LIVE_COMPONENTS[component]],
+                [airflow_executable(), *LIVE_COMPONENTS[component]],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -384,33 +393,72 @@ def live_airflow(
         stack.stop()
 
 
+class StopRequested(Exception):
+    """SIGTERM or SIGHUP arrived: unwind and stop every process this command started."""
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+    """Turn the first of ``signals`` into ``StopRequested`` and ignore repeats while cleanup runs.
+
+    Python's default for SIGTERM/SIGHUP is to die on the spot, skipping every ``finally``, which left the
+    Airflow components (each in its own session) running and holding the port.
+    """
+
+    def handler(signum: int, _frame: object) -> None:
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+        raise StopRequested(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def start_live_airflow(
     settings: Settings,
     *,
     api_port: int = 8080,
     with_simulator: bool = True,
     simulator_port: int = 8765,
+    poll_seconds: float = 1.0,
 ) -> None:
     """``borderwatch airflow-live``: api-server (127.0.0.1:<port>), scheduler, dag-processor, triggerer.
 
     Also serves the feed simulator on loopback (unless ``with_simulator`` is False), then blocks until
-    Ctrl-C and stops every process group it started. Drop a feed file into ``$BORDERWATCH_HOME/inbox`` to
-    watch ``inbox_watch`` → ``warehouse_refresh`` → ``bi_refresh`` run in the UI.
+    Ctrl-C, SIGTERM, SIGHUP or the death of its parent (``make live`` killed by SIGHUP does not pass the
+    signal on), and stops every process group it started. Drop a feed file into ``$BORDERWATCH_HOME/inbox``
+    to watch ``inbox_watch`` → ``warehouse_refresh`` → ``bi_refresh`` run in the UI.
     """
-    with contextlib.ExitStack() as stack:
-        simulator_url = None
-        if with_simulator:
-            from borderwatch.simulator.server import SimulatorServer
+    parent = os.getppid()
+    reason = "Ctrl-C"
+    with stop_on_signals(), contextlib.ExitStack() as stack:
+        try:
+            simulator_url = None
+            if with_simulator:
+                from borderwatch.simulator.server import SimulatorServer
 
-            simulator_url = stack.enter_context(SimulatorServer(port=simulator_port)).url
-        live = stack.enter_context(live_airflow(settings, api_port=api_port, simulator_url=simulator_url))
-        print(f"Airflow UI: {live.api_url} (all users are admin: local use only)")
-        print(f"Inbox: {settings.inbox_dir}   Logs: {live.airflow_home / 'live-logs'}")
-        if simulator_url:
-            print(f"Feed simulator: {simulator_url}")
-        print("Ctrl-C stops everything.")
-        with contextlib.suppress(KeyboardInterrupt):
+                simulator_url = stack.enter_context(SimulatorServer(port=simulator_port)).url
+            live = stack.enter_context(live_airflow(settings, api_port=api_port, simulator_url=simulator_url))
+            print(f"Airflow UI: {live.api_url} (all users are admin: local use only)", flush=True)
+            print(f"Inbox: {settings.inbox_dir}   Logs: {live.airflow_home / 'live-logs'}", flush=True)
+            if simulator_url:
+                print(f"Feed simulator: {simulator_url}", flush=True)
+            print("Ctrl-C (or SIGTERM/SIGHUP) stops everything.", flush=True)
             while not (dead := live.dead_components()):
-                time.sleep(2)
-            for name, code in dead.items():
-                print(f"{name} exited with {code}:\n{live.log_tail(name)}", file=sys.stderr)
+                if os.getppid() != parent:
+                    reason = "parent process exited"
+                    break
+                time.sleep(poll_seconds)
+            else:
+                reason = "a component exited"
+                for name, code in dead.items():
+                    print(f"{name} exited with {code}:\n{live.log_tail(name)}", file=sys.stderr)
+        except StopRequested as exc:
+            reason = str(exc)
+        except KeyboardInterrupt:
+            reason = "Ctrl-C"
+        print(f"stopping every process started here ({reason}) ...", file=sys.stderr, flush=True)
