@@ -471,10 +471,12 @@ def airflow_live(
 @app.command()
 def docs(home: HomeOption = None) -> None:
     """Generate dbt docs for the warehouse (catalog + manifest + index.html)."""
+    from borderwatch.locking import build_writer_lock
     from borderwatch.warehouse import docs_generate
 
     settings = _settings(home)
-    with _step("dbt docs generate"):
+    # dbt opens the build file read-write: wait for a running step instead of breaking it
+    with _step("dbt docs generate"), build_writer_lock(settings):
         path = docs_generate(settings)
     console.print(f"dbt docs written to {path}")
 

@@ -3,6 +3,11 @@
 dbt carries (feed, raw table, file sha256, row number) through every model into ``intermediate.int_lineage``;
 this joins it to ``raw._files`` for the file names and reads the raw rows themselves, so an analyst can go
 from "93 Thais deported" to the exact bulletin line and reception that say so.
+
+Lineage and raw rows live only in the build file (publications carry marts), so explain reads the build
+file, but only while holding its writer lock: a DuckDB reader that merely has the file open makes the
+next writer (a refresh's dbt build) fail with ``Could not set lock on file``. Explain therefore waits for
+a running step to finish (``BORDERWATCH_LOCK_TIMEOUT``) and holds the lock for its few queries only.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 import duckdb
 
 from borderwatch.config import Settings
+from borderwatch.locking import build_writer_lock
 from borderwatch.warehouse import MART_TABLES
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -53,20 +59,32 @@ def _raw_row(
     return {n: _jsonable(v) for n, v in zip(names, row, strict=True)} if row else {}
 
 
-def explain(settings: Settings, table: str, key: str) -> list[dict[str, Any]]:
+def explain(
+    settings: Settings, table: str, key: str, *, lock_timeout: float | None = None
+) -> list[dict[str, Any]]:
     """Feed rows and landing files behind one row of a public mart; [] when no row has that key.
 
     The key is the mart's primary key: raid_id (fct_raids), deportation_id (fct_deportations),
     'YYYY-MM-DD|ISO3' (fct_assistance_snapshots), claim_id (fct_figure_claims), ...
+    Raises :class:`borderwatch.locking.BuildLocked` (naming the holder) when a writer keeps the build
+    file longer than ``lock_timeout`` (default ``BORDERWATCH_LOCK_TIMEOUT``).
     """
     mart = _mart_name(table)
     lineage_mart = "fct_assistance_snapshots" if mart == "fct_assistance_snapshots_latest" else mart
-    if not settings.build_db.exists():
-        raise ExplainError(
-            f"no build file at {settings.build_db}: run `borderwatch run` (ingest + build) first"
-        )
+    with build_writer_lock(settings, timeout=lock_timeout):
+        if not settings.build_db.exists():
+            raise ExplainError(
+                f"no build file at {settings.build_db}: run `borderwatch run` (ingest + build) first"
+            )
+        return _explain_locked(settings, mart, lineage_mart, key)
+
+
+def _explain_locked(settings: Settings, mart: str, lineage_mart: str, key: str) -> list[dict[str, Any]]:
+    """The queries of :func:`explain`; the caller holds the writer lock."""
     con = duckdb.connect(
-        str(settings.build_db), read_only=True, config={"autoinstall_known_extensions": False}
+        str(settings.build_db),
+        read_only=True,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
     try:
         try:
