@@ -129,6 +129,27 @@ def mfa_movements(out: Path) -> list[dict[str, Any]]:
     return moves
 
 
+def ncct_rows(out: Path) -> list[dict[str, Any]]:
+    """KH-NCCT lines with the date parsed (Khmer digits too) and numbers as ints (blank = None)."""
+    rows = []
+    for path in sorted((out / "kh_ncct_raids").glob("*.csv")):
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{path.name}: no UTF-8 BOM"
+        for rec in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))):
+            d, m, y = rec["Date"].translate(KHMER).split("/")
+            nums = {k: int(rec[k].translate(KHMER)) if rec[k] else None
+                    for k in ("Rescued", "Detained", "Arrested", "Persons")}  # fmt: skip
+            rows.append({**rec, **nums, "date": date(int(y), int(m), int(d)), "file": path.name})
+    return rows
+
+
+def rtp_records(pages_dir: Path) -> list[dict[str, Any]]:
+    """The operations of the written RTP API pages (``operations_page_*.json``)."""
+    return [
+        r for p in sorted(pages_dir.glob("operations_page_*.json")) for r in json.loads(p.read_text())["data"]
+    ]
+
+
 def nbtc_rows(out: Path) -> list[dict[str, Any]]:
     rows = []
     for path in sorted((out / "nbtc_telecom").glob("*.ndjson")):
@@ -143,11 +164,13 @@ def nbtc_rows(out: Path) -> list[dict[str, Any]]:
 def _moves_sum(
     moves: list[dict[str, Any]], nat: str, status: str, first: date, last: date, **match: str
 ) -> int:
+    """People in the rows of one nationality and status in a date range; a period total is never a leg."""
     return sum(
         m["Persons"]
         for m in moves
         if m["Nationality"] == nat
         and m["Status"] == status
+        and m.get("Row type") != "period_total"
         and first <= m["Date"] <= last
         and all(m[k] == v for k, v in match.items())
     )

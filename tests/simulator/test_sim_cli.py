@@ -19,6 +19,7 @@ def test_generate_writes_feeds_and_rtp_pages(tmp_path: Path) -> None:
     assert (tmp_path / "rtp_raids" / "operations_page_0001.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
         "kh_gdi_deportations",
+        "kh_ncct_raids",
         "mfa_assistance",
         "nbtc_telecom",
         "rtp_raids",

@@ -57,8 +57,11 @@ def test_mfa_workbooks_are_cumulative_and_consistent(out_scale1: Path) -> None:
         summary = mfa_summary(out_scale1 / "mfa_assistance" / name)
         rows = summary["rows"]
         assert {"Chinese / จีน", "ไต้หวัน", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ"} <= set(rows)
-        assert summary["total"][1] == sum(v[1] for v in rows.values()), name
-        assert summary["total"][2] == sum(v[2] for v in rows.values()), name
+        if name == "mfa_assistance_2025-05.xlsx":  # C6: no total row this month
+            assert summary["total"] is None
+        else:
+            assert summary["total"][1] == sum(v[1] for v in rows.values()), name
+            assert summary["total"][2] == sum(v[2] for v in rows.values()), name
         for label, (_as_of, assisted, repatriated) in rows.items():
             assert repatriated <= assisted, (name, label)
             if label in previous:

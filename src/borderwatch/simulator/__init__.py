@@ -1,4 +1,4 @@
-"""Feed simulator: five government agency endpoints on loopback HTTP, deterministic from seed and scale.
+"""Feed simulator: six government agency endpoints on loopback HTTP, deterministic from seed and scale.
 
 ``scenario`` builds the data (reproducing the public figures), ``server`` serves it exactly as
 ``feeds/README.md`` describes, ``faults`` bends it the way real agency servers do, ``cli`` is

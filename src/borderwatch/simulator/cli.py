@@ -39,7 +39,7 @@ def serve(
     allow_remote: Annotated[bool, typer.Option(help="Allow binding to a non-loopback address")] = False,
     cache_dir: Annotated[Path | None, typer.Option(help="Where generated payloads are cached")] = None,
 ) -> None:
-    """Serve the five agency feeds until interrupted (Ctrl-C)."""
+    """Serve the six agency feeds until interrupted (Ctrl-C)."""
     from borderwatch.simulator.faults import UnknownFaultError, parse_faults
     from borderwatch.simulator.server import NonLoopbackBindError, SimulatorServer, serve_forever
 

@@ -233,7 +233,9 @@ def _append(feed: str, body: bytes, bad: int, good: int = 0) -> bytes:
     if feed == "nbtc_telecom":
         return body + _malformed_ndjson(bad)
     rows = _read_csv(_decode(feed, body)) if body else [[]]
-    return body + _write_csv(_extra_csv_rows(feed, rows, bad, good)).encode(_encoding(feed))
+    width = len(rows[0])  # optional trailing columns (e.g. Minors) stay empty on the extra rows
+    extra = [r + [""] * (width - len(r)) for r in _extra_csv_rows(feed, rows, bad, good)]
+    return body + _write_csv(extra).encode(_encoding(feed))
 
 
 def add_few_malformed(feed: str, body: bytes) -> bytes:

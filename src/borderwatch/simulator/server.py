@@ -1,4 +1,4 @@
-"""The five agency endpoints on loopback HTTP, exactly as ``feeds/README.md`` describes them.
+"""The six agency endpoints on loopback HTTP, exactly as ``feeds/README.md`` describes them.
 
 File payloads are generated once per (seed, scale, generator version) into a cache directory and
 streamed from disk, so large scales never sit in memory. A clock (``until``) decides what has been
@@ -50,6 +50,7 @@ FEED_PATHS: dict[str, str] = {
     "th_imm_receptions": "/th-imm/receptions/",
     "mfa_assistance": "/mfa/assistance/",
     "nbtc_telecom": "/nbtc/enforcement/",
+    "kh_ncct_raids": "/kh-ncct/raids/",
 }
 RTP_OPERATIONS_PATH = "/rtp/api/v1/operations"
 RTP_DELETIONS_PATH = "/rtp/api/v1/deletions"
@@ -58,6 +59,7 @@ CONTENT_TYPES: dict[str, str] = {
     "th_imm_receptions": "text/csv",
     "mfa_assistance": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "nbtc_telecom": "application/x-ndjson; charset=utf-8",
+    "kh_ncct_raids": "text/csv; charset=utf-8",
 }
 JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_PAGE_SIZE = 500

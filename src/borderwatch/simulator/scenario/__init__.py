@@ -1,10 +1,11 @@
 """The deterministic dataset the feed simulator serves, built from ``random.Random(seed)`` and ``scale``.
 
 The fixed *scenario* reproduces the public figures in ``/work/shared/reference/public_figures.csv``
-(S1–S6 and the P-figures that fit a feed); ``scale`` adds background records that never touch those
-figures. File payloads are rendered lazily, chunk by chunk, so scale 100+ streams millions of rows to
-disk with bounded memory. Every file is a pure function of (seed, scale, file), so any one file can be
-re-rendered on its own and two runs with the same arguments give identical bytes.
+(S1–S6 and the P-figures that fit a feed) and contains every disagreement class of issue 9
+(``expected_disagreements``); ``scale`` adds background records that never touch either. File payloads
+are rendered lazily, chunk by chunk, so scale 100+ streams millions of rows to disk with bounded memory.
+Every file is a pure function of (seed, scale, file), so any one file can be re-rendered on its own and
+two runs with the same arguments give identical bytes. One module per feed; this one only re-exports.
 """
 
 from __future__ import annotations
@@ -27,12 +28,17 @@ from borderwatch.simulator.scenario.common import (
     FILE_FEEDS,
     KH_BOM,
     KH_HEADER,
+    KH_OPTIONAL,
     KHMER_DIGITS,
     MFA_MOVEMENTS_HEADER,
+    MFA_MOVEMENTS_OPTIONAL,
     MFA_SUMMARY_HEADER,
+    MFA_SUMMARY_OPTIONAL,
     NBTC_ACTIONS,
+    NCCT_HEADER,
     TH_ENCODING,
     TH_HEADER,
+    TH_OPTIONAL,
     THAI_DIGITS,
     THAI_MONTHS_ABBR,
     THAI_MONTHS_FULL,
@@ -50,9 +56,11 @@ from borderwatch.simulator.scenario.common import (
     thai_date,
 )
 from borderwatch.simulator.scenario.deportations import (
+    C2_RAID_REF,
     KH_CRACKDOWN_DAY,
     KH_CRACKDOWN_ROWS,
     KH_RESEND,
+    POIPET_RAID_REF,
     S6_WINDOW,
     SCENARIO_BATCHES,
     TH_CRACKDOWN_DAY,
@@ -62,16 +70,47 @@ from borderwatch.simulator.scenario.deportations import (
     _th_other_count,
     background_batches,
 )
+from borderwatch.simulator.scenario.disagreements import (
+    expected_disagreements,
+)
 from borderwatch.simulator.scenario.figures import (
     expected_figures,
+)
+from borderwatch.simulator.scenario.incidents import (
+    C1_EXPLICIT,
+    C1_LINK,
+    C1_RULE,
+    C1_UNLINK,
+    C2_RAID_ID,
+    C8_ARREST_ONLY,
+    C9_CELLS,
+    C9_NCCT_LABEL,
+    C9_NCCT_REPORT,
+    C9_RTP_LABEL,
+    SCENARIO_NCCT_REPORTS,
+    NcctReport,
+    incident_operations,
 )
 from borderwatch.simulator.scenario.mfa import (
     MFA_MARCH,
     MFA_MONTHS,
     MFA_TOTAL_LABEL,
-    Movement,
+    NO_TOTAL_ROW_MONTH,
+    SUMMARY_NOTES,
     mfa_cumulative,
     normalise_zip,
+)
+from borderwatch.simulator.scenario.movements import (
+    C3_GAP,
+    LEG_NATIONALITY_CODES,
+    PLAN_CHN_ROUND3,
+    PLAN_IDN,
+    ROUND3_PLANNED_FLIGHTS,
+    ROUND3_STATED_TOTAL,
+    Movement,
+    c3_legs,
+    executed_legs_by_code,
+    month_movements,
     scenario_movements,
 )
 from borderwatch.simulator.scenario.nbtc import (
@@ -83,6 +122,13 @@ from borderwatch.simulator.scenario.nbtc import (
     P13_TOTAL,
     P14_LINKS,
 )
+from borderwatch.simulator.scenario.ncct import (
+    BACKGROUND_PER_UNIT,
+    FEED,
+    PUBLISH_HOUR,
+    background_reports,
+    report_rows,
+)
 from borderwatch.simulator.scenario.places import (
     CROSSINGS,
     KH_REMARKS,
@@ -93,39 +139,62 @@ from borderwatch.simulator.scenario.places import (
     Crossing,
 )
 from borderwatch.simulator.scenario.rtp import (
+    AGE_NULL,
     P1_OPERATION_ID,
     P3_OPERATION_ID,
     POIPET_RAID_ID,
     REVISED_IDS,
     TOMBSTONED_IDS,
+    Cell,
     background_operations,
     scenario_operations,
 )
 
 __all__ = [
+    "AGE_NULL",
     "API_FEEDS",
+    "BACKGROUND_PER_UNIT",
+    "C1_EXPLICIT",
+    "C1_LINK",
+    "C1_RULE",
+    "C1_UNLINK",
+    "C2_RAID_ID",
+    "C2_RAID_REF",
+    "C3_GAP",
+    "C8_ARREST_ONLY",
+    "C9_CELLS",
+    "C9_NCCT_LABEL",
+    "C9_NCCT_REPORT",
+    "C9_RTP_LABEL",
     "CHUNK_ROWS",
     "CROSSINGS",
     "CSV_NEWLINE",
     "DEFAULT_UNTIL",
     "EN_MONTHS",
+    "FEED",
     "FILE_FEEDS",
     "KHMER_DIGITS",
     "KH_BOM",
     "KH_CRACKDOWN_DAY",
     "KH_CRACKDOWN_ROWS",
     "KH_HEADER",
+    "KH_OPTIONAL",
     "KH_REMARKS",
     "KH_RESEND",
+    "LEG_NATIONALITY_CODES",
     "MANIFEST_NAME",
     "MFA_MARCH",
     "MFA_MONTHS",
     "MFA_MOVEMENTS_HEADER",
+    "MFA_MOVEMENTS_OPTIONAL",
     "MFA_SUMMARY_HEADER",
+    "MFA_SUMMARY_OPTIONAL",
     "MFA_TOTAL_LABEL",
     "NBTC_ACTIONS",
     "NBTC_MONTHS",
     "NBTC_SCENARIO_KEYS",
+    "NCCT_HEADER",
+    "NO_TOTAL_ROW_MONTH",
     "P1_OPERATION_ID",
     "P3_OPERATION_ID",
     "P12_SIMS",
@@ -133,12 +202,20 @@ __all__ = [
     "P13_PREVIOUS_TOTAL",
     "P13_TOTAL",
     "P14_LINKS",
+    "PLAN_CHN_ROUND3",
+    "PLAN_IDN",
     "POIPET",
     "POIPET_RAID_ID",
+    "POIPET_RAID_REF",
     "PROVINCES",
+    "PUBLISH_HOUR",
     "REVISED_IDS",
+    "ROUND3_PLANNED_FLIGHTS",
+    "ROUND3_STATED_TOTAL",
     "S6_WINDOW",
     "SCENARIO_BATCHES",
+    "SCENARIO_NCCT_REPORTS",
+    "SUMMARY_NOTES",
     "THAI_DIGITS",
     "THAI_MONTHS_ABBR",
     "THAI_MONTHS_FULL",
@@ -146,6 +223,7 @@ __all__ = [
     "TH_CRACKDOWN_ROWS",
     "TH_ENCODING",
     "TH_HEADER",
+    "TH_OPTIONAL",
     "TH_OTHER_CHECKPOINTS",
     "TH_REMARKS",
     "TOMBSTONED_IDS",
@@ -153,9 +231,11 @@ __all__ = [
     "YEAR_END",
     "YEAR_START",
     "Batch",
+    "Cell",
     "Chunks",
     "Crossing",
     "Movement",
+    "NcctReport",
     "Scenario",
     "ScenarioFile",
     "WrittenFile",
@@ -164,13 +244,20 @@ __all__ = [
     "_th_other_count",
     "background_batches",
     "background_operations",
+    "background_reports",
     "background_rows_per_year",
     "build_scenario",
+    "c3_legs",
     "dmy",
+    "executed_legs_by_code",
+    "expected_disagreements",
     "expected_figures",
+    "incident_operations",
     "iso_ts",
     "mfa_cumulative",
+    "month_movements",
     "normalise_zip",
+    "report_rows",
     "rtp_page",
     "rtp_sort_key",
     "scenario_movements",

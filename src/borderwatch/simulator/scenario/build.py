@@ -11,8 +11,10 @@ from typing import Any
 
 from borderwatch.simulator.scenario.common import DEFAULT_UNTIL, FILE_FEEDS, Scenario, iso_ts, rtp_sort_key
 from borderwatch.simulator.scenario.deportations import _DayIndex, _kh_files, _th_files
+from borderwatch.simulator.scenario.incidents import incident_operations
 from borderwatch.simulator.scenario.mfa import _mfa_files
 from borderwatch.simulator.scenario.nbtc import _nbtc_files
+from borderwatch.simulator.scenario.ncct import _ncct_files
 from borderwatch.simulator.scenario.rtp import background_operations, scenario_operations
 
 # --------------------------------------------------------------------------------------------------
@@ -30,9 +32,12 @@ def build_scenario(seed: int = 7, scale: float = 1.0) -> Scenario:
         "th_imm_receptions": _th_files(seed, scale, index),
         "mfa_assistance": _mfa_files(seed),
         "nbtc_telecom": _nbtc_files(seed, scale),
+        "kh_ncct_raids": _ncct_files(seed, scale),
     }
     versions, tombstones = scenario_operations()
-    versions = sorted([*versions, *background_operations(seed, scale)], key=rtp_sort_key)
+    versions = sorted(
+        [*versions, *incident_operations(), *background_operations(seed, scale)], key=rtp_sort_key
+    )
     return Scenario(seed, scale, files, versions, sorted(tombstones, key=rtp_sort_key))
 
 

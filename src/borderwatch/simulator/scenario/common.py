@@ -10,7 +10,13 @@ from typing import Any
 
 TZ_BANGKOK = timezone(timedelta(hours=7))
 DEFAULT_UNTIL = date(2025, 12, 31)
-FILE_FEEDS: tuple[str, ...] = ("kh_gdi_deportations", "th_imm_receptions", "mfa_assistance", "nbtc_telecom")
+FILE_FEEDS: tuple[str, ...] = (
+    "kh_gdi_deportations",
+    "th_imm_receptions",
+    "mfa_assistance",
+    "nbtc_telecom",
+    "kh_ncct_raids",
+)
 API_FEEDS: tuple[str, ...] = ("rtp_raids",)
 
 KH_HEADER = (
@@ -57,6 +63,27 @@ MFA_MOVEMENTS_HEADER = (
     "Departure point",
     "Persons",
     "Note",
+)
+# Optional trailing columns added by issue 9 (files without them still load); the simulator serves them.
+KH_OPTIONAL = ("Minors",)
+TH_OPTIONAL = ("เด็ก",)
+MFA_SUMMARY_OPTIONAL = ("Note",)
+MFA_MOVEMENTS_OPTIONAL = ("Row type", "Plan ID", "Flights", "Male", "Female", "Period start")
+NCCT_HEADER = (
+    "Report ID",
+    "Line",
+    "Date",
+    "Province",
+    "Site",
+    "Rescued",
+    "Detained",
+    "Arrested",
+    "Nationality",
+    "Sex",
+    "Age group",
+    "Persons",
+    "Ref",
+    "Summary",
 )
 NBTC_ACTIONS = ("sims_suspended", "numbers_suspended", "cross_border_links_suspended", "towers_removed")
 

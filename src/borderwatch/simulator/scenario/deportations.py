@@ -13,9 +13,11 @@ from borderwatch.simulator.scenario.common import (
     CSV_NEWLINE,
     KH_BOM,
     KH_HEADER,
+    KH_OPTIONAL,
     KHMER_DIGITS,
     TH_ENCODING,
     TH_HEADER,
+    TH_OPTIONAL,
     THAI_DIGITS,
     YEAR_END,
     YEAR_START,
@@ -38,6 +40,9 @@ from borderwatch.simulator.scenario.places import (
     TH_OTHER_CHECKPOINTS,
     TH_REMARKS,
 )
+
+POIPET_RAID_REF = "RTP-2025-000031"  # the raid behind the S6 deportations (rtp.POIPET_RAID_ID)
+C2_RAID_REF = "RTP-2025-000044"  # the Cham Yeam raid (rtp.C2_RAID_ID)
 
 # --------------------------------------------------------------------------------------------------
 # KH / TH: handover batches of Thai nationals at Cambodia–Thailand crossings
@@ -63,6 +68,8 @@ class Batch:
     kh_khmer_date: bool = False
     th_date_style: str = "abbr"
     th_remark: str = ""
+    kh_remark: str = ""  # may name the raid the batch comes from (an RTP operation id)
+    minors: int | None = None  # how many of the total are minors (both sides); None = not stated
 
     @property
     def total(self) -> int:
@@ -71,7 +78,16 @@ class Batch:
 
 # S6 (93 Thai nationals deported at Poipet in March 2025) and the designed conflicts / one-sided batches.
 SCENARIO_BATCHES: tuple[Batch, ...] = (
-    Batch(date(2025, 3, 8), POIPET, 28, 7, th_day=date(2025, 3, 8), kh_name=1),
+    Batch(
+        date(2025, 3, 8),
+        POIPET,
+        28,
+        7,
+        th_day=date(2025, 3, 8),
+        kh_name=1,
+        kh_remark=POIPET_RAID_REF,
+        minors=0,
+    ),
     Batch(
         date(2025, 3, 14),
         POIPET,
@@ -84,6 +100,7 @@ SCENARIO_BATCHES: tuple[Batch, ...] = (
         kh_khmer_numbers=True,
         th_date_style="thai_digits",
         th_remark="ส่งดำเนินคดี",
+        kh_remark=POIPET_RAID_REF,
     ),
     Batch(
         date(2025, 3, 21),
@@ -95,9 +112,21 @@ SCENARIO_BATCHES: tuple[Batch, ...] = (
         kh_khmer_date=True,
         th_date_style="be5",
         th_remark="ส่งดำเนินคดี",
+        kh_remark=POIPET_RAID_REF,
     ),
-    # Conflict: Cambodia says 41, Thailand received 39.
-    Batch(date(2025, 4, 10), 1, 34, 7, th_day=date(2025, 4, 11), th_male=32, th_female=7),
+    # Conflict: Cambodia says 41, Thailand received 39. C2: the batch names raid RTP-2025-000044, which
+    # found only 30 Thai nationals (41 deported > 30 found). C7: 3 minors (under k = 11).
+    Batch(
+        date(2025, 4, 10),
+        1,
+        34,
+        7,
+        th_day=date(2025, 4, 11),
+        th_male=32,
+        th_female=7,
+        kh_remark=C2_RAID_REF,
+        minors=3,
+    ),
     # Reported by only one side.
     Batch(date(2025, 5, 20), 2, 9, 3, th_day=None, kh_name=1),
     Batch(date(2025, 6, 11), POIPET, 17, 5, kh_reported=False, th_day=date(2025, 6, 11)),
@@ -172,7 +201,8 @@ def _kh_batch_cells(b: Batch) -> str:
             nationality,
             *nums,
             "Thailand",
-            "",
+            b.kh_remark,
+            "" if b.minors is None else str(b.minors),
         )
     )
 
@@ -195,6 +225,7 @@ def _th_batch_cells(b: Batch, reception_no: str, tm35: str) -> str:
             "กัมพูชา",
             tm35,
             b.th_remark,
+            "" if b.minors is None else str(b.minors),
         )
     )
 
@@ -241,7 +272,7 @@ def _kh_foreign_rows(seed: int, day: date, count: int, bulletin: str, first_line
         label = km_name if bits >> 24 & 3 == 0 else nat
         when = date_khmer if 3 <= flags < 6 else date_plain
         remark = KH_REMARKS[bits >> 26 & 15]
-        yield f"{bulletin},{line},{when},{checkpoint},{province},{label},{nums},{dest},{remark}"
+        yield f"{bulletin},{line},{when},{checkpoint},{province},{label},{nums},{dest},{remark},"
 
 
 def _th_other_rows(seed: int, day: date, count: int, start_seq: int) -> Iterator[str]:
@@ -266,7 +297,7 @@ def _th_other_rows(seed: int, day: date, count: int, start_seq: int) -> Iterator
         if sel < 5:
             nums = nums.translate(THAI_DIGITS)
         remark = TH_REMARKS[bits >> 19 & 7]
-        yield f"{rec_prefix}{seq:04d},{styles[sel]}{middle}{nums}{tm35_prefix}{seq:04d}/{be},{remark}"
+        yield f"{rec_prefix}{seq:04d},{styles[sel]}{middle}{nums}{tm35_prefix}{seq:04d}/{be},{remark},"
 
 
 def _chunked(header: str, lines: Iterator[str], encoding: str, prefix: str = "") -> Chunks:
@@ -304,7 +335,7 @@ def _kh_file(seed: int, day: date, batches: list[Batch], foreign: int) -> Chunks
     ordered = sorted(batches, key=lambda b: b.crossing)
     scenario_lines = [f"{bulletin},{n},{_kh_batch_cells(b)}" for n, b in enumerate(ordered, 1)]
     lines = chain(scenario_lines, _kh_foreign_rows(seed, day, foreign, bulletin, len(scenario_lines) + 1))
-    return _chunked(",".join(KH_HEADER), lines, "utf-8", prefix=KH_BOM)
+    return _chunked(",".join(KH_HEADER + KH_OPTIONAL), lines, "utf-8", prefix=KH_BOM)
 
 
 def _th_file(seed: int, day: date, batches: list[Batch], other: int) -> Chunks:
@@ -317,7 +348,7 @@ def _th_file(seed: int, day: date, batches: list[Batch], other: int) -> Chunks:
             _th_batch_cells(b, f"{crossing.th_code}{ymd}-{seq:04d}", f"{crossing.th_abbr}{md}{seq:04d}/{be}")
         )
     lines = chain(rows, _th_other_rows(seed, day, other, len(rows) + 1))
-    return _chunked(",".join(TH_HEADER), lines, TH_ENCODING)
+    return _chunked(",".join(TH_HEADER + TH_OPTIONAL), lines, TH_ENCODING)
 
 
 def _daily_files(

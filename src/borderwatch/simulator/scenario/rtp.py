@@ -26,13 +26,14 @@ def _op(
     detained: int | None = None,
     rescued: int | None = None,
     arrested: int | None = None,
-    breakdown: list[tuple[str, str | None, int]] | None = None,
+    breakdown: list[Cell] | None = None,
     summary: str = "",
     end: date | None = None,
     precision: str = "day",
     report: date | None = None,
+    related: list[str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    record = {
         "operation_id": op_id,
         "updated_at": iso_ts(updated),
         "report_date": (report or updated.date()).isoformat(),
@@ -47,9 +48,26 @@ def _op(
         "persons_detained": detained,
         "persons_rescued": rescued,
         "suspects_arrested": arrested,
-        "nationality_breakdown": [{"nationality": n, "sex": s, "count": c} for n, s, c in breakdown or []],
+        "nationality_breakdown": [_cell(c) for c in breakdown or []],
         "summary": summary,
     }
+    if related:
+        record["related_reports"] = related
+    return record
+
+
+# A breakdown cell: (nationality, sex, count) or (nationality, sex, count, age group); an age group of
+# AGE_NULL is sent as an explicit null, a 3-tuple leaves the key out (both mean "not stated").
+Cell = tuple[str, str | None, int] | tuple[str, str | None, int, str | None]
+AGE_NULL = None
+
+
+def _cell(cell: Cell) -> dict[str, Any]:
+    out: dict[str, Any] = {"nationality": cell[0], "sex": cell[1]}
+    if len(cell) == 4:
+        out["age_group"] = cell[3]
+    out["count"] = cell[2]
+    return out
 
 
 POIPET_RAID_ID = "RTP-2025-000031"
@@ -183,6 +201,7 @@ def scenario_operations() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             breakdown=poipet_v2,
             summary="coordinated raids on Poipet scam centres; 93 Thai nationals to be deported",
             report=d(2025, 3, 4),
+            related=["KH-NCCT-2025-0031"],
         ),
         _op(
             "RTP-2025-000040",
