@@ -4,6 +4,9 @@ DuckDB allows one writing process per file; two writers fail with ``Could not se
 half-way through a build. Every step that writes the build file (ingest, dbt build, audit, publish)
 holds this advisory ``flock`` first, so a second process waits for its turn (up to a timeout) instead
 of crashing. The lock is reentrant inside one process, so ``pipeline.refresh`` can nest the steps.
+
+Only :mod:`borderwatch.pipeline` takes it; functions that must run under it (snapshotting a candidate,
+publishing, rolling back) check :func:`holds_writer_lock` and refuse otherwise.
 """
 
 from __future__ import annotations
@@ -122,6 +125,32 @@ def build_writer_lock(settings: Settings, *, timeout: float | None = None) -> It
                 held.fd = None
     finally:
         held.mutex.release()
+
+
+def holds_writer_lock(settings: Settings) -> bool:
+    """True when this thread holds the writer lock on ``settings.build_lock`` (inside the ``with``)."""
+    with _HELD_GUARD:
+        held = _HELD.get(str(settings.build_lock.resolve()))
+    if held is None or held.fd is None or held.depth == 0:
+        return False
+    # RLock has no public owner check; acquiring it without blocking succeeds only for its owner
+    # (or when nobody holds it, which depth > 0 rules out for any thread but the owner).
+    if not held.mutex.acquire(blocking=False):
+        return False
+    held.mutex.release()
+    return True
+
+
+class WriterLockRequired(RuntimeError):
+    """A step that must run under the writer lock was called without it (a programming error)."""
+
+
+def require_writer_lock(settings: Settings, step: str) -> None:
+    """Refuse to run ``step`` unless the caller holds the writer lock (take it via borderwatch.pipeline)."""
+    if not holds_writer_lock(settings):
+        raise WriterLockRequired(
+            f"{step} must run under the build-file writer lock; call it through borderwatch.pipeline"
+        )
 
 
 def _acquire_flock(lock_path: Path, deadline: float, budget: float) -> int:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
+from borderwatch.publish import Publication
 
 HELPER = Path(__file__).resolve().parents[1] / "gate" / "bw_synthetic_build.py"
 
@@ -37,3 +40,14 @@ def home(tmp_path: Path, synthetic: ModuleType) -> Settings:
 @pytest.fixture
 def passed() -> GateResult:
     return GateResult(passed=True, run_id="test-gate")
+
+
+def publish_build(settings: Settings, gate: GateResult, *, code_version: str | None = None) -> Publication:
+    """Snapshot the build file as it stands and publish that candidate with ``gate`` (no dbt run)."""
+    audited = pipeline.Audited(candidate=pipeline.snapshot(settings), gate=gate)
+    return pipeline.publish(settings, audited, notify=False, code_version=code_version)
+
+
+@pytest.fixture
+def publish_now() -> Callable[..., Publication]:
+    return publish_build

@@ -21,8 +21,6 @@ from borderwatch.publish import (
     cleanup_stale,
     current_version,
     list_versions,
-    publish,
-    rollback,
     sha256_file,
 )
 
@@ -51,8 +49,8 @@ def table_counts(db: Path) -> dict[str, int]:
         con.close()
 
 
-def test_publish_writes_a_complete_verified_version(home: Settings, passed: GateResult) -> None:
-    pub = publish(home, passed, code_version="v-test")
+def test_publish_writes_a_complete_verified_version(home: Settings, passed: GateResult, publish_now) -> None:
+    pub = publish_now(home, passed, code_version="v-test")
     assert current_version(home) == pub.version == list_versions(home)[0]
     assert os.readlink(home.current_dir) == f"published/{pub.version}"
     assert os.readlink(home.current_db) == "current/warehouse.duckdb"
@@ -81,59 +79,58 @@ def test_publish_writes_a_complete_verified_version(home: Settings, passed: Gate
     )
 
 
-def test_failed_gate_changes_nothing(home: Settings, passed: GateResult, synthetic: ModuleType) -> None:
-    publish(home, passed)
+def test_failed_gate_changes_nothing(
+    home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
+) -> None:
+    publish_now(home, passed)
     before = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
     synthetic.make_build(home.build_db, raids=500)
     failed = GateResult(passed=False, blocking_failures=["fct_raids.persons_detained.non_negative"])
     with pytest.raises(pipeline.PublicationBlocked, match="non_negative"):
-        pipeline.publish(home, failed)
-    with pytest.raises(PublishError, match="did not pass"):
-        publish(home, failed)
+        pipeline.publish(home, pipeline.Audited(pipeline.snapshot(home), failed), notify=False)
     after = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
     assert after == before
 
 
 @pytest.mark.slow
 def test_real_gate_failure_leaves_published_files_byte_identical(
-    home: Settings, passed: GateResult, synthetic: ModuleType
+    home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
 ) -> None:
-    from borderwatch.gate import run_gate
-
-    publish(home, passed)
+    publish_now(home, passed)
     before = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
     synthetic.make_build(home.build_db, raids=300, negative_detained=7)
-    gate = run_gate(home, synthetic.FakeBuildResult())
-    assert not gate.passed and "fct_raids.persons_detained.non_negative" in gate.blocking_failures
+    built = pipeline.Built(synthetic.FakeBuildResult(), pipeline.snapshot(home))
+    audited = pipeline.audit(home, built)
+    assert not audited.passed and "fct_raids.persons_detained.non_negative" in audited.gate.blocking_failures
     with pytest.raises(pipeline.PublicationBlocked):
-        pipeline.publish(home, gate)
+        pipeline.publish(home, audited)
     after = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
     assert after == before
 
 
 def test_rollback_restores_previous_version_exactly(
-    home: Settings, passed: GateResult, synthetic: ModuleType
+    home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
 ) -> None:
-    first = publish(home, passed)
+    first = publish_now(home, passed)
     first_sha = sha256_file(home.current_db)
     synthetic.make_build(home.build_db, raids=450)
-    second = publish(home, passed)
+    second = publish_now(home, passed)
     assert sha256_file(home.current_db) != first_sha
-    back = rollback(home)
+    back = pipeline.rollback(home)
     assert back.version == first.version == current_version(home)
     assert sha256_file(home.current_db) == first_sha == first.files["warehouse.duckdb"]
     assert table_counts(home.current_db)["marts.fct_raids"] == 300
-    forward = rollback(home, second.version)
+    forward = pipeline.rollback(home, second.version)
     assert forward.version == current_version(home) == second.version
     assert table_counts(home.current_db)["marts.fct_raids"] == 450
     with pytest.raises(PublishError, match="not found"):
-        rollback(home, "19990101T000000.000000Z-nothere")
+        pipeline.rollback(home, "19990101T000000.000000Z-nothere")
 
 
-def test_rollback_without_older_version_fails(home: Settings, passed: GateResult) -> None:
-    publish(home, passed)
+def test_rollback_without_older_version_fails(home: Settings, passed: GateResult, publish_now) -> None:
+    publish_now(home, passed)
     with pytest.raises(PublishError, match="no version older"):
-        rollback(home)
+        pipeline.rollback(home)
 
 
 def _new_data(home: Settings, tag: str) -> None:
@@ -149,40 +146,42 @@ def _new_data(home: Settings, tag: str) -> None:
         con.close()
 
 
-def test_an_unchanged_build_publishes_nothing_new(home: Settings, passed: GateResult) -> None:
-    first = publish(home, passed)
+def test_an_unchanged_build_publishes_nothing_new(home: Settings, passed: GateResult, publish_now) -> None:
+    first = publish_now(home, passed)
     before = sorted(p.name for p in home.published_dir.iterdir())
-    again = publish(home, passed)
+    again = publish_now(home, passed)
     assert again.unchanged is True and first.unchanged is False
     assert again.version == first.version == current_version(home)
     assert sorted(p.name for p in home.published_dir.iterdir()) == before
     _new_data(home, "1")
-    changed = publish(home, passed)
+    changed = publish_now(home, passed)
     assert changed.unchanged is False and changed.version != first.version
 
 
-def test_rollback_refuses_a_damaged_version(home: Settings, passed: GateResult) -> None:
-    first = publish(home, passed)
+def test_rollback_refuses_a_damaged_version(home: Settings, passed: GateResult, publish_now) -> None:
+    first = publish_now(home, passed)
     _new_data(home, "1")
-    publish(home, passed)
+    publish_now(home, passed)
     db = first.database_path
     db.chmod(0o644)
     with db.open("r+b") as handle:
         handle.seek(5000)
         handle.write(b"corrupt")
     with pytest.raises(PublishError, match="damaged"):
-        rollback(home)
+        pipeline.rollback(home)
 
 
-def test_retention_keeps_last_n_and_never_the_current(home: Settings, passed: GateResult) -> None:
+def test_retention_keeps_last_n_and_never_the_current(
+    home: Settings, passed: GateResult, publish_now
+) -> None:
     versions = []
     for night in range(5):
         _new_data(home, str(night))
-        versions.append(publish(home, passed).version)
+        versions.append(publish_now(home, passed).version)
     assert list_versions(home) == versions[-3:]
-    rollback(home, versions[-3])
+    pipeline.rollback(home, versions[-3])
     _new_data(home, "after-rollback")
-    publish(home, passed)
+    publish_now(home, passed)
     kept = list_versions(home)
     assert len(kept) == 3 and current_version(home) == kept[-1]
 
@@ -198,12 +197,12 @@ def test_stale_leftovers_are_cleaned(home: Settings, passed: GateResult) -> None
     assert not stale_dir.exists() and not stale_link.is_symlink()
 
 
-def test_publishing_without_marts_is_refused(home: Settings, passed: GateResult) -> None:
+def test_publishing_without_marts_is_refused(home: Settings, passed: GateResult, publish_now) -> None:
     home.build_db.unlink()
     con = duckdb.connect(str(home.build_db))
     con.execute("create schema reference; create table reference.x as select 1 as a")
     con.close()
     with pytest.raises(PublishError, match="no tables in schema 'marts'"):
-        publish(home, passed)
+        publish_now(home, passed)
     assert current_version(home) is None
     assert [p.name for p in home.published_dir.iterdir()] == []

@@ -17,15 +17,17 @@ import pytest
 
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
-from borderwatch.publish import CRASH_STEPS, current_version, list_versions, publish, sha256_file
+from borderwatch.publish import CRASH_STEPS, current_version, list_versions, sha256_file
 
 PUBLISH_SCRIPT = textwrap.dedent(
     """
     import sys
+    from borderwatch import pipeline
     from borderwatch.config import get_settings
     from borderwatch.gate import GateResult
-    from borderwatch.publish import publish
-    publish(get_settings(sys.argv[1]), GateResult(passed=True, run_id="sub"))
+    settings = get_settings(sys.argv[1])
+    audited = pipeline.Audited(pipeline.snapshot(settings), GateResult(passed=True, run_id="sub"))
+    pipeline.publish(settings, audited, notify=False)
     print("published")
     """
 )
@@ -58,9 +60,9 @@ def _run(home: Path, env_extra: dict[str, str], script: str = PUBLISH_SCRIPT) ->
 
 @pytest.mark.parametrize("step", CRASH_STEPS)
 def test_sigkill_at_each_step_leaves_a_complete_current(
-    step: str, home: Settings, passed: GateResult, synthetic: ModuleType
+    step: str, home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
 ) -> None:
-    first = publish(home, passed)
+    first = publish_now(home, passed)
     synthetic.make_build(home.build_db, raids=333)
     proc = _run(home.home, {"BORDERWATCH_PUBLISH_CRASH_AT": step})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
@@ -70,7 +72,7 @@ def test_sigkill_at_each_step_leaves_a_complete_current(
     assert manifest["row_counts"]["marts.fct_raids"] == expected_rows
     if step != "retention":
         assert current_version(home) == first.version
-    again = publish(home, passed)
+    again = publish_now(home, passed)
     assert current_version(home) == again.version
     assert _assert_current_complete(home)["row_counts"]["marts.fct_raids"] == 333
     leftovers = [p.name for p in home.published_dir.iterdir() if p.name.startswith(".")]
@@ -81,14 +83,17 @@ def test_sigkill_at_each_step_leaves_a_complete_current(
 DISK_FULL_SCRIPT = textwrap.dedent(
     """
     import resource, signal, sys
+    from borderwatch import pipeline
     from borderwatch.config import get_settings
     from borderwatch.gate import GateResult
-    from borderwatch.publish import PublishError, publish
+    from borderwatch.publish import PublishError
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # make oversize writes fail with EFBIG, not kill us
     limit = int(sys.argv[2])
+    settings = get_settings(sys.argv[1])
+    candidate = pipeline.snapshot(settings)  # taken before the limit: the build is what we test
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     try:
-        publish(get_settings(sys.argv[1]), GateResult(passed=True))
+        pipeline.publish(settings, pipeline.Audited(candidate, GateResult(passed=True)), notify=False)
     except PublishError as exc:
         print("PublishError:", exc)
         sys.exit(3)
@@ -98,9 +103,9 @@ DISK_FULL_SCRIPT = textwrap.dedent(
 
 
 def test_disk_full_is_a_clean_error_and_current_stays(
-    home: Settings, passed: GateResult, synthetic: ModuleType
+    home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
 ) -> None:
-    first = publish(home, passed)
+    first = publish_now(home, passed)
     before = sha256_file(home.current_db)
     synthetic.make_build(home.build_db, raids=20_000)
     limit = 256 * 1024
@@ -144,9 +149,9 @@ READER_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_reader_never_sees_a_mix_through_twenty_publications(
-    home: Settings, passed: GateResult, synthetic: ModuleType, tmp_path: Path
+    home: Settings, passed: GateResult, synthetic: ModuleType, tmp_path: Path, publish_now
 ) -> None:
-    publish(home, passed)
+    publish_now(home, passed)
     valid = [{"fct_raids": 300, "fct_raid_persons": 300, "fct_deportations": 300}]
     out, stop = tmp_path / "reader.json", tmp_path / "stop"
     reader = subprocess.Popen(
@@ -156,7 +161,7 @@ def test_reader_never_sees_a_mix_through_twenty_publications(
         for i in range(20):
             raids = 100 + 17 * i
             synthetic.make_build(home.build_db, raids=raids)
-            pub = publish(home, passed)
+            pub = publish_now(home, passed)
             valid.append({"fct_raids": raids, "fct_raid_persons": raids, "fct_deportations": 300})
             assert pub.row_counts["marts.fct_raids"] == raids
             time.sleep(0.02)

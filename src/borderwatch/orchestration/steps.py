@@ -1,61 +1,20 @@
 """Task bodies for the DAGs: each is one call into ``borderwatch.pipeline`` with JSON in and JSON out.
 
-Airflow passes only small JSON between tasks (XCom), so ``BuildResult`` and ``GateResult`` travel as their
-``as_dict()`` and are rebuilt here for the next step (``restore``). Everything imports lazily: this module
-is imported inside task bodies, never at DAG parse time.
+Airflow passes only small JSON between tasks (XCom). The build step's :class:`~borderwatch.pipeline.Built`
+and the audit's :class:`~borderwatch.pipeline.Audited` travel as their ``as_dict()`` and come back through
+their own ``from_dict()``: the candidate the gate judged travels with the verdict, so publish copies
+exactly that. Everything imports lazily: this module is imported inside task bodies, never at DAG parse
+time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from borderwatch.config import Settings, get_settings
-
-T = TypeVar("T")
-
-
-class ResultRestoreError(TypeError):
-    """A step's XCom payload cannot be turned back into the library's result object."""
-
-
-class GateBlockedError(RuntimeError):
-    """The quality gate failed: publication is refused and the previous version keeps serving."""
-
-
-def _path_fields(cls: type) -> set[str]:
-    """Dataclass fields annotated with ``Path`` (possibly optional), which JSON carried as strings."""
-    hints = typing.get_type_hints(cls)
-    return {name for name, hint in hints.items() if "Path" in str(hint)}
-
-
-def restore(cls: type[T], payload: dict[str, Any]) -> T:
-    """Rebuild a result object from its ``as_dict()``: ``cls.from_dict`` when it exists, else its dataclass.
-
-    Unknown keys (derived values that ``as_dict`` adds) are dropped; string paths become ``Path`` again.
-    """
-    from_dict = getattr(cls, "from_dict", None)
-    if callable(from_dict):
-        return from_dict(payload)
-    if not dataclasses.is_dataclass(cls):
-        raise ResultRestoreError(
-            f"{cls.__name__} has neither from_dict() nor dataclass fields; add from_dict()"
-        )
-    paths = _path_fields(cls)
-    kwargs = {}
-    for field in dataclasses.fields(cls):
-        if not field.init or field.name not in payload:
-            continue
-        value = payload[field.name]
-        kwargs[field.name] = Path(value) if field.name in paths and isinstance(value, str) else value
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ResultRestoreError(f"cannot rebuild {cls.__name__} from the XCom payload: {exc}") from exc
 
 
 def loads_summary(reports: list[Any]) -> dict[str, Any]:
@@ -87,40 +46,38 @@ def ingest_feeds(
 
 def ingest_inbox_only(settings: Settings | None = None) -> dict[str, Any]:
     """Load only what sits in the drop inbox (the inbox watcher's DAG)."""
-    from borderwatch.ingest import ingest_inbox
-    from borderwatch.locking import build_writer_lock
+    from borderwatch import pipeline
 
     settings = settings or get_settings()
     settings.ensure_dirs()
-    with build_writer_lock(settings):
-        return loads_summary(ingest_inbox(settings))
+    return loads_summary(pipeline.ingest(settings, [], include_inbox=True))
 
 
 def run_build(*, full_refresh: bool = False, settings: Settings | None = None) -> dict[str, Any]:
-    """One ``dbt build`` on the build file."""
+    """One ``dbt build`` on the build file and the candidate snapshot the audit will judge."""
     from borderwatch import pipeline
 
     return pipeline.build(settings or get_settings(), full_refresh=full_refresh).as_dict()
 
 
 def run_audit(build_payload: dict[str, Any], *, settings: Settings | None = None) -> dict[str, Any]:
-    """The quality gate over the build's dbt results plus GX; raises ``GateBlockedError`` when it fails."""
+    """The quality gate on the build's candidate; raises ``pipeline.PublicationBlocked`` when it fails.
+
+    No alert from here: under Airflow the DAG's notifier sends the run's one alert when the task fails.
+    """
     from borderwatch import pipeline
-    from borderwatch.warehouse import BuildResult
 
-    gate = pipeline.audit(settings or get_settings(), restore(BuildResult, build_payload))
-    payload = gate.as_dict()
-    if not gate.passed:  # run_gate has already fired the failure notification
-        raise GateBlockedError(str(pipeline.PublicationBlocked(gate)))
-    return payload
+    audited = pipeline.audit(settings or get_settings(), pipeline.Built.from_dict(build_payload))
+    pipeline.block_if_failed(audited, notify=False)
+    return audited.as_dict()
 
 
-def run_publish(gate_payload: dict[str, Any], *, settings: Settings | None = None) -> dict[str, Any]:
-    """Publish the audited build atomically (refused by the library when the gate did not pass)."""
+def run_publish(audit_payload: dict[str, Any], *, settings: Settings | None = None) -> dict[str, Any]:
+    """Publish exactly the audited candidate atomically (refused when it is not the one audited)."""
     from borderwatch import pipeline
-    from borderwatch.gate import GateResult
 
-    return pipeline.publish(settings or get_settings(), restore(GateResult, gate_payload)).as_dict()
+    audited = pipeline.Audited.from_dict(audit_payload)
+    return pipeline.publish(settings or get_settings(), audited, notify=False).as_dict()
 
 
 def _safe(run_id: str) -> str:
