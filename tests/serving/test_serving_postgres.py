@@ -129,7 +129,7 @@ def test_rollback_switches_postgres_and_files_together(serving_db, home, synthet
         assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 20
 
 
-def test_retention_matches_files_and_rollback_reloads_a_dropped_version(serving_db, home, synthetic, passed):
+def test_retention_matches_the_files(serving_db, home, synthetic, passed):
     pubs = [publish_new(home, synthetic, passed, raids=10 + i) for i in range(5)]  # keep_versions=3
     kept = list_versions(home)
     assert kept == [p.version for p in pubs[-3:]]
@@ -141,6 +141,22 @@ def test_retention_matches_files_and_rollback_reloads_a_dropped_version(serving_
             f"select version from {META_SCHEMA}.publications where dropped_at is not null order by 1"
         ).fetchall()
         assert [r[0] for r in dropped] == [p.version for p in pubs[:2]]
+
+
+def test_rollback_to_a_version_never_loaded_loads_it_from_its_files(
+    serving_db, home, synthetic, passed, monkeypatch
+):
+    with monkeypatch.context() as off:
+        off.delenv(DSN_ENV)
+        before = publish_new(home, synthetic, passed, raids=12)  # published before PostgreSQL was set up
+    publish_new(home, synthetic, passed, raids=13)
+    with serving_db.connect() as conn:
+        assert before.version not in loaded_versions(conn)
+    result = CliRunner().invoke(app, ["publish", "--rollback", before.version, "--home", str(home.home)])
+    assert result.exit_code == 0, result.output
+    with serving_db.connect(reader=True) as bi:
+        assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == before.version
+        assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 12
 
 
 def test_unchanged_build_reuses_the_loaded_version(serving_db, home, synthetic, passed):

@@ -539,6 +539,7 @@ def _switch(
     for attempt in retrying:
         with attempt, conn.transaction():
             conn.execute(f"set local lock_timeout = '{SWITCH_LOCK_TIMEOUT}'")
+            _lock_stable_relations(conn)
             previous = served_version(conn)
             _recreate_stable_views(conn, config, version, relations)
             conn.execute(
@@ -551,6 +552,25 @@ def _switch(
             )
             _crash_point("switch")
     return previous
+
+
+def _lock_stable_relations(conn: psycopg.Connection[Any]) -> None:
+    """Take every lock the switch needs up front, in one statement.
+
+    A reader's statement holds all its locks while it executes, so waiting for it cannot deadlock; new
+    readers queue behind this request. Taking the locks one by one while dropping would let a reader
+    that already holds ``borderwatch_meta.current`` wait on a view this transaction holds: a deadlock.
+    """
+    rows = conn.execute(
+        """select format('%%I.%%I', n.nspname, c.relname)
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where c.relkind in ('r', 'v', 'm', 'p', 'f')
+             and (n.nspname = any(%s) or (n.nspname = %s and c.relname = 'current'))
+           order by n.nspname, c.relname""",
+        (list(PUBLISHED_SCHEMAS), META_SCHEMA),
+    ).fetchall()
+    if rows:
+        conn.execute(f"lock table {', '.join(r[0] for r in rows)} in access exclusive mode")
 
 
 def _recreate_stable_views(
