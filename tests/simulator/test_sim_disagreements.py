@@ -98,7 +98,7 @@ def test_c1_same_raid_two_agencies(ncct: dict[str, list], rtp: dict[str, dict]) 
 
     rtp_id, ncct_id = c1["analyst_link"]["reports"]
     op, lines = rtp[rtp_id], ncct[ncct_id]
-    assert lines[0]["Site"] != op["site_name"]  # the rule cannot link them
+    assert lines[0]["Site"] != op["site_name"] and lines[0]["Province"] == ""  # the rule cannot link them
     assert lines[0]["date"] == date.fromisoformat(op["operation_date"])
     assert sum(r["Persons"] for r in lines if r["Nationality"] in THAI) == 41
     assert sum(c["count"] for c in op["nationality_breakdown"] if c["nationality"] in THAI) == 41

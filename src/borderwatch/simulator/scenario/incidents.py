@@ -124,7 +124,7 @@ SCENARIO_NCCT_REPORTS: tuple[NcctReport, ...] = (
     NcctReport(
         C1_LINK[1],
         date(2025, 6, 20),
-        "Oddar Meanchey",
+        "",  # no province: with the local casino name, no rule can place it; the analyst links it
         "Golden Crown casino, Ou Smach",
         rescued=41,
         detained=None,

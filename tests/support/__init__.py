@@ -1,0 +1,1 @@
+"""Test helpers shared across test packages (on pytest's pythonpath: ``import public_reports``)."""
