@@ -27,6 +27,21 @@ def test_generate_writes_feeds_and_rtp_pages(tmp_path: Path) -> None:
     ]
 
 
+def test_generate_names_rtp_pages_for_the_inbox(tmp_path: Path) -> None:
+    from fnmatch import fnmatch
+
+    from borderwatch.config import REPO_ROOT
+    from borderwatch.specs import load_specs
+
+    args = ["generate", "--out", str(tmp_path), "--until", "2025-03-31", "--inbox-names"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "rtp_raids").iterdir())
+    assert names == ["rtp_raids_deletions_page_0001.json", "rtp_raids_operations_page_0001.json"]
+    glob = load_specs(REPO_ROOT / "feeds")["rtp_raids"].inbox_glob
+    assert glob and all(fnmatch(n, glob) for n in names)
+
+
 def test_generate_rejects_bad_until(tmp_path: Path) -> None:
     result = runner.invoke(app, ["generate", "--out", str(tmp_path), "--until", "31/03/2025"])
     assert result.exit_code != 0

@@ -80,6 +80,9 @@ def generate(
         float, typer.Option(help="Background volume: 1 = small sample, 100 = millions of rows")
     ] = 1.0,
     until: Annotated[str | None, typer.Option(help="Only files published by YYYY-MM-DD")] = None,
+    inbox_names: Annotated[
+        bool, typer.Option(help="Name the RTP pages rtp_raids_*.json so they can be dropped into the inbox")
+    ] = False,
 ) -> None:
     """Write every file-feed payload exactly as served, plus the RTP API pages as JSON."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -111,5 +114,5 @@ def generate(
             progress.update(task, advance=1, description=f"{written.feed}: {rows:,} rows")
 
         written = write_scenario_files(scenario, out, limit, step)
-    pages = write_rtp_pages(out / "rtp_raids", seed, scale, limit)
+    pages = write_rtp_pages(out / "rtp_raids", seed, scale, limit, inbox_names=inbox_names)
     console.print(f"wrote {len(written)} files ({rows:,} rows) and {len(pages)} RTP pages to {out}")

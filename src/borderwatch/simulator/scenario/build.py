@@ -134,17 +134,28 @@ def rtp_page(
 
 
 def write_rtp_pages(
-    out_dir: Path, seed: int = 7, scale: float = 1.0, until: date | None = None, page_size: int = 500
+    out_dir: Path,
+    seed: int = 7,
+    scale: float = 1.0,
+    until: date | None = None,
+    page_size: int = 500,
+    *,
+    inbox_names: bool = False,
 ) -> list[Path]:
-    """The RTP API as JSON files (``operations_page_0001.json``, ``deletions_page_0001.json``, ...)."""
+    """The RTP API as JSON files (``operations_page_0001.json``, ``deletions_page_0001.json``, ...).
+
+    With ``inbox_names`` the files are named for the drop inbox (``rtp_raids_operations_page_0001.json``,
+    ``rtp_raids_deletions_page_0001.json``: the ``rtp_raids*.json`` glob), so raids arrive without HTTP.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ops, tombs = build_scenario(seed, scale).rtp_state(until or DEFAULT_UNTIL)
+    prefix = "rtp_raids_" if inbox_names else ""
     paths = []
     for kind, records in (("operations", ops), ("deletions", tombs)):
         pages = max(1, -(-len(records) // page_size))
         for page in range(1, pages + 1):
-            path = out_dir / f"{kind}_page_{page:04d}.json"
+            path = out_dir / f"{prefix}{kind}_page_{page:04d}.json"
             path.write_text(
                 json.dumps(rtp_page(records, page, page_size), ensure_ascii=False), encoding="utf-8"
             )
