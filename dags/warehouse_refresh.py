@@ -11,8 +11,10 @@ Scheduled on *any* feed asset (`borderwatch://raw/<feed>`, emitted only when a l
 2. `dbt_build` runs one `dbt build` (seeds, models, snapshots, dbt tests) on the build file.
 3. `quality_gate` reads the build's dbt results and runs the Great Expectations suites; a failing gate
    fails the run without retries, writes the failure report and keeps the previous version serving.
-4. `publish` swaps in the audited build atomically and emits `borderwatch://warehouse/published`; when the
-   marts are identical to the version being served it writes nothing and is skipped (no asset event).
+4. `publish` swaps in the audited build atomically and emits `borderwatch://warehouse/published`, plus
+   one `borderwatch://warehouse/marts/<mart>` event per mart whose content changed (version and row count
+   in `extra`), so a consumer can wait on one mart alone; when the marts are identical to the version
+   being served it writes nothing and is skipped (no asset event).
 
 Every task here writes or locks the DuckDB build file, so all run in the `borderwatch_build` pool (size 1).
 Failures after retries call the alert notifier (`reports/alerts/*.json`).
@@ -22,10 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetAlias, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from borderwatch.orchestration.factory import (
     BUILD_POOL,
+    MART_ALIAS_NAME,
     START_DATE,
     TIMEZONE,
     default_args,
@@ -33,7 +36,7 @@ from borderwatch.orchestration.factory import (
     published_asset,
     read_feed_entries,
 )
-from borderwatch.orchestration.notifiers import AlertFileNotifier
+from borderwatch.orchestration.notifiers import configured_notifiers
 
 
 @dag(
@@ -47,7 +50,7 @@ from borderwatch.orchestration.notifiers import AlertFileNotifier
     doc_md=__doc__,
     tags=["borderwatch", "warehouse", "dbt", "quality-gate", "publish"],
     default_args=default_args(),
-    on_failure_callback=AlertFileNotifier(),
+    on_failure_callback=configured_notifiers(),
 )
 def warehouse_refresh() -> None:
     @task(pool=BUILD_POOL)
@@ -69,27 +72,34 @@ def warehouse_refresh() -> None:
         """dbt test results + GX suites; a failed gate is final (AirflowFailException: no retries)."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from borderwatch.orchestration.steps import GateBlockedError, run_audit
+        from borderwatch.orchestration.steps import run_audit
+        from borderwatch.pipeline import PublicationBlocked
 
         try:
             return run_audit(build)
-        except GateBlockedError as exc:
+        except PublicationBlocked as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task(pool=BUILD_POOL, outlets=[published_asset()])
+    @task(pool=BUILD_POOL, outlets=[published_asset(), AssetAlias(MART_ALIAS_NAME)])
     def publish(gate: dict[str, Any], loads: dict[str, Any], build: dict[str, Any], **context: Any) -> dict:
-        """Atomic publish, then a run summary under reports/runs/ for `borderwatch run`."""
+        """Atomic publish, one asset event per changed mart, then a run summary for `borderwatch run`."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from borderwatch.orchestration.steps import run_publish, write_run_summary
+        from borderwatch.orchestration.assets import announce_mart_events
+        from borderwatch.orchestration.steps import read_published_manifest, run_publish, write_run_summary
 
+        served_before = read_published_manifest()
         publication = run_publish(gate)
         summary = {"loads": loads, "build": build, "gate": gate, "publication": publication}
         write_run_summary(context["run_id"], summary)
         if publication.get("unchanged"):
             # Same content as the version being served: nothing was written, so no asset event either.
             raise AirflowSkipException(f"no new data; version {publication.get('version')} keeps serving")
-        context["outlet_events"][published_asset()].extra = {"version": publication.get("version")}
+        changed = announce_mart_events(served_before, publication, context["outlet_events"])
+        context["outlet_events"][published_asset()].extra = {
+            "version": publication.get("version"),
+            "changed_marts": sorted(changed),
+        }
         return publication
 
     loads = ingest_all_feeds()

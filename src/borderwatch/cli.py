@@ -61,9 +61,7 @@ def _os_error_message(exc: OSError) -> str:
 
 def error_message(exc: BaseException) -> tuple[str, int]:
     """The one line an operator sees for an exception, and the exit code."""
-    from borderwatch.orchestration.backfill import BackfillRangeError
-
-    if isinstance(exc, SettingsError | BackfillRangeError):
+    if isinstance(exc, SettingsError):  # includes a reversed backfill window
         return _one_line(str(exc)), USAGE_EXIT
     if isinstance(exc, OSError) and not isinstance(exc, TimeoutError) and exc.errno is not None:
         return _os_error_message(exc), FAILURE_EXIT
@@ -471,12 +469,12 @@ def airflow_live(
 @app.command()
 def docs(home: HomeOption = None) -> None:
     """Generate dbt docs for the warehouse (catalog + manifest + index.html)."""
-    from borderwatch.locking import build_writer_lock
+    from borderwatch.pipeline import build_file_access
     from borderwatch.warehouse import docs_generate
 
     settings = _settings(home)
     # dbt opens the build file read-write: wait for a running step instead of breaking it
-    with _step("dbt docs generate"), build_writer_lock(settings):
+    with _step("dbt docs generate"), build_file_access(settings):
         path = docs_generate(settings)
     console.print(f"dbt docs written to {path}")
 

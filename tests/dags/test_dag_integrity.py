@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from borderwatch.orchestration.factory import BUILD_POOL, OWNER, PUBLISHED_ASSET_URI, feed_asset
+from borderwatch.orchestration.factory import (
+    BUILD_POOL,
+    MART_ALIAS_NAME,
+    OWNER,
+    PUBLISHED_ASSET_URI,
+    feed_asset,
+    mart_asset,
+)
 from borderwatch.specs import load_specs
 
 from .conftest import DAGS_DIR, REPO_ROOT
@@ -17,6 +24,7 @@ EXPECTED_DAG_IDS = {
     "inbox_watch",
     "warehouse_refresh",
     "bi_refresh",
+    "deportations_watch",
 }
 PARSE_BUDGET_SECONDS = 2.0
 # Tasks that open the DuckDB build file for writing (directly or through the writer lock).
@@ -94,7 +102,16 @@ def test_warehouse_refresh_order_is_build_audit_publish(dagbag):
     assert dag.get_task("dbt_build").upstream_task_ids == {"ingest_all_feeds"}
     assert dag.get_task("quality_gate").upstream_task_ids == {"dbt_build"}
     assert dag.get_task("publish").upstream_task_ids >= {"quality_gate"}
-    assert [o.uri for o in dag.get_task("publish").outlets] == [PUBLISHED_ASSET_URI]
+    outlets = dag.get_task("publish").outlets
+    assert [getattr(o, "uri", None) for o in outlets] == [PUBLISHED_ASSET_URI, None]
+    assert outlets[1].name == MART_ALIAS_NAME, "one event per changed mart goes through the alias"
+
+
+def test_a_consumer_can_wait_on_fct_deportations_alone(dagbag):
+    dag = dagbag.dags["deportations_watch"]
+    assets = list(dag.timetable.asset_condition.objects)
+    assert [a.uri for a in assets] == [mart_asset("fct_deportations").uri]
+    assert assets[0].uri == "borderwatch://warehouse/marts/fct_deportations"
 
 
 def test_inbox_watch_is_driven_by_the_inbox_watcher(dagbag):

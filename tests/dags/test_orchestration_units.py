@@ -36,11 +36,18 @@ def test_feed_entry_names_the_fix_when_the_spec_is_missing(tmp_path):
         factory.feed_entry("nope", tmp_path)
 
 
-def test_feed_reader_handles_quotes_comments_and_nested_globs(tmp_path):
-    (tmp_path / "x.yaml").write_text(
-        "name: x\nschedule: \"0 6 * * *\"  # morning\nsource:\n  kind: inbox\n  inbox_glob: 'x_*.csv'\n"
-    )
-    assert factory.read_feed_entries(tmp_path) == [factory.FeedEntry("x", "0 6 * * *", ("x_*.csv",))]
+def test_the_factory_reads_specs_with_the_real_loader_and_sees_edits(tmp_path):
+    import shutil
+
+    from borderwatch.specs import FeedSpecError
+
+    spec = tmp_path / "kh_gdi_deportations.yaml"
+    shutil.copy(REPO_ROOT / "feeds" / "kh_gdi_deportations.yaml", spec)
+    (entry,) = factory.read_feed_entries(tmp_path)
+    assert entry.name == "kh_gdi_deportations" and entry.inbox_globs
+    spec.write_text(spec.read_text().replace("schedule:", "schedule: '0 6 * * *'\nold_schedule:", 1))
+    with pytest.raises(FeedSpecError, match=r"kh_gdi_deportations.yaml.*old_schedule"):
+        factory.read_feed_entries(tmp_path)  # a regex reader would have accepted the unknown key
 
 
 def test_new_arrivals_waits_for_settled_files_and_announces_each_version_once():
@@ -195,3 +202,75 @@ def test_inbox_trigger_settle_time_uses_mtime(tmp_path):
     snapshot = scan_inbox(tmp_path, ["a*.csv"])
     assert snapshot["a_1.csv"][0] == 1
     assert abs(snapshot["a_1.csv"][1] / 1e9 - time.time()) < 60
+
+
+def test_one_mart_event_per_changed_mart_with_version_and_row_count():
+    from borderwatch.orchestration.assets import changed_marts
+
+    before = {
+        "version": "v1",
+        "content": {"marts.fct_deportations": "10:111", "marts.fct_raids": "5:55", "reference.x": "1:1"},
+        "row_counts": {"marts.fct_deportations": 10, "marts.fct_raids": 5},
+    }
+    after = {
+        "version": "v2",
+        "content": {
+            "marts.fct_deportations": "12:999",
+            "marts.fct_raids": "5:55",
+            "marts.fct_new": "3:3",
+            "reference.x": "2:2",
+        },
+        "row_counts": {"marts.fct_deportations": 12, "marts.fct_raids": 5, "marts.fct_new": 3},
+    }
+    changed = changed_marts(before, after)
+    assert set(changed) == {"fct_deportations", "fct_new"}, "unchanged marts and reference tables: no event"
+    assert changed["fct_deportations"]["version"] == "v2"
+    assert changed["fct_deportations"]["row_count"] == 12
+    assert changed["fct_deportations"]["previous_version"] == "v1"
+    assert set(changed_marts(None, after)) == {"fct_deportations", "fct_raids", "fct_new"}
+    assert changed_marts(after, after) == {}
+
+
+def test_notifiers_are_configured_from_airflow_notifier_classes(tmp_path):
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from borderwatch.orchestration.notifiers import NotifierConfigError, configured_notifiers
+
+    assert [type(n) for n in configured_notifiers({})] == [AlertFileNotifier]
+    spec = json.dumps(
+        [
+            {
+                "class": "borderwatch.orchestration.notifiers.AlertFileNotifier",
+                "kwargs": {"alerts_dir": "/x"},
+            },
+            {
+                "class": "airflow.providers.smtp.notifications.smtp.SmtpNotifier",
+                "kwargs": {"to": "oncall@example.org", "smtp_conn_id": "smtp_default"},
+            },
+        ]
+    )
+    notifiers = configured_notifiers({"AIRFLOW_VAR_BORDERWATCH_NOTIFIERS": spec})
+    assert [type(n) for n in notifiers] == [AlertFileNotifier, SmtpNotifier]
+    assert notifiers[0].alerts_dir == "/x"
+    with pytest.raises(NotifierConfigError, match="not an Airflow BaseNotifier"):
+        configured_notifiers({"BORDERWATCH_NOTIFIERS": '["borderwatch.config.Settings"]'})
+    with pytest.raises(NotifierConfigError, match="cannot import notifier"):
+        configured_notifiers({"BORDERWATCH_NOTIFIERS": '["no.such.Notifier"]'})
+    with pytest.raises(NotifierConfigError, match="valid JSON"):
+        configured_notifiers({"BORDERWATCH_NOTIFIERS": "AlertFileNotifier"})
+
+
+def test_every_dag_task_uses_the_configured_notifiers(monkeypatch):
+    monkeypatch.setenv(
+        "BORDERWATCH_NOTIFIERS",
+        json.dumps(
+            [
+                {
+                    "class": "borderwatch.orchestration.notifiers.AlertFileNotifier",
+                    "kwargs": {"alerts_dir": "/a"},
+                }
+            ]
+        ),
+    )
+    (notifier,) = factory.default_args()["on_failure_callback"]
+    assert isinstance(notifier, AlertFileNotifier) and notifier.alerts_dir == "/a"

@@ -31,7 +31,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,11 @@ class _Guard:
         self._timer.cancel()
 
 
+def _without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to send to another origin: no Authorization, no cookies."""
+    return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+
+
 class Fetcher:
     """Bounded GETs with retries for one feed run; raises FetchError naming the feed, URL and fix.
 
@@ -197,9 +202,14 @@ class Fetcher:
         backoff_base: float | None = None,
         backoff_max: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.client = client
         self.spec = spec
+        # The agency's credentials (borderwatch.sources): sent to the feed's own origin only.
+        self.source_headers = dict(headers or {})
+        self.auth = auth
         base = backoff_base if backoff_base is not None else float(os.environ.get(BACKOFF_ENV, "0.5"))
         self._exponential = wait_exponential(multiplier=base, max=backoff_max)
         self.backoff_max = backoff_max
@@ -324,17 +334,20 @@ class Fetcher:
         """Send a GET and follow redirects by hand; yields the final, still-streaming response."""
         start = current = httpx.URL(url, params=params) if params else httpx.URL(url)
         # A fresh connection per request lets the guard see (and shut) the socket it reads from.
-        send_headers = {**(headers or {}), "Connection": "close"}
+        send_headers = {**self.source_headers, **(headers or {}), "Connection": "close"}
         for _ in range(MAX_REDIRECTS + 1):
+            own_origin = origin_of(current) == origin_of(start)
             request = self.client.build_request(
                 "GET",
                 current,
-                headers=send_headers,
+                headers=send_headers if own_origin else _without_credentials(send_headers),
                 timeout=self._timeout(guard),
                 extensions={"trace": guard.trace},
             )
             try:
-                response = self.client.send(request, stream=True, follow_redirects=False)
+                response = self.client.send(
+                    request, stream=True, follow_redirects=False, auth=self.auth if own_origin else None
+                )
             except RedirectRefused as exc:
                 raise RedirectRefused(
                     f"feed {self.spec.name!r}: GET {untrusted(current)} {exc}; refused. Set "

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from borderwatch.config import Settings
+from borderwatch.config import Settings, SettingsError
 from borderwatch.orchestration.local import (
     REFRESH_DAG_ID,
     AirflowCommandError,
@@ -29,7 +29,7 @@ TERMINAL_STATES = frozenset({"success", "failed"})
 Progress = Callable[[str], None]
 
 
-class BackfillRangeError(ValueError):
+class BackfillRangeError(SettingsError):
     """The requested backfill window is empty or reversed."""
 
 

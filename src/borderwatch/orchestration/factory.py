@@ -1,13 +1,15 @@
 """Shared Airflow wiring for the thin DAG files: assets, pool, default args and the per-feed DAG factory.
 
-Imports only ``airflow.sdk`` and the standard library (plus ``borderwatch.config``, which is stdlib-only),
-because every DAG file imports it at parse time and the dag-processor re-parses files every few seconds.
+Imports only ``airflow.sdk``, the standard library and light borderwatch modules at parse time, because
+every DAG file imports it and the dag-processor re-parses files every few seconds. Feed specs are read
+with the real loader (``borderwatch.specs.load_specs``: YAML + pydantic, both already loaded by Airflow),
+cached per directory until a spec file changes.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ from airflow.sdk import DAG, Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from borderwatch.config import REPO_ROOT
-from borderwatch.orchestration.notifiers import AlertFileNotifier
+from borderwatch.orchestration.notifiers import configured_notifiers
 
 OWNER = "borderwatch-data"
 BUILD_POOL = "borderwatch_build"
@@ -25,29 +27,20 @@ BUILD_POOL_DESCRIPTION = "Single writer of the DuckDB build file (size 1): inges
 TIMEZONE = "Asia/Bangkok"
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 FEED_ASSET_PREFIX = "borderwatch://raw/"
+MART_ASSET_PREFIX = "borderwatch://warehouse/marts/"
 INBOX_ASSET_URI = "borderwatch://inbox"
 PUBLISHED_ASSET_URI = "borderwatch://warehouse/published"
 INBOX_ALIAS_NAME = "borderwatch_inbox_feeds"
-
-_TOP_LEVEL_KEY = re.compile(r"^(?P<key>name|schedule):\s*(?P<value>.*?)\s*$")
-_INBOX_GLOB_KEY = re.compile(r"^\s*inbox_glob:\s*(?P<value>.*?)\s*$")
+MART_ALIAS_NAME = "borderwatch_changed_marts"
 
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """What the DAG files need to know about a feed at parse time (a tiny subset of its spec)."""
+    """What the DAG files need to know about a feed at parse time (a subset of its validated spec)."""
 
     name: str
     schedule: str
     inbox_globs: tuple[str, ...]
-
-
-def _scalar(raw: str) -> str:
-    """A YAML plain or quoted scalar without a trailing comment (enough for our flat keys)."""
-    value = raw.strip()
-    if value[:1] in ("'", '"'):
-        return value[1 : value.index(value[0], 1)]
-    return value.split(" #", 1)[0].strip()
 
 
 def feeds_dir() -> Path:
@@ -55,43 +48,61 @@ def feeds_dir() -> Path:
     return Path(os.environ.get("BORDERWATCH_FEEDS_DIR", REPO_ROOT / "feeds"))
 
 
-def read_feed_entry(path: Path) -> FeedEntry:
-    """Read name, schedule and inbox globs from one spec with a line scan (no YAML/pydantic at parse time).
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, size, mtime) of every spec: a changed, added or removed spec invalidates the cache."""
+    return tuple(
+        (p.name, st.st_size, st.st_mtime_ns) for p in sorted(directory.glob("*.yaml")) for st in [p.stat()]
+    )
 
-    The full validation lives in ``borderwatch.specs``; a test asserts both readers agree on every feed.
-    """
-    values: dict[str, str] = {}
-    globs: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if match := _TOP_LEVEL_KEY.match(line):
-            values.setdefault(match["key"], _scalar(match["value"]))
-        elif match := _INBOX_GLOB_KEY.match(line):
-            globs.append(_scalar(match["value"]))
-    return FeedEntry(
-        name=values.get("name", path.stem),
-        schedule=values.get("schedule", "@hourly"),
-        inbox_globs=tuple(g for g in globs if g),
+
+@functools.lru_cache(maxsize=8)
+def _entries(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> tuple[FeedEntry, ...]:
+    from borderwatch.specs import load_specs
+
+    del signature  # part of the cache key only
+    return tuple(
+        FeedEntry(
+            name=spec.name,
+            schedule=spec.schedule,
+            inbox_globs=tuple(g for g in (spec.inbox_glob, spec.source.inbox_glob) if g),
+        )
+        for spec in load_specs(directory).values()
     )
 
 
 def read_feed_entries(directory: Path | None = None) -> list[FeedEntry]:
-    """Every feed spec in the directory, in name order."""
-    return [read_feed_entry(p) for p in sorted((directory or feeds_dir()).glob("*.yaml"))]
+    """Every feed spec in the directory, validated by ``load_specs``, in name order.
+
+    An invalid spec fails the DAG file's import with the loader's message (file and key), which Airflow
+    shows as the import error.
+    """
+    directory = directory or feeds_dir()
+    return list(_entries(directory, _signature(directory)))
 
 
 def feed_entry(name: str, directory: Path | None = None) -> FeedEntry:
     """One feed's entry; a missing spec fails the DAG file import with a message naming the fix."""
-    path = (directory or feeds_dir()) / f"{name}.yaml"
+    directory = directory or feeds_dir()
+    path = directory / f"{name}.yaml"
     if not path.is_file():
         raise FileNotFoundError(
             f"feed {name!r}: no spec at {path}; add feeds/{name}.yaml or delete dags/ingest_{name}.py"
         )
-    return read_feed_entry(path)
+    return next(e for e in read_feed_entries(directory) if e.name == name)
 
 
 def feed_asset(feed: str) -> Asset:
     """The asset a feed's raw tables form; updated only when a load added rows."""
     return Asset(uri=f"{FEED_ASSET_PREFIX}{feed}", name=f"raw_{feed}", group="borderwatch_raw")
+
+
+def mart_asset(mart: str) -> Asset:
+    """One published mart (``borderwatch://warehouse/marts/<mart>``): an event only when its content changed.
+
+    A downstream DAG scheduled on ``mart_asset("fct_deportations")`` runs when that mart changed, not on
+    every publication; the event's ``extra`` carries the version and the mart's row count.
+    """
+    return Asset(uri=f"{MART_ASSET_PREFIX}{mart}", name=f"mart_{mart}", group="borderwatch_marts")
 
 
 def published_asset() -> Asset:
@@ -107,7 +118,7 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=10),
-        "on_failure_callback": [AlertFileNotifier()],
+        "on_failure_callback": configured_notifiers(),
     }
     args.update(overrides)
     return args
