@@ -111,6 +111,7 @@ def test_an_unknown_label_is_an_error_naming_the_column_and_the_accepted_values(
         ({"name": "sex", "labels": {"M": ["male"]}}, "lists labels but its parse is 'text'"),
         ({"name": "sex", "parse": "label", "labels": {"M": ["male"], "F": [" Male"]}}, "listed under both"),
         ({"name": "sex", "parse": "label", "labels": {"M": []}}, "needs at least one label"),
+        ({"name": "sex", "type": "integer", "parse": "label", "labels": {"M": ["m"]}}, "must be varchar"),
     ],
 )
 def test_label_columns_are_validated_in_the_spec_file(tmp_path: Path, column: dict, message: str) -> None:

@@ -63,6 +63,8 @@ class ColumnSpec(_Strict):
             raise ValueError(f"labels: column {self.name!r} has parse: label but no labels")
         if self.parse != "label" and self.labels is not None:
             raise ValueError(f"labels: column {self.name!r} lists labels but its parse is {self.parse!r}")
+        if self.parse == "label" and self.type != "varchar":
+            raise ValueError(f"labels: column {self.name!r} has parse: label, so its type must be varchar")
         seen: dict[str, str] = {}
         for canonical, accepted in (self.labels or {}).items():
             if not canonical.strip() or not accepted:
