@@ -5,9 +5,10 @@ this joins it to ``raw._files`` for the file names and reads the raw rows themse
 from "93 Thais deported" to the exact bulletin line and reception that say so.
 
 Lineage and raw rows live only in the build file (publications carry marts), so explain reads the build
-file, but only while holding its writer lock: a DuckDB reader that merely has the file open makes the
-next writer (a refresh's dbt build) fail with ``Could not set lock on file``. Explain therefore waits for
-a running step to finish (``BORDERWATCH_LOCK_TIMEOUT``) and holds the lock for its few queries only.
+file, but only while holding its writer lock (``pipeline.build_file_access``): a DuckDB reader that merely
+has the file open makes the next writer (a refresh's dbt build) fail with ``Could not set lock on file``.
+Explain therefore waits for a running step to finish (``BORDERWATCH_LOCK_TIMEOUT``) and holds the lock
+for its few queries only.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 import duckdb
 
 from borderwatch.config import Settings
-from borderwatch.locking import build_writer_lock
 from borderwatch.warehouse import MART_TABLES
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -71,7 +71,9 @@ def explain(
     """
     mart = _mart_name(table)
     lineage_mart = "fct_assistance_snapshots" if mart == "fct_assistance_snapshots_latest" else mart
-    with build_writer_lock(settings, timeout=lock_timeout):
+    from borderwatch.pipeline import build_file_access
+
+    with build_file_access(settings, timeout=lock_timeout):
         if not settings.build_db.exists():
             raise ExplainError(
                 f"no build file at {settings.build_db}: run `borderwatch run` (ingest + build) first"

@@ -17,6 +17,8 @@ with an explicit ``as_dict``/``from_dict``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,6 +137,17 @@ class RefreshSummary:
             "gate": self.gate.as_dict() if self.gate else None,
             "publication": self.publication.as_dict() if self.publication else None,
         }
+
+
+@contextmanager
+def build_file_access(settings: Settings, *, timeout: float | None = None) -> Iterator[Path]:
+    """Hold the build file for a command that opens it outside the steps (explain, dbt docs).
+
+    The one way besides the steps below to take the writer lock, so a read never breaks a running
+    write; yields the build file's path. Raises ``BuildLocked`` (naming the holder) after ``timeout``.
+    """
+    with build_writer_lock(settings, timeout=timeout):
+        yield settings.build_db
 
 
 def ingest(
