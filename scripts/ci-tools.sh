@@ -2,7 +2,8 @@
 # System tools some tests use that are not Python packages, from Debian's packages:
 #   docker-compose  validates docker-compose.yml (no Docker engine needed)
 #   chromium        renders the quality gate's Data Docs headless
-#   postgresql      server binaries (initdb/pg_ctl) for the serving-warehouse and Celery-metadata tests
+#   postgresql      server binaries (initdb/pg_ctl) for the serving-warehouse, Celery-metadata and compose
+#                   topology tests
 #   redis-server    the Celery broker of the distributed-Airflow tests
 # Installed only when missing and we are root with apt; otherwise the tests say what is missing.
 set -u
