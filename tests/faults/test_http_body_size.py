@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from typing import Any
+
+from hostile_http import Handler, HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import LandingArchive, ingest_feed
@@ -23,7 +24,7 @@ def _landed(settings: Settings) -> list[object]:
 
 
 def test_endless_api_page_stops_at_max_page_bytes(
-    hostile: Any, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: ResponseTooLarge at source.max_page_bytes; the server is cut off long before its end."""
     hostile.routes["/api"] = lambda h: h.endless(
@@ -37,7 +38,7 @@ def test_endless_api_page_stops_at_max_page_bytes(
 
 
 def test_huge_file_index_is_bounded_like_a_page(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: the index of a file feed is a JSON document too: refused at source.max_page_bytes."""
     hostile.routes["/files/"] = lambda h: h.endless(b'{"files": [', b'"a.csv",' * 8000)
@@ -47,7 +48,7 @@ def test_huge_file_index_is_bounded_like_a_page(
 
 
 def test_declared_oversize_file_is_refused_before_reading(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: a Content-Length over format.max_file_bytes is refused without reading the body."""
     hostile.routes["/files/"] = lambda h: h.body(b'{"files": ["big.csv"]}')
@@ -61,12 +62,12 @@ def test_declared_oversize_file_is_refused_before_reading(
 
 
 def test_gzip_bomb_is_counted_after_decoding(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: 64 MiB of zeros compressed to ~64 KiB still stops at format.max_file_bytes."""
     bomb = gzip.compress(b"id,updated_at,note\n" + b"0" * (64 * MIB), compresslevel=9)
 
-    def serve(h: Any) -> None:
+    def serve(h: Handler) -> None:
         h.body(bomb, headers={"Content-Encoding": "gzip"})
 
     hostile.routes["/files/"] = lambda h: h.body(b'{"files": ["bomb.csv"]}')

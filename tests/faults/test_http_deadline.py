@@ -8,10 +8,10 @@ naming the feed, the deadline and the spec key to raise; nothing is landed or lo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
+from hostile_http import Handler, HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import LandingArchive, ingest_feed
@@ -21,12 +21,12 @@ from borderwatch.specs import FeedSpec
 CSV = b"id,updated_at,note\n" + b"".join(b"R%03d,2025-01-01,dripped\n" % i for i in range(40))
 
 
-def _index(handler: Any) -> None:
+def _index(handler: Handler) -> None:
     handler.body(b'{"files": ["a.csv"]}', headers={"Content-Type": "application/json"})
 
 
 def test_body_dripping_one_byte_every_5s_fails_at_the_request_deadline(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: DeadlineExceeded after request_deadline_seconds, not a hang; nothing landed."""
     hostile.routes["/files/"] = _index
@@ -45,7 +45,7 @@ def test_body_dripping_one_byte_every_5s_fails_at_the_request_deadline(
 
 
 def test_headers_dripped_byte_by_byte_are_cut_off_too(
-    hostile: Any, make_api_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, make_api_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: the deadline also covers the status line and headers (httpx's read timeout alone does not)."""
     hostile.routes["/api"] = lambda h: h.drip(b'{"data": []}', every=0.5, headers_too=True)
@@ -55,7 +55,9 @@ def test_headers_dripped_byte_by_byte_are_cut_off_too(
     assert hostile.completed == []
 
 
-def test_run_deadline_ends_retries_and_backoff(hostile: Any, make_api_spec: Callable[..., FeedSpec]) -> None:
+def test_run_deadline_ends_retries_and_backoff(
+    hostile: HostileServer, make_api_spec: Callable[..., FeedSpec]
+) -> None:
     """Fate: a source that keeps answering 503 is given up at run_deadline_seconds, retries left or not."""
     hostile.routes["/api"] = lambda h: h.body(b"busy", status=503)
     spec = make_api_spec(run_deadline_seconds=0.5, max_retries=1000)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hostile_http import HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import ingest_feed
@@ -44,7 +45,7 @@ def test_untrusted_escapes_and_truncates() -> None:
 
 
 def test_error_bodies_and_locations_are_not_echoed(
-    hostile: Any,
+    hostile: HostileServer,
     fault_settings: Settings,
     make_files_spec: Callable[..., FeedSpec],
     capsys: pytest.CaptureFixture[str],
@@ -72,7 +73,7 @@ def test_error_bodies_and_locations_are_not_echoed(
 
 
 def test_hostile_header_line_in_a_file_is_escaped(
-    hostile: Any,
+    hostile: HostileServer,
     fault_settings: Settings,
     make_files_spec: Callable[..., FeedSpec],
     capsys: pytest.CaptureFixture[str],
@@ -88,7 +89,7 @@ def test_hostile_header_line_in_a_file_is_escaped(
 
 
 def test_hostile_next_page_is_escaped(
-    hostile: Any,
+    hostile: HostileServer,
     fault_settings: Settings,
     make_api_spec: Callable[..., FeedSpec],
     capsys: pytest.CaptureFixture[str],

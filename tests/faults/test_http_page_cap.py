@@ -8,17 +8,17 @@ when a stream ends, so the next run reads them again as duplicates): nothing los
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import duckdb
+from hostile_http import Handler, HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import ingest_feed
 from borderwatch.specs import FeedSpec
 
 
-def _endless_pages(h: Any) -> None:
+def _endless_pages(h: Handler) -> None:
     """Every page has one record and points at the next one, forever."""
     page = int(parse_qs(urlsplit(h.path).query).get("page", ["1"])[0])
     stamp = f"2025-01-01T00:{page // 60:02d}:{page % 60:02d}+00:00"
@@ -35,7 +35,7 @@ def _ids(settings: Settings) -> list[str]:
 
 
 def test_endless_next_page_stops_at_max_pages_and_resumes(
-    hostile: Any, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: PageCapExceeded after 5 pages; those 5 rows loaded; a second run loads none of them twice."""
     hostile.routes["/api"] = _endless_pages

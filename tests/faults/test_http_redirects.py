@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
+from hostile_http import HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import LandingArchive, ingest_feed
@@ -33,13 +34,16 @@ def _rows(settings: Settings, table: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
-def _serve_files(hostile: Any, location: str) -> None:
+def _serve_files(hostile: HostileServer, location: str) -> None:
     hostile.routes["/files/"] = lambda h: h.body(b'{"files": ["a.csv"]}')
     hostile.routes["/files/a.csv"] = lambda h: h.redirect(location)
 
 
 def test_302_to_a_loopback_admin_url_is_not_fetched(
-    hostile: Any, other_origin: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer,
+    other_origin: HostileServer,
+    fault_settings: Settings,
+    make_files_spec: Callable[..., FeedSpec],
 ) -> None:
     """Fate: RedirectRefused naming the target; the admin URL gets no request; nothing archived."""
     other_origin.routes["/admin/export.csv"] = lambda h: h.body(SECRET)
@@ -53,7 +57,10 @@ def test_302_to_a_loopback_admin_url_is_not_fetched(
 
 
 def test_listed_origin_on_a_private_address_needs_allow_private_addresses(
-    hostile: Any, other_origin: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer,
+    other_origin: HostileServer,
+    fault_settings: Settings,
+    make_files_spec: Callable[..., FeedSpec],
 ) -> None:
     """Fate: refused while allow_private_addresses is false; followed and loaded once the spec allows it."""
     other_origin.routes["/mirror/a.csv"] = lambda h: h.body(GOOD)
@@ -70,7 +77,7 @@ def test_listed_origin_on_a_private_address_needs_allow_private_addresses(
 
 
 def test_link_local_metadata_address_is_refused_before_connecting(
-    hostile: Any, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
+    hostile: HostileServer, fault_settings: Settings, make_api_spec: Callable[..., FeedSpec]
 ) -> None:
     """Fate: 169.254.169.254 (cloud metadata) is refused by address, even when its origin is listed."""
     hostile.routes["/api"] = lambda h: h.redirect("http://169.254.169.254/latest/meta-data/")
@@ -81,7 +88,9 @@ def test_link_local_metadata_address_is_refused_before_connecting(
 
 
 def test_same_origin_redirect_is_followed(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer,
+    fault_settings: Settings,
+    make_files_spec: Callable[..., FeedSpec],
 ) -> None:
     """Fate: a file moved within the agency's own server still loads."""
     hostile.routes["/files/moved/a.csv"] = lambda h: h.body(GOOD)
@@ -92,7 +101,9 @@ def test_same_origin_redirect_is_followed(
 
 
 def test_redirect_loops_and_other_schemes_are_refused(
-    hostile: Any, fault_settings: Settings, make_files_spec: Callable[..., FeedSpec]
+    hostile: HostileServer,
+    fault_settings: Settings,
+    make_files_spec: Callable[..., FeedSpec],
 ) -> None:
     """Fate: more than 5 hops, or a non-http(s) Location, is refused; nothing landed."""
     _serve_files(hostile, "/files/a.csv")
