@@ -3,6 +3,11 @@
 One dbt invocation per refresh, never one per model: the DuckDB build file has a single writer, and dbt
 runs its own threads inside that one process. dbt's target/ and logs/ go under ``settings.home/dbt`` so
 the repository stays clean and parallel test runs never share artefacts.
+
+The fixed cost is paid once: the project is parsed once per refresh (``dbt parse``, which reuses
+``target/partial_parse.msgpack`` when the home's path is unchanged, so keep the home at a stable path),
+and that manifest is handed to ``dbt build`` and ``dbt source freshness`` (the gate's freshness
+verdict, thresholds declared once in the dbt sources) so neither parses again.
 """
 
 from __future__ import annotations
@@ -62,8 +67,10 @@ class BuildResult:
 
     @property
     def failed_nodes(self) -> list[str]:
-        """Every node (model, seed, test) that errored or failed."""
-        return [r["unique_id"] for r in self.results if r["status"] in _FAILED]
+        """Every node (model, seed, test) that errored or failed; stale sources are the gate's call."""
+        return [
+            r["unique_id"] for r in self.results if r["status"] in _FAILED and r["resource_type"] != "source"
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -118,8 +125,8 @@ def _build_db_env(settings: Settings) -> Iterator[None]:
             os.environ[_BUILD_DB_ENV] = previous
 
 
-def _invoke(settings: Settings, args: list[str]) -> Any:
-    """Run dbt in-process; release dbt-duckdb's handle afterwards so others can open the file."""
+def _invoke(settings: Settings, args: list[str], manifest: Any = None) -> Any:
+    """Run dbt in-process (reusing ``manifest`` when given); release dbt-duckdb's handle afterwards."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
@@ -127,14 +134,26 @@ def _invoke(settings: Settings, args: list[str]) -> Any:
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
     with _build_db_env(settings):
         try:
-            return dbtRunner().invoke(args)
+            return dbtRunner(manifest=manifest).invoke(args)
         finally:
             DuckDBConnectionManager.close_all_connections()
 
 
+def _parse(settings: Settings) -> Any:
+    """Parse the project once (partial parse when possible); the manifest serves every later invocation."""
+    res = _invoke(settings, dbt_args(settings, ["parse"]))
+    if not res.success or res.result is None:
+        raise WarehouseBuildError(
+            f"dbt could not parse the project {settings.dbt_project_dir}: {res.exception}. "
+            f"Fix the model or YAML it names; see {dbt_log_dir(settings) / 'dbt.log'}"
+        )
+    return res.result
+
+
 def _node_result(result: Any) -> dict[str, Any]:
+    """One node's outcome plus what the gate's report needs (owner, severity, constraints), as plain JSON."""
     node = result.node
-    return {
+    out: dict[str, Any] = {
         "unique_id": node.unique_id,
         "resource_type": str(node.resource_type),
         "status": str(result.status),
@@ -142,6 +161,73 @@ def _node_result(result: Any) -> dict[str, Any]:
         "message": result.message,
         "execution_time": round(float(result.execution_time or 0.0), 3),
     }
+    if out["resource_type"] == "test":
+        metadata = getattr(node, "test_metadata", None)
+        out["severity"] = str(getattr(node.config, "severity", "ERROR")).lower()
+        out["test_name"] = metadata.name if metadata else "singular"
+        out["attached_node"] = getattr(node, "attached_node", None)
+        out["column_name"] = getattr(node, "column_name", None)
+    elif out["resource_type"] == "model" and getattr(node.contract, "enforced", False):
+        out["constraints"] = _constraints(node)
+    return out
+
+
+def _constraints(node: Any) -> list[dict[str, Any]]:
+    """The contract constraints DuckDB enforces on write for this model (model- and column-level)."""
+    found = [
+        {"column": None, "type": str(c.type), "expression": c.expression}
+        for c in getattr(node, "constraints", []) or []
+    ]
+    for name, column in node.columns.items():
+        found += [
+            {"column": name, "type": str(c.type), "expression": c.expression}
+            for c in column.constraints or []
+        ]
+    return found
+
+
+def _freshness_result(result: Any) -> dict[str, Any]:
+    """``dbt source freshness`` for one source table, shaped like a node result (resource_type source)."""
+    node = result.node
+    freshness = getattr(node, "freshness", None)
+    age = getattr(result, "age", None)
+    return {
+        "unique_id": node.unique_id,
+        "resource_type": "source",
+        "status": str(result.status),
+        "failures": None,
+        "message": result.message,
+        "execution_time": round(float(result.execution_time or 0.0), 3),
+        "max_loaded_at": str(getattr(result, "max_loaded_at", "") or "") or None,
+        "age_hours": round(float(age) / 3600, 2) if age is not None else None,
+        "warn_after": _threshold(freshness, "warn_after"),
+        "error_after": _threshold(freshness, "error_after"),
+    }
+
+
+def _threshold(freshness: Any, which: str) -> str | None:
+    after = getattr(freshness, which, None) if freshness else None
+    if not after or not after.count or not after.period:
+        return None
+    return f"{after.count} {after.period}"
+
+
+def source_freshness(settings: Settings, manifest: Any = None) -> list[dict[str, Any]]:
+    """Run ``dbt source freshness`` (thresholds from the dbt sources); one result per source table."""
+    res = _invoke(settings, dbt_args(settings, ["source", "freshness"]), manifest=manifest)
+    execution = res.result
+    if execution is None or not hasattr(execution, "results"):
+        return [
+            {
+                "unique_id": "source.freshness",
+                "resource_type": "source",
+                "status": "runtime error",
+                "failures": None,
+                "message": f"dbt source freshness could not run: {res.exception}",
+                "execution_time": 0.0,
+            }
+        ]
+    return [_freshness_result(r) for r in execution.results]
 
 
 def mart_row_counts(db_path: Path) -> dict[str, int]:
@@ -167,9 +253,16 @@ def mart_row_counts(db_path: Path) -> dict[str, int]:
 def build_warehouse(
     settings: Settings, *, full_refresh: bool = False, select: str | None = None
 ) -> BuildResult:
-    """Run ONE ``dbt build`` on ``settings.build_db``; failing tests give ok=False, not an exception."""
+    """Run ONE ``dbt build`` on ``settings.build_db``, then source freshness, on one parse of the project.
+
+    Failing tests give ok=False, not an exception; freshness results are appended to ``results`` with
+    resource_type ``source`` (the gate judges them) and never change ``ok``.
+    """
     started = time.monotonic()
-    res = _invoke(settings, dbt_args(settings, ["build"], full_refresh=full_refresh, select=select))
+    manifest = _parse(settings)
+    res = _invoke(
+        settings, dbt_args(settings, ["build"], full_refresh=full_refresh, select=select), manifest=manifest
+    )
     execution = res.result
     if execution is None or not hasattr(execution, "results"):
         raise WarehouseBuildError(
@@ -178,6 +271,8 @@ def build_warehouse(
         )
     results = [_node_result(r) for r in execution.results]
     tests = [r for r in results if r["resource_type"] in ("test", "unit_test")]
+    if select is None:
+        results += source_freshness(settings, manifest)
     target = dbt_target_dir(settings)
     return BuildResult(
         ok=bool(res.success),
@@ -192,14 +287,18 @@ def build_warehouse(
 
 
 def docs_generate(settings: Settings) -> Path:
-    """Write dbt docs (index.html, catalog.json) for the build file; returns the directory."""
-    res = _invoke(settings, dbt_args(settings, ["docs", "generate"]))
+    """Write dbt docs for the build file as one self-contained page; returns ``static_index.html``.
+
+    ``--static`` inlines the manifest and catalog into the page: the plain ``index.html`` fetches them
+    with JavaScript, which browsers refuse for pages opened from disk (``file://``), so it shows nothing.
+    """
+    res = _invoke(settings, dbt_args(settings, ["docs", "generate", "--static"]))
     if not res.success:
         raise WarehouseBuildError(
             f"dbt docs generate failed on {settings.build_db}: {res.exception}. "
             f"See {dbt_log_dir(settings) / 'dbt.log'}"
         )
-    return dbt_target_dir(settings)
+    return dbt_target_dir(settings) / "static_index.html"
 
 
 def load_manifest(settings: Settings) -> dict[str, Any]:

@@ -1,8 +1,11 @@
-"""`borderwatch docs` (dbt docs generate) works on a built warehouse and documents every public mart."""
+"""`borderwatch docs`: one static page of dbt docs, opened from disk, documenting every public mart."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -10,14 +13,59 @@ from borderwatch.warehouse import MART_TABLES, docs_generate
 
 pytestmark = pytest.mark.slow
 
+BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
-def test_dbt_docs_generate_writes_a_catalog_of_the_marts(wh_run) -> None:
-    target = docs_generate(wh_run.settings)
-    assert (target / "index.html").exists()
+
+@pytest.fixture(scope="module")
+def docs_page(wh_run) -> Path:
+    return docs_generate(wh_run.settings)
+
+
+def test_dbt_docs_generate_writes_a_catalog_of_the_marts(docs_page: Path) -> None:
+    target = docs_page.parent
+    assert docs_page.name == "static_index.html" and docs_page.is_file()
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     documented = {node["metadata"]["name"] for node in catalog["nodes"].values()}
     missing = {name for _schema, name in MART_TABLES} - documented
     assert not missing, f"marts missing from the docs catalog: {sorted(missing)}"
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    exposures = manifest.get("exposures", {})
-    assert exposures, "the BI dashboards are described as dbt exposures"
+    assert manifest.get("exposures"), "the BI dashboards are described as dbt exposures"
+    assert "__overview__" in json.dumps(manifest["docs"]), "the project overview page is missing"
+
+
+def test_marts_carry_owner_group_access_and_tags(docs_page: Path) -> None:
+    manifest = json.loads((docs_page.parent / "manifest.json").read_text(encoding="utf-8"))
+    marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    assert manifest["groups"]["group.borderwatch.warehouse"]["owner"]["email"]
+    for _schema, name in MART_TABLES:
+        node = marts[name]
+        assert node["access"] == "public", name
+        assert node["group"] == "warehouse", name
+        assert "mart" in node["tags"] and len(node["tags"]) >= 2, name
+
+
+def test_static_docs_render_from_disk_with_the_overview(docs_page: Path, tmp_path: Path) -> None:
+    """What a person sees opening the file from disk, with every network request refused."""
+    assert BROWSER, "chromium is needed to render the docs (make test installs it)"
+    out = subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--proxy-server=http://127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            docs_page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert "BorderWatch warehouse" in out.stdout  # the overview, rendered by the docs app from inlined data
+    assert "fct_deportations" in out.stdout

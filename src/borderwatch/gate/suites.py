@@ -2,9 +2,11 @@
 
 Suites are stored in GX's own JSON suite format; each expectation carries ``meta.severity``
 (``block`` or ``warn``) and ``meta.check`` (a stable name used in reports). ``meta.borderwatch`` on
-the suite names the table the suite validates. Values that change per run (today's date, the minimum
-row count allowed against the published version) are GX suite parameters filled in by
-:func:`expectation_parameters`; the per-feed freshness suite is generated from the feed specs.
+the suite names the table the suite validates. Values that change per run (the minimum row count
+allowed against the published version) are GX suite parameters filled in by
+:func:`expectation_parameters`; the per-feed health suite is generated from the feed specs.
+Freshness is not here: ``dbt source freshness`` judges it against the thresholds declared in the dbt
+sources (the checkpoint only sets its severity).
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 SEVERITIES = ("block", "warn")
 DEFAULT_MAX_SHRINK = 0.5
 CHECKPOINT_FILE = "checkpoint.json"
-FRESHNESS_SUITE = "freshness"
 FEED_HEALTH_SUITE = "feed_health"
 
 
@@ -122,37 +123,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SuiteError(f"{path}: a suite file must hold a JSON object")
     return data
-
-
-def freshness_suite(feed_hours: dict[str, int], *, now: datetime, severity: str = "warn") -> SuiteSpec:
-    """Per feed: the newest ``raw._files.loaded_at`` must be within the spec's ``freshness_hours``.
-
-    Measured against load time (when we last received a file), not event time: sample data is
-    historical, and a feed that keeps delivering old events is still a live feed.
-    """
-    now_utc = now.astimezone(UTC).replace(tzinfo=None)
-    expectations = []
-    for feed, hours in sorted(feed_hours.items()):
-        cutoff = (now_utc - timedelta(hours=hours)).isoformat(sep=" ", timespec="seconds")
-        query = (
-            "select feed, last_loaded_at from (select '{feed}' as feed, max(loaded_at) as last_loaded_at "
-            "from {{batch}} where feed = '{feed}') where last_loaded_at is null "
-            "or last_loaded_at < timestamp '{cutoff}'"
-        ).format(feed=feed.replace("'", "''"), cutoff=cutoff)
-        expectations.append(
-            {
-                "type": "unexpected_rows_expectation",
-                "kwargs": {"unexpected_rows_query": query},
-                "meta": {"check": f"freshness.{feed}", "severity": severity, "freshness_hours": hours},
-            }
-        )
-    suite = {
-        "name": FRESHNESS_SUITE,
-        "expectations": expectations,
-        "notes": "Each feed delivered a file within its freshness_hours (raw._files.loaded_at, UTC).",
-        "meta": {"borderwatch": {"schema": "raw", "table": "_files"}},
-    }
-    return SuiteSpec(name=FRESHNESS_SUITE, schema="raw", table="_files", suite=suite)
 
 
 def feed_health_suite(feeds: list[str], *, severity: str = "block") -> SuiteSpec:
