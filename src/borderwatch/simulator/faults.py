@@ -59,13 +59,14 @@ class Fault(StrEnum):
     )
     MALFORMED_ROWS = (
         "malformed_rows",
-        "kh/th/nbtc: the largest visible file gets a few extra rows with an unparseable date or required "
-        "number (about 3 %, always under the 5 % reject threshold); the good rows are untouched.",
+        "kh/th/nbtc/kh-ncct: the largest visible file gets a few extra rows with an unparseable date or "
+        "required number or (kh-ncct) an unknown label (about 3 %, always under the 5 % reject threshold); "
+        "the good rows are untouched.",
     )
     MALFORMED_MANY = (
         "malformed_many",
-        "kh/th/nbtc: the newest visible file gets extra malformed rows amounting to at least 30 % of its "
-        "rows, so ingest must refuse the whole file.",
+        "kh/th/nbtc/kh-ncct: the newest visible file gets extra malformed rows amounting to at least 30 % "
+        "of its rows, so ingest must refuse the whole file.",
     )
     SCHEMA_DRIFT_ADDED = (
         "schema_drift_added",
@@ -96,7 +97,7 @@ DRIFT_FAULTS: tuple[Fault, ...] = (
     Fault.SCHEMA_DRIFT_RENAMED,
     Fault.SCHEMA_DRIFT_REMOVED,
 )
-MALFORMED_FEEDS = ("kh_gdi_deportations", "th_imm_receptions", "nbtc_telecom")
+MALFORMED_FEEDS = ("kh_gdi_deportations", "th_imm_receptions", "nbtc_telecom", "kh_ncct_raids")
 CSV_FEEDS = ("kh_gdi_deportations", "th_imm_receptions")
 MALFORMED_ROWS_SHARE = 0.03
 MIN_ROWS_FOR_FEW_MALFORMED = 20  # 1 bad row in 21 is under 5 %
@@ -164,6 +165,13 @@ _TH_BAD = (
     ("32 มี.ค. 2568", "7"),
     ("1 ม.ค. 2568", "1O"),
 )
+_NCCT_BAD = (  # (date, line, age group): a bad date, a bad required number or an unknown label
+    ("31/02/2025", "1", "adult"),
+    ("17/07/2025", "x2", "adult"),
+    ("n/a", "3", "minor"),
+    ("17/07/2025", "4", "teenager"),
+    ("០០/១៣/២០២៥", "5", "adult"),
+)
 _NBTC_BAD = (("2025-13", 10), ("2025-01", "n/a"), ("20XX-02", 4), ("2025-03", "12,3x4"))
 
 
@@ -210,6 +218,11 @@ def _extra_csv_rows(feed: str, rows: list[list[str]], bad: int, good: int) -> li
                     "malformed" if is_bad else "",
                 ]
             )
+        elif feed == "kh_ncct_raids":
+            when, line, age = _NCCT_BAD[k % len(_NCCT_BAD)] if is_bad else ("17/07/2025", "1", "adult")
+            report = f"KH-NCCT-2025-{'BAD' if is_bad else 'PAD'}{len(rows) + i:05d}"
+            place = ["Kampot", "Kampot hotel floor", "3", "", "0"]
+            out.append([report, line, when, *place, "Thai", "M", age, "3", "", "malformed" if is_bad else ""])
         else:
             when, total = _TH_BAD[k % len(_TH_BAD)] if is_bad else ("1 ม.ค. 2568", "5")
             out.append(
@@ -242,7 +255,8 @@ def add_few_malformed(feed: str, body: bytes) -> bytes:
     """About 3 % extra malformed rows (at least one); CSV files under 20 rows are first padded with valid
     filler rows so the share stays under the 5 % reject threshold."""
     rows = count_data_rows(feed, body)
-    good = max(0, MIN_ROWS_FOR_FEW_MALFORMED - rows) if feed in CSV_FEEDS else 0
+    floor = MIN_ROWS_FOR_FEW_MALFORMED * (3 if feed == "kh_ncct_raids" else 1)  # its C9 line is bad already
+    good = max(0, floor - rows) if feed != "nbtc_telecom" else 0
     return _append(feed, body, max(1, int((rows + good) * MALFORMED_ROWS_SHARE)), good)
 
 
