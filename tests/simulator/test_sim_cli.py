@@ -54,3 +54,13 @@ def test_serve_refuses_remote_host_and_unknown_fault(tmp_path: Path) -> None:
         app, ["serve", "--port", "0", "--fault", "gremlins", "--cache-dir", str(tmp_path)]
     )
     assert unknown.exit_code != 0
+
+
+def test_disagreements_lists_every_class() -> None:
+    import json
+
+    result = runner.invoke(app, ["disagreements"])
+    assert result.exit_code == 0, result.output
+    classes = json.loads(result.stdout)
+    assert sorted(classes, key=lambda c: int(c[1:])) == [f"C{i}" for i in range(1, 11)]
+    assert classes["C5"]["plan_vs_schedule"]["left"]["value"] == 11

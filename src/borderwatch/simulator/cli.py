@@ -116,3 +116,13 @@ def generate(
         written = write_scenario_files(scenario, out, limit, step)
     pages = write_rtp_pages(out / "rtp_raids", seed, scale, limit, inbox_names=inbox_names)
     console.print(f"wrote {len(written)} files ({rows:,} rows) and {len(pages)} RTP pages to {out}")
+
+
+@app.command()
+def disagreements() -> None:
+    """Print, as JSON, the disagreement classes C1-C10 the scenario contains (report ids, both sides)."""
+    import json
+
+    from borderwatch.simulator.scenario import expected_disagreements
+
+    typer.echo(json.dumps(expected_disagreements(), ensure_ascii=False, indent=1))
