@@ -1,298 +1,79 @@
-"""Pure normalisers for the values agencies in Thailand, Cambodia and Myanmar actually send.
+"""The one normaliser: the spec's parse rules compiled to vectorised DuckDB SQL.
 
-Every function takes the raw cell (text, or a native number/date from an XLSX cell) and returns a typed
-Python value, or raises :class:`NormaliseError` (a ``ValueError``) whose message says what was wrong and
-what would be accepted. The ``*_noted`` variants also report which normalisations were applied
-(``thai_digits``, ``khmer_digits``, ``be_year``, ...) so the loader can record them in ``_normalisations``.
+Every reader hands the loader a relation of *text* cells (``c0 .. cN``, one per spec column, plus
+``_f, _row_number, _line, _raw_text, _error``); :func:`normalise_sql` turns it into typed values, the
+``<name>_raw`` text beside ``keep_raw`` columns, ``_normalisations``, ``_row_hash`` and ``_reason`` (NULL
+for a good row, else why it goes to quarantine). Nothing here raises on a value: a 5,000-digit number, a
+year-1 timestamp or a control character in a key is a reason, never a crash.
 
-Timestamps: ``parse_iso_timestamp`` converts to UTC and drops the offset (UTC-naive ``datetime``), which
-is what a DuckDB ``TIMESTAMP`` column stores; the raw text with its offset can be kept beside it with
-``keep_raw``. We chose this over ``TIMESTAMPTZ`` because DuckDB renders TIMESTAMPTZ in the session time
-zone, which makes the warehouse's output depend on the machine it runs on.
+Rules (``specs.ParseRule``): text, int, float, iso_date, iso_timestamp, dmy_date, thai_date, year_month,
+bool, json. Thai (๐–๙) and Khmer (០–៩) digits become ASCII (noted ``thai_digits`` / ``khmer_digits``).
+Buddhist Era years (2400–2700) become CE (``be_year``); a ``calendar: BE`` feed notes a CE year
+(``ce_year``) and quarantines a year that is neither (e.g. the typo 2168). Timestamps must carry an
+offset and are stored UTC-naive (DuckDB renders TIMESTAMPTZ in the session zone, which would make the
+warehouse depend on the machine). Adding a rule: the spec's ``ParseRule``, one ``_rule_*`` here, one test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = [
-    "FALLBACK_THAI_MONTHS_ABBREVIATED",
-    "FALLBACK_THAI_MONTHS_WIDE",
-    "NormaliseError",
-    "format_thai_date",
-    "parse_bool",
-    "parse_dmy_date",
-    "parse_float",
-    "parse_int",
-    "parse_iso_date",
-    "parse_iso_timestamp",
-    "parse_json",
-    "parse_text",
-    "parse_thai_date",
-    "parse_value",
-    "parse_year_month",
-    "thai_month_table",
-    "to_ascii_digits",
-]
+from borderwatch.specs import ColumnSpec, TableSpec
 
 BE_OFFSET = 543
 BE_YEAR_RANGE = range(2400, 2701)  # a year in here is Buddhist Era (2400 BE = 1857 CE)
 CE_YEAR_RANGE = range(1900, 2201)  # plausible Gregorian years for this data
-
+BE_FEED_CE_YEARS = range(1900, 2101)  # a BE feed's CE years; 2168 is a typo of 2568, not a CE year
+MAX_KEY_CHARS = 200
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 KHMER_DIGITS = "០១២៣៤៥៦៧៨៩"
-_DIGIT_MAP = {ord(ch): str(i) for i, ch in enumerate(THAI_DIGITS)} | {
-    ord(ch): str(i) for i, ch in enumerate(KHMER_DIGITS)
-}
-_THAI_SET = frozenset(THAI_DIGITS)
-_KHMER_SET = frozenset(KHMER_DIGITS)
+# Python's str.isspace() characters: trim removes exactly what str.strip() would.
+WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+# Control characters and bidirectional overrides: invisible, and able to make two keys look alike.
+UNSAFE_KEY_CHARS = "[\\x00-\\x1f\\x7f-\\x9f\\x{200e}\\x{200f}\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}\\x{061c}]"
+QUALIFIERS = (
+    "^(about|approx\\.?|approximately|around|circa|ca\\.?|more than|over|at least|up to|less than|under|"
+    "nearly|almost|some|~|>|<|≥|≤|ประมาณ|กว่า|มากกว่า|ราว|อย่างน้อย)"
+)
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "ใช่", "จริง", "total", "subtotal", "grand total", "รวม")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "ไม่ใช่", "ไม่", "เท็จ", "nationality", "detail", "data", "row")
+INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+SQL_TYPES = {"varchar": "VARCHAR", "integer": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE"}
+SQL_TYPES |= {"date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "json": "JSON"}
 
 # Fixed copy of CLDR's Thai month names (``babel.dates.get_month_names(..., locale='th')``), used when
-# babel is unavailable and pinned by a test that compares it with babel. Note ม.ค. (January) versus
-# มี.ค. (March): they differ by one vowel mark, and web tables get this wrong.
-FALLBACK_THAI_MONTHS_ABBREVIATED: dict[int, str] = {
-    1: "ม.ค.",
-    2: "ก.พ.",
-    3: "มี.ค.",
-    4: "เม.ย.",
-    5: "พ.ค.",
-    6: "มิ.ย.",
-    7: "ก.ค.",
-    8: "ส.ค.",
-    9: "ก.ย.",
-    10: "ต.ค.",
-    11: "พ.ย.",
-    12: "ธ.ค.",
-}
-FALLBACK_THAI_MONTHS_WIDE: dict[int, str] = {
-    1: "มกราคม",
-    2: "กุมภาพันธ์",
-    3: "มีนาคม",
-    4: "เมษายน",
-    5: "พฤษภาคม",
-    6: "มิถุนายน",
-    7: "กรกฎาคม",
-    8: "สิงหาคม",
-    9: "กันยายน",
-    10: "ตุลาคม",
-    11: "พฤศจิกายน",
-    12: "ธันวาคม",
-}
-
-Notes = list[str]
-
-
-class NormaliseError(ValueError):
-    """A raw value cannot be turned into the requested type; the message says why and what is accepted."""
-
-
-# --------------------------------------------------------------------------------------------- digits
-
-
-def to_ascii_digits(s: str) -> tuple[str, list[str]]:
-    """Replace Thai (๐–๙) and Khmer (០–៩) digits with ASCII and say which were found.
-
-    Python's ``int()`` silently accepts these digits but DuckDB casts do not, so we normalise first and
-    record the fact (``['thai_digits']``, ``['khmer_digits']`` or both, in that order).
-    """
-    if s.isascii():
-        return s, []
-    chars = set(s)
-    notes: list[str] = []
-    if chars & _THAI_SET:
-        notes.append("thai_digits")
-    if chars & _KHMER_SET:
-        notes.append("khmer_digits")
-    if not notes:
-        return s, []
-    return s.translate(_DIGIT_MAP), notes
-
-
-def _clean(value: Any) -> str:
-    """Text form of a cell: NFC-normalised, stripped (NBSP included)."""
-    text = value if isinstance(value, str) else str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
-    return text.strip()
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-# ---------------------------------------------------------------------------------------------- text
-
-
-def parse_text(value: Any) -> str | None:
-    """Strip and NFC-normalise; an empty cell is NULL, not an empty string."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    text = _clean(value)
-    return text or None
-
-
-# ------------------------------------------------------------------------------------------- numbers
-
-_INT_RE = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+|[+-]?\d+")
-_QUALIFIER_RE = re.compile(
-    r"^(about|approx\.?|approximately|around|circa|ca\.?|more than|over|at least|up to|less than|under|"
-    r"nearly|almost|some|~|>|<|≥|≤|ประมาณ|กว่า|มากกว่า|ราว|อย่างน้อย)\s*",
-    re.IGNORECASE,
+# babel is unavailable and pinned by a test that compares it with babel. ม.ค. (January) and มี.ค. (March)
+# differ by one vowel mark, and web tables get this wrong.
+FALLBACK_THAI_MONTHS_ABBREVIATED: dict[int, str] = dict(
+    enumerate(
+        ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."],
+        start=1,
+    )
 )
-
-
-def parse_int_noted(value: Any) -> tuple[int, Notes]:
-    """``parse_int`` that also reports digit normalisation."""
-    if isinstance(value, bool):
-        raise NormaliseError(f"expected an integer, got a boolean {value!r}")
-    if isinstance(value, int):
-        return value, []
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value), []
-        raise NormaliseError(f"expected a whole number, got {value!r}")
-    text = _clean(value)
-    if text.isascii() and text.isdigit():
-        return int(text), []
-    ascii_text, notes = to_ascii_digits(text)
-    compact = ascii_text.replace(" ", "").replace("\u202f", "")
-    if _INT_RE.fullmatch(compact):
-        return int(compact.replace(",", "")), notes
-    if re.fullmatch(r"[+-]?\d+\.0+", compact):
-        return int(compact.split(".")[0]), notes
-    if _QUALIFIER_RE.match(ascii_text):
-        raise NormaliseError(
-            f"{text!r} is a qualified figure, not an exact integer: qualifiers ('about', 'more than', ...) "
-            "belong in claims (value + qualifier), never in a raw integer column"
-        )
-    raise NormaliseError(
-        f"{text!r} is not an integer (accepted: digits in ASCII, Thai or Khmer, optional thousands commas)"
+FALLBACK_THAI_MONTHS_WIDE: dict[int, str] = dict(
+    enumerate(
+        [
+            "มกราคม",
+            "กุมภาพันธ์",
+            "มีนาคม",
+            "เมษายน",
+            "พฤษภาคม",
+            "มิถุนายน",
+            "กรกฎาคม",
+            "สิงหาคม",
+            "กันยายน",
+            "ตุลาคม",
+            "พฤศจิกายน",
+            "ธันวาคม",
+        ],
+        start=1,
     )
-
-
-def parse_int(value: Any) -> int:
-    """Integer from '7,372', '๗๓๗๒', '៧៣៧២' or a numeric cell; qualified figures are refused."""
-    return parse_int_noted(value)[0]
-
-
-def parse_float_noted(value: Any) -> tuple[float, Notes]:
-    """Float from ASCII/Thai/Khmer digits with optional thousands separators."""
-    if isinstance(value, bool):
-        raise NormaliseError(f"expected a number, got a boolean {value!r}")
-    if isinstance(value, int | float):
-        return float(value), []
-    ascii_text, notes = to_ascii_digits(_clean(value))
-    compact = ascii_text.replace(" ", "")
-    if re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|[+-]?\.\d+", compact):
-        return float(compact.replace(",", "")), notes
-    raise NormaliseError(f"{value!r} is not a number (accepted: 1,234.5 in ASCII, Thai or Khmer digits)")
-
-
-def parse_float(value: Any) -> float:
-    """Float from ASCII, Thai or Khmer digits; thousands commas allowed."""
-    return parse_float_noted(value)[0]
-
-
-# --------------------------------------------------------------------------------------------- dates
-
-
-def _be_to_ce(year: int, notes: Notes, what: str) -> int:
-    """Convert a Buddhist Era year (2400–2700) to CE; pass plausible CE years through; refuse the rest."""
-    if year in BE_YEAR_RANGE:
-        notes.append("be_year")
-        return year - BE_OFFSET
-    if year in CE_YEAR_RANGE:
-        return year
-    raise NormaliseError(
-        f"{what}: year {year} is neither a Buddhist Era year "
-        f"({BE_YEAR_RANGE.start}–{BE_YEAR_RANGE.stop - 1}) "
-        f"nor a plausible CE year ({CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1})"
-    )
-
-
-def _make_date(year: int, month: int, day: int, raw: Any) -> dt.date:
-    try:
-        return dt.date(year, month, day)
-    except ValueError as exc:
-        raise NormaliseError(f"{raw!r} is not a real calendar date ({exc})") from exc
-
-
-_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?")
-
-
-@lru_cache(maxsize=4096)
-def _parse_iso_date_text(text: str) -> tuple[dt.date, tuple[str, ...]]:
-    ascii_text, notes = to_ascii_digits(text)
-    m = _ISO_DATE_RE.fullmatch(ascii_text)
-    if not m:
-        raise NormaliseError(f"{text!r} is not an ISO date (expected YYYY-MM-DD, CE)")
-    year, month, day = (int(g) for g in m.groups())
-    if year not in CE_YEAR_RANGE:
-        raise NormaliseError(
-            f"{text!r}: year {year} is outside {CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1}; "
-            "iso_date columns "
-            "are CE (use thai_date or year_month for Buddhist Era values)"
-        )
-    return _make_date(year, month, day, text), tuple(notes)
-
-
-def parse_iso_date_noted(value: Any) -> tuple[dt.date, Notes]:
-    """``parse_iso_date`` that also reports digit normalisation."""
-    if isinstance(value, dt.datetime):
-        return value.date(), []
-    if isinstance(value, dt.date):
-        return value, []
-    parsed, notes = _parse_iso_date_text(_clean(value))
-    return parsed, list(notes)
-
-
-def parse_iso_date(value: Any) -> dt.date:
-    """CE date from 'YYYY-MM-DD' text (a trailing time is ignored) or a date/datetime cell."""
-    return parse_iso_date_noted(value)[0]
-
-
-_DMY_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-
-
-@lru_cache(maxsize=4096)
-def _parse_dmy_text(text: str) -> tuple[dt.date, tuple[str, ...]]:
-    ascii_text, notes = to_ascii_digits(text)
-    m = _DMY_RE.fullmatch(ascii_text)
-    if not m:
-        raise NormaliseError(f"{text!r} is not a DD/MM/YYYY date")
-    day, month, year = (int(g) for g in m.groups())
-    if year in BE_YEAR_RANGE:
-        raise NormaliseError(
-            f"{text!r}: year {year} looks like a Buddhist Era year. Khmer BE years do not roll over on "
-            "1 January, so +543 is never applied blindly to DD/MM/YYYY dates: ask the agency for the "
-            "Gregorian (CE) date"
-        )
-    if year not in CE_YEAR_RANGE:
-        raise NormaliseError(f"{text!r}: year {year} is not a plausible CE year")
-    return _make_date(year, month, day, text), tuple(notes)
-
-
-def parse_dmy_date_noted(value: Any) -> tuple[dt.date, Notes]:
-    """``parse_dmy_date`` that also reports digit normalisation."""
-    if isinstance(value, dt.datetime):
-        return value.date(), []
-    if isinstance(value, dt.date):
-        return value, []
-    parsed, notes = _parse_dmy_text(_clean(value))
-    return parsed, list(notes)
-
-
-def parse_dmy_date(value: Any) -> dt.date:
-    """CE date from 'DD/MM/YYYY' (ASCII or Khmer/Thai digits); Buddhist Era years are refused."""
-    return parse_dmy_date_noted(value)[0]
+)
 
 
 def _month_key(name: str) -> str:
@@ -312,190 +93,357 @@ def thai_month_table() -> dict[str, int]:
             raise LookupError("incomplete CLDR month data")
     except (ImportError, LookupError):
         abbreviated, wide = FALLBACK_THAI_MONTHS_ABBREVIATED, FALLBACK_THAI_MONTHS_WIDE
-    table: dict[str, int] = {}
-    for names in (abbreviated, wide):
-        for number, name in names.items():
-            table[_month_key(name)] = int(number)
+    table = {_month_key(name): int(n) for names in (abbreviated, wide) for n, name in names.items()}
     if len(table) != 24:
         raise RuntimeError("Thai month table has colliding names; check the CLDR data")
     return table
 
 
-_THAI_DATE_RE = re.compile(
-    r"(?P<day>\d{1,2})\s*(?P<month>[\u0E00-\u0E7F.\s]+?)\s*(?:พ\.?\s*ศ\.?\s*)?(?P<year>\d{4,5})"
-    r"(?:\s+\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*น\.?)?)?"
+def format_thai_date(value: dt.date, *, wide: bool = False, thai_digits: bool = False) -> str:
+    """'15 มี.ค. 2568' for a date: the inverse of the thai_date rule (tests and the simulator use it)."""
+    names = FALLBACK_THAI_MONTHS_WIDE if wide else FALLBACK_THAI_MONTHS_ABBREVIATED
+    text = f"{value.day} {names[value.month]} {value.year + BE_OFFSET}"
+    return text.translate({ord(str(i)): THAI_DIGITS[i] for i in range(10)}) if thai_digits else text
+
+
+# ------------------------------------------------------------------------------------- SQL pieces
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(expr: str, years: range) -> str:
+    return f"({expr} BETWEEN {years.start} AND {years.stop - 1})"
+
+
+def _shown(k: str) -> str:
+    """The offending text in a reason: quoted, at most 80 characters (a 5,000-digit value stays short)."""
+    return f"('''' || left({k}, 80) || CASE WHEN length({k}) > 80 THEN '…' ELSE '' END || '''')"
+
+
+def _groups(pattern: str, a: str, names: list[str]) -> str:
+    """STRUCT of the named capture groups of a full match ('' each when the text does not match)."""
+    fields = ", ".join(lit(n) for n in names)
+    return f"regexp_extract({a}, {lit('^(?:' + pattern + ')$')}, [{fields}])"
+
+
+def _int(text: str) -> str:
+    return f"try_cast(NULLIF({text}, '') AS INTEGER)"
+
+
+def _date(y: str, m: str, d: str) -> str:
+    """A DATE from integer parts, NULL when not a real calendar date."""
+    return f"try_cast(printf('%04d-%02d-%02d', {y}, {m}, {d}) AS DATE)"
+
+
+def _year(y: str, calendar: str) -> tuple[str, list[str], str]:
+    """(CE year or NULL, notes, why-not text) for a year that may be Buddhist Era."""
+    ce = BE_FEED_CE_YEARS if calendar == "BE" else CE_YEAR_RANGE
+    value = f"CASE WHEN {_in(y, BE_YEAR_RANGE)} THEN {y} - {BE_OFFSET} WHEN {_in(y, ce)} THEN {y} END"
+    notes = [f"CASE WHEN {_in(y, BE_YEAR_RANGE)} THEN 'be_year' END"]
+    if calendar == "BE":
+        notes.append(f"CASE WHEN {_in(y, ce)} THEN 'ce_year' END")
+    why = (
+        f"'year ' || {y} || ' is neither a Buddhist Era year "
+        f"({BE_YEAR_RANGE.start}–{BE_YEAR_RANGE.stop - 1}) "
+        f"nor a plausible CE year ({ce.start}–{ce.stop - 1}) for a calendar: {calendar} feed; probably a "
+        "typo: "
+        "ask the agency to confirm the date'"
+    )
+    return value, notes, why
+
+
+class Rule(NamedTuple):
+    """One column's rule in SQL: prepared expressions, the typed value, notes and the why-not text."""
+
+    prep: dict[str, str]  # alias -> expression over k{i}; evaluated one layer before value
+    value: str  # typed value or NULL (for a non-blank cell, NULL means refused)
+    notes: list[str]  # expressions yielding a note or NULL
+    why: str  # text expression: why a non-blank cell was refused
+
+
+def _rule_text(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    return Rule({}, f"k{i}", [], "'is empty'")
+
+
+def _rule_int(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    low, high = INT_BOUNDS.get(c.type, INT_BOUNDS["bigint"])
+    a = f"a{i}"
+    number = f"try_cast(regexp_replace(replace({a}, ',', ''), '\\.0+$', '') AS HUGEINT)"
+    shape = "[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\\.0+)?"
+    prep = {a: f"replace(replace({_digits(f'k{i}')}, ' ', ''), chr(8239), '')"}
+    prep[f"ok{i}"] = f"regexp_full_match({a}, {lit(shape)})"
+    prep[f"n{i}"] = f"CASE WHEN regexp_full_match({a}, {lit(shape)}) THEN {number} END"
+    value = f"CASE WHEN n{i} BETWEEN {low} AND {high} THEN n{i} END"
+    why = (
+        f"CASE WHEN ok{i} THEN 'is out of range for a {c.type} column' "
+        f"WHEN regexp_matches(lower(k{i}), {lit(QUALIFIERS)}) THEN 'is a qualified figure, not an exact "
+        "integer: qualifiers (about, more than, ...) belong in claims, never in a raw integer column' "
+        "ELSE 'is not an integer (accepted: digits in ASCII, Thai or Khmer, optional thousands commas)' END"
+    )
+    return Rule(prep, value, [], why)
+
+
+def _rule_float(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    a = f"a{i}"
+    shape = "[+-]?(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\\.[0-9]+)?|\\.[0-9]+)"
+    prep = {a: f"replace({_digits(f'k{i}')}, ' ', '')"}
+    prep[f"n{i}"] = (
+        f"CASE WHEN regexp_full_match({a}, {lit(shape)}) THEN try_cast(replace({a}, ',', '') AS DOUBLE) END"
+    )
+    value = f"CASE WHEN isfinite(n{i}) THEN n{i} END"
+    return Rule(prep, value, [], "'is not a number (accepted: 1,234.5 in ASCII, Thai or Khmer digits)'")
+
+
+def _rule_bool(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    words = f"lower(k{i})"
+    value = (
+        f"CASE WHEN {words} IN ({', '.join(map(lit, TRUE_WORDS))}) THEN true "
+        f"WHEN {words} IN ({', '.join(map(lit, FALSE_WORDS))}) THEN false END"
+    )
+    return Rule({}, value, [], "'is not a boolean (accepted: true/false, yes/no, 1/0, total/nationality)'")
+
+
+def _rule_json(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    return Rule(
+        {}, f"CASE WHEN json_valid(k{i}) THEN CAST(json(k{i}) AS VARCHAR) END", [], "'is not valid JSON'"
+    )
+
+
+def _digits(k: str) -> str:
+    return f"translate({k}, {lit(THAI_DIGITS + KHMER_DIGITS)}, {lit('0123456789' * 2)})"
+
+
+def _rule_iso_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    g = f"g{i}"
+    prep = {g: _groups("([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ].*)?", _digits(f"k{i}"), ["y", "m", "d"])}
+    y = _int(f"{g}.y")
+    value = f"CASE WHEN {_in(y, CE_YEAR_RANGE)} THEN {_date(y, _int(f'{g}.m'), _int(f'{g}.d'))} END"
+    why = (
+        f"CASE WHEN {g}.y = '' THEN 'is not an ISO date (expected YYYY-MM-DD, CE)' "
+        f"WHEN NOT {_in(y, CE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ' outside "
+        f"{CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1}; iso_date columns are CE (use thai_date or "
+        "year_month for Buddhist Era values)' ELSE 'is not a real calendar date' END"
+    )
+    return Rule(prep, value, [], why)
+
+
+def _rule_dmy_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    g = f"g{i}"
+    prep = {g: _groups("([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", _digits(f"k{i}"), ["d", "m", "y"])}
+    y = _int(f"{g}.y")
+    value = f"CASE WHEN {_in(y, CE_YEAR_RANGE)} THEN {_date(y, _int(f'{g}.m'), _int(f'{g}.d'))} END"
+    why = (
+        f"CASE WHEN {g}.y = '' THEN 'is not a DD/MM/YYYY date' "
+        f"WHEN {_in(y, BE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ', which looks like a Buddhist Era year. "
+        "Khmer BE years do not roll over on 1 January, so +543 is never applied blindly to DD/MM/YYYY "
+        "dates: ask the agency for the Gregorian (CE) date' "
+        f"WHEN NOT {_in(y, CE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ', not a plausible CE year' "
+        "ELSE 'is not a real calendar date' END"
+    )
+    return Rule(prep, value, [], why)
+
+
+def _rule_year_month(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    g = f"g{i}"
+    prep = {g: _groups("([0-9]{4})-([0-9]{1,2})", _digits(f"k{i}"), ["y", "m"])}
+    y = _int(f"{g}.y")
+    ce, notes, year_why = _year(y, calendar)
+    value = f"CASE WHEN {g}.y <> '' THEN {_date(ce, _int(f'{g}.m'), '1')} END"
+    why = (
+        f"CASE WHEN {g}.y = '' THEN 'is not a year-month (expected YYYY-MM, CE or BE)' "
+        f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real month' END"
+    )
+    return Rule(prep, value, [f"CASE WHEN {g}.y <> '' THEN {n} END" for n in notes], why)
+
+
+THAI_DATE = (
+    "([0-9]{1,2})\\s*([\\x{0E00}-\\x{0E7F}.\\s]+?)\\s*(?:พ\\.?\\s*ศ\\.?\\s*)?([0-9]{4,5})"
+    "(?:\\s+[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?(?:\\s*น\\.?)?)?"
 )
 
 
-@lru_cache(maxsize=4096)
-def _parse_thai_text(text: str) -> tuple[dt.date, tuple[str, ...]]:
-    ascii_text, notes = to_ascii_digits(text)
-    m = _THAI_DATE_RE.fullmatch(ascii_text)
-    if not m:
-        raise NormaliseError(
-            f"{text!r} is not a Thai date (expected e.g. '15 มี.ค. 2568' or '15 มีนาคม 2568', BE or CE year)"
-        )
-    month = thai_month_table().get(_month_key(m["month"]))
-    if month is None:
-        raise NormaliseError(f"{text!r}: unknown Thai month {m['month'].strip()!r}")
-    year_text = m["year"]
-    if len(year_text) == 5:
-        if not year_text.startswith("0"):
-            raise NormaliseError(f"{text!r}: five-digit year {year_text!r} must be a zero-padded BE year")
-        notes.append("padded_year")
-    year = _be_to_ce(int(year_text), notes, repr(text))
-    return _make_date(year, month, int(m["day"]), text), tuple(notes)
+def _rule_thai_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    g = f"g{i}"
+    prep = {g: _groups(THAI_DATE, _digits(f"k{i}"), ["d", "m", "y"])}
+    key = f"replace(replace({g}.m, '.', ''), ' ', '')"
+    month = (
+        f"(CASE {key} " + " ".join(f"WHEN {lit(k)} THEN {n}" for k, n in thai_month_table().items()) + " END)"
+    )
+    y = _int(f"{g}.y")
+    ce, notes, year_why = _year(y, "BE" if calendar == "BE" else "CE")
+    padded_ok = f"(length({g}.y) = 4 OR starts_with({g}.y, '0'))"
+    value = f"CASE WHEN {g}.y <> '' AND {padded_ok} THEN {_date(ce, month, _int(f'{g}.d'))} END"
+    why = (
+        f"CASE WHEN {g}.y = '' THEN 'is not a Thai date (expected e.g. ''15 มี.ค. 2568'' or "
+        "''15 มีนาคม 2568'', BE or CE year)' "
+        f"WHEN {month} IS NULL THEN 'has an unknown Thai month ''' || trim({g}.m) || '''' "
+        f"WHEN NOT {padded_ok} THEN 'has a five-digit year that is not a zero-padded BE year' "
+        f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real calendar date' END"
+    )
+    notes = [f"CASE WHEN {g}.y <> '' THEN {n} END" for n in notes]
+    notes.append(f"CASE WHEN length({g}.y) = 5 THEN 'padded_year' END")
+    return Rule(prep, value, notes, why)
 
 
-def parse_thai_date_noted(value: Any) -> tuple[dt.date, Notes]:
-    """``parse_thai_date`` that also reports normalisations (digits, be_year, padded_year)."""
-    if isinstance(value, dt.datetime):
-        return value.date(), []
-    if isinstance(value, dt.date):
-        return value, []
-    parsed, notes = _parse_thai_text(_clean(value))
-    return parsed, list(notes)
+ISO_TS = (
+    "([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6})[0-9]*)?)?"
+    "(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
 
 
-def parse_thai_date(value: Any) -> dt.date:
-    """CE date from '15 มี.ค. 2568', '๑๕ มีนาคม ๒๕๖๘' or '18 ก.ย. 02568 11:20' (BE → CE)."""
-    return parse_thai_date_noted(value)[0]
+def _rule_iso_timestamp(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    g = f"g{i}"
+    prep = {g: _groups(ISO_TS, _digits(f"k{i}"), ["y", "m", "d", "hh", "mi", "ss", "f", "z"])}
+    local = (
+        f"try_cast({g}.y || '-' || {g}.m || '-' || {g}.d || ' ' || {g}.hh || ':' || {g}.mi || ':' || "
+        f"coalesce(NULLIF({g}.ss, ''), '00') || CASE WHEN {g}.f <> '' THEN '.' || {g}.f ELSE '' END AS "
+        "TIMESTAMP)"
+    )
+    zone = f"replace({g}.z, ':', '')"
+    minutes = (
+        f"(CASE WHEN upper({g}.z) = 'Z' THEN 0 ELSE (CASE WHEN starts_with({g}.z, '-') THEN -1 ELSE 1 END) * "
+        f"({_int(f'substr({zone}, 2, 2)')} * 60 + coalesce({_int(f'substr({zone}, 4, 2)')}, 0)) END)"
+    )
+    y = _int(f"{g}.y")
+    value = f"CASE WHEN {g}.z <> '' AND {_in(y, CE_YEAR_RANGE)} THEN {local} - to_minutes({minutes}) END"
+    why = (
+        f"CASE WHEN {g}.y = '' THEN 'is not an ISO 8601 timestamp (expected e.g. 2025-02-05T09:00:00+07:00)' "
+        f"WHEN {g}.z = '' THEN 'has no UTC offset: local times in this region differ (UTC+7, UTC+6:30), so "
+        f"an offset is required' WHEN NOT {_in(y, CE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ' outside "
+        f"{CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1}' ELSE 'is not a real date and time' END"
+    )
+    return Rule(prep, value, [], why)
 
 
-def format_thai_date(value: dt.date, *, wide: bool = False, thai_digits: bool = False) -> str:
-    """'15 มี.ค. 2568' for a date: the inverse of ``parse_thai_date``, used by tests and the simulator."""
-    names = FALLBACK_THAI_MONTHS_WIDE if wide else FALLBACK_THAI_MONTHS_ABBREVIATED
-    text = f"{value.day} {names[value.month]} {value.year + BE_OFFSET}"
-    if thai_digits:
-        text = text.translate({ord(str(i)): THAI_DIGITS[i] for i in range(10)})
-    return text
+def _rule_label(i: int, c: ColumnSpec, calendar: str) -> Rule:
+    """One of the column's labels (compared NFC, trimmed, case-folded) → its canonical value."""
+    whens = " ".join(f"WHEN {lit(key)} THEN {lit(value)}" for key, value in c.label_lookup.items())
+    accepted = ", ".join(c.labels or {}).replace("'", "''")
+    why = f"'unknown label ''' || k{i} || ''' for {c.name} (accepted: {accepted})'"
+    return Rule({}, f"CASE lower(k{i}) {whens} END", [], why)
 
 
-_YEAR_MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
-
-
-@lru_cache(maxsize=1024)
-def _parse_year_month_text(text: str) -> tuple[dt.date, tuple[str, ...]]:
-    ascii_text, notes = to_ascii_digits(text)
-    m = _YEAR_MONTH_RE.fullmatch(ascii_text)
-    if not m:
-        raise NormaliseError(f"{text!r} is not a year-month (expected 'YYYY-MM', CE or BE)")
-    year = _be_to_ce(int(m.group(1)), notes, repr(text))
-    return _make_date(year, int(m.group(2)), 1, text), tuple(notes)
-
-
-def parse_year_month_noted(value: Any) -> tuple[dt.date, Notes]:
-    """``parse_year_month`` that also reports normalisations."""
-    if isinstance(value, dt.datetime | dt.date):
-        return dt.date(value.year, value.month, 1), []
-    parsed, notes = _parse_year_month_text(_clean(value))
-    return parsed, list(notes)
-
-
-def parse_year_month(value: Any) -> dt.date:
-    """First day of the month from '2025-01' or Buddhist Era '2568-01'."""
-    return parse_year_month_noted(value)[0]
-
-
-def parse_iso_timestamp_noted(value: Any) -> tuple[dt.datetime, Notes]:
-    """``parse_iso_timestamp`` that also reports normalisations."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise NormaliseError(f"{value!r} has no UTC offset; timestamps must carry one")
-        return value.astimezone(dt.UTC).replace(tzinfo=None), []
-    ascii_text, notes = to_ascii_digits(_clean(value))
-    try:
-        parsed = dt.datetime.fromisoformat(ascii_text)
-    except ValueError as exc:
-        raise NormaliseError(
-            f"{value!r} is not an ISO 8601 timestamp (expected e.g. 2025-02-05T09:00:00+07:00)"
-        ) from exc
-    if parsed.tzinfo is None:
-        raise NormaliseError(
-            f"{value!r} has no UTC offset: local times in this region differ (UTC+7, UTC+6:30), so an "
-            "offset is required"
-        )
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None), notes
-
-
-def parse_iso_timestamp(value: Any) -> dt.datetime:
-    """UTC-naive datetime from ISO 8601 text with an offset ('...+07:00' or 'Z')."""
-    return parse_iso_timestamp_noted(value)[0]
-
-
-# ---------------------------------------------------------------------------------------------- bool
-
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "ใช่", "จริง"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "ไม่ใช่", "ไม่", "เท็จ"})
-# Row-type markers: MFA's "Row type" column says 'total' or 'nationality' and feeds is_total_row.
-_ROW_TYPE_TRUE = frozenset({"total", "subtotal", "grand total", "รวม"})
-_ROW_TYPE_FALSE = frozenset({"nationality", "detail", "data", "row"})
-
-
-def parse_bool(value: Any) -> bool:
-    """Boolean from true/false, yes/no, 1/0, Thai yes/no; row-type 'total' is true, 'nationality' false."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    text = _clean(value).lower()
-    if text in _TRUE or text in _ROW_TYPE_TRUE:
-        return True
-    if text in _FALSE or text in _ROW_TYPE_FALSE:
-        return False
-    raise NormaliseError(f"{value!r} is not a boolean (accepted: true/false, yes/no, 1/0, total/nationality)")
-
-
-# ---------------------------------------------------------------------------------------------- json
-
-
-def parse_json(value: Any) -> str:
-    """Canonical JSON text of a nested value (sorted keys, UTF-8) so equal values hash equally."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise NormaliseError(f"{value[:80]!r} is not valid JSON: {exc}") from exc
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-# ------------------------------------------------------------------------------------------ dispatch
-
-
-def _noted(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Notes]]:
-    def wrapper(value: Any) -> tuple[Any, Notes]:
-        return fn(value), []
-
-    return wrapper
-
-
-_TEXT_NOTED = _noted(parse_text)
-
-PARSERS: dict[str, Callable[[Any], tuple[Any, Notes]]] = {
-    "text": _TEXT_NOTED,
-    "int": parse_int_noted,
-    "float": parse_float_noted,
-    "iso_date": parse_iso_date_noted,
-    "iso_timestamp": parse_iso_timestamp_noted,
-    "dmy_date": parse_dmy_date_noted,
-    "thai_date": parse_thai_date_noted,
-    "year_month": parse_year_month_noted,
-    "bool": _noted(parse_bool),
-    "json": _noted(parse_json),
+RULES: dict[str, Callable[[int, ColumnSpec, str], Rule]] = {
+    "label": _rule_label,
+    "text": _rule_text,
+    "int": _rule_int,
+    "float": _rule_float,
+    "iso_date": _rule_iso_date,
+    "iso_timestamp": _rule_iso_timestamp,
+    "dmy_date": _rule_dmy_date,
+    "thai_date": _rule_thai_date,
+    "year_month": _rule_year_month,
+    "bool": _rule_bool,
+    "json": _rule_json,
 }
 
 
-def parse_value(rule: str, value: Any) -> tuple[Any, Notes]:
-    """Apply a spec ``parse`` rule to one cell: ``(typed value or None, normalisations)``.
+def _is_key(c: ColumnSpec, table: TableSpec) -> bool:
+    """Columns that become keys downstream: the primary key and id-like columns."""
+    return c.name in table.primary_key or c.name.endswith(("_id", "_no"))
 
-    Blank cells become ``None`` for every rule (the loader decides whether the column is required).
+
+def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor: str | None = None) -> str:
+    """SQL over ``source`` (``_f, _row_number, _line, _raw_text, _error, c0..cN`` text) → typed rows.
+
+    Yields ``_f, _row_number, _line, _raw_text``, each spec column typed (and ``<name>_raw``),
+    ``_normalisations``, ``_row_hash`` and ``_reason``. Three layers so each cell is cleaned once and
+    each regex runs once per cell.
     """
-    if rule != "json" and _is_blank(value):
-        return None, []
-    if rule == "json" and value is None:
-        return None, []
+    clean = ["*"]
+    prep = ["*"]
+    values = ["*"]
+    out = ["_f", "_row_number", "_line"]
+    hashed: list[str] = []
+    notes: list[str] = []
+    reasons: list[str] = []
+    ws = lit(WHITESPACE)
+    for i, c in enumerate(table.columns):
+        clean.append(f"NULLIF(trim(replace(nfc_normalize(c{i}), chr(160), ' '), {ws}), '') AS k{i}")
+        rule = RULES[c.parse](i, c, calendar)
+        prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
+        values.append(f"CASE WHEN k{i} IS NOT NULL THEN {rule.value} END AS v{i}")
+        value = f"v{i}"
+        label = lit(f"{c.name} ({c.source_key!r}): ")
+        problems = [
+            f"WHEN k{i} IS NULL THEN " + (f"{label} || 'required but empty'" if c.required else "NULL")
+        ]
+        if c.parse == "text" and _is_key(c, table):
+            problems.append(
+                f"WHEN regexp_matches(k{i}, {lit(UNSAFE_KEY_CHARS)}) THEN {label} || {_shown(f'k{i}')} || "
+                "' contains control or bidirectional-override characters, which never reach keys'"
+            )
+            problems.append(
+                f"WHEN length(k{i}) > {MAX_KEY_CHARS} THEN {label} || 'is ' || length(k{i}) || "
+                f"' characters long; keys are at most {MAX_KEY_CHARS}'"
+            )
+        if c.parse == "label":
+            problems.append(f"WHEN {value} IS NULL THEN {rule.why}")
+        elif c.parse != "text":
+            problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(f'k{i}')} || ' ' || ({rule.why})")
+            notes += [f"CASE WHEN k{i} IS NOT NULL THEN {n} END" for n in rule.notes]
+            notes.append(
+                f"CASE WHEN regexp_matches(k{i}, {lit('[' + THAI_DIGITS + ']')}) THEN 'thai_digits' END"
+            )
+            notes.append(
+                f"CASE WHEN regexp_matches(k{i}, {lit('[' + KHMER_DIGITS + ']')}) THEN 'khmer_digits' END"
+            )
+        reasons.append(f"CASE {' '.join(problems)} END")
+        out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {_q(c.name)}")
+        if c.keep_raw:
+            out.append(f"c{i} AS {_q(c.name + '_raw')}")
+        hashed.append(f"CAST({value} AS VARCHAR)")
+        if cursor is not None and cursor in (c.name, c.source_key):
+            out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
+    note_list = f"list_sort(list_distinct([{', '.join(notes)}]::VARCHAR[]))" if notes else "[]::VARCHAR[]"
+    out.append(f"{note_list} AS _normalisations")
+    out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
+    why = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')"
+    reason = f"'line ' || _line || ': ' || coalesce(_error, {why})"
+    cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(table.columns)))
+    out.append(f"{reason} AS _reason")
+    # CSV rows carry no raw line: a quarantined row's text is rebuilt from its cells (spec order)
+    out.append(
+        f"coalesce(_raw_text, CASE WHEN {reason} IS NOT NULL THEN concat_ws(',', {cells}) END) AS _raw_text"
+    )
+    return (
+        f"SELECT {', '.join(out)} FROM (SELECT {', '.join(values)} FROM (SELECT {', '.join(prep)} FROM "
+        f"(SELECT {', '.join(clean)} FROM {source})))"
+    )
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Normalised(NamedTuple):
+    value: Any
+    notes: list[str]
+    reason: str | None
+
+
+def normalise_cells(column: ColumnSpec, cells: list[str | None], *, calendar: str = "CE") -> list[Normalised]:
+    """Run one column's rule over text cells in an in-memory DuckDB (tests, property tests, the CLI)."""
+    import duckdb
+
+    table = TableSpec(table="t", primary_key=[column.name], columns=[column])
+    con = duckdb.connect()
     try:
-        parser = PARSERS[rule]
-    except KeyError:
-        raise NormaliseError(f"unknown parse rule {rule!r}; known: {sorted(PARSERS)}") from None
-    return parser(value)
+        con.execute(
+            "CREATE TABLE src (_f INTEGER, _row_number INTEGER, _line INTEGER, _raw_text VARCHAR, "
+            "_error VARCHAR, c0 VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO src VALUES (0, ?, ?, NULL, NULL, ?)", [(n, n, v) for n, v in enumerate(cells, 1)]
+        )
+        rows = con.execute(
+            f"SELECT {_q(column.name)}, _normalisations, _reason FROM "
+            f"({normalise_sql(table, 'src', calendar=calendar)}) "
+            "ORDER BY _row_number"
+        ).fetchall()
+    finally:
+        con.close()
+    return [Normalised(v, list(n), r.split(": ", 1)[1] if r else None) for v, n, r in rows]

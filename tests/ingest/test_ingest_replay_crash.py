@@ -26,8 +26,8 @@ from ingest_payloads import (
 )
 
 from borderwatch.config import Settings
-from borderwatch.ingest import ReplayError, ingest_all, ingest_inbox, replay
-from borderwatch.ingest.loader import TEST_PAUSE_ENV
+from borderwatch.ingest import LandingArchive, ReplayError, ingest_all, ingest_inbox, replay
+from borderwatch.ingest.load import TEST_PAUSE_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 VOLATILE = {
@@ -158,11 +158,16 @@ def test_kill_9_mid_load_then_rerun_matches_uninterrupted(tmp_path: Path, settin
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    # killed mid-transaction: file a committed, file b not, b still waiting in the inbox
+    # killed inside the feed's batch transaction: the batch (files a and b) is lost whole, never part of
+    # a file; both were landed and still wait in the inbox, so the next run loads them again
     partial = snapshot(settings.build_db)
-    assert {r[2] for r in partial["_files"]} == {"kh_gdi_deportations_a.csv"}
-    assert len(partial["kh_gdi_deportations"]) == 2000
-    assert (settings.inbox_dir / "kh_gdi_deportations_b.csv").exists()
+    assert partial["_files"] == [] and partial["kh_gdi_deportations"] == [] and partial["_cursors"] == []
+    assert {p.name for p in settings.inbox_dir.iterdir() if p.is_file()} == {
+        "kh_gdi_deportations_a.csv",
+        "kh_gdi_deportations_b.csv",
+        "th_imm_receptions_c.csv",
+    }
+    assert len(list(LandingArchive(settings.landing_dir).iter_manifest())) == 3
 
     ingest_inbox(settings)
     assert snapshot(settings.build_db) == snapshot(clean.build_db)

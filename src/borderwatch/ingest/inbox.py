@@ -9,20 +9,18 @@ Nothing outside the inbox is ever touched.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import os
 import stat
 from pathlib import Path
 
-import duckdb
-
 from borderwatch.config import Settings
 from borderwatch.ingest.errors import IngestError, UnsafeInboxFileError
 from borderwatch.ingest.landing import LandedFile, LandingArchive
-from borderwatch.ingest.loader import FileLoadResult, load_landed_files
-from borderwatch.ingest.parsers import check_line_lengths, check_zip
 from borderwatch.ingest.report import LoadReport
+from borderwatch.ingest.xlsx import check_zip
 from borderwatch.specs import FeedSpec
 
 log = logging.getLogger(__name__)
@@ -110,8 +108,6 @@ def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
         )
     if spec.format.type == "xlsx":
         check_zip(spec, path, file_name=name)
-    elif spec.format.type in ("csv", "ndjson"):
-        check_line_lengths(spec, path, file_name=name)
     return spec
 
 
@@ -140,76 +136,43 @@ def _land(
         )
 
 
-def process_inbox(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    specs: list[FeedSpec],
-    archive: LandingArchive,
-) -> list[LoadReport]:
-    """Land and load every inbox file, in name order; one report per feed (plus 'inbox' for orphans)."""
+def land_inbox(
+    settings: Settings, specs: list[FeedSpec], archive: LandingArchive, report: LoadReport
+) -> dict[str, list[tuple[str, LandedFile]]]:
+    """Land every acceptable inbox file, in name order, per feed; refuse the rest into ``report``.
+
+    One manifest fsync for all: every object and manifest line is durable before any of them is loaded.
+    Files stay in the inbox until their batch has committed (:func:`settle`).
+    """
     inbox = settings.inbox_dir
+    landed: dict[str, list[tuple[str, LandedFile]]] = {}
     if not inbox.is_dir():
-        return []
-    reports: dict[str, LoadReport] = {}
-
-    def report_for(feed: str) -> LoadReport:
-        if feed not in reports:
-            reports[feed] = LoadReport(feed=feed, source="inbox")
-        return reports[feed]
-
+        return landed
     with os.scandir(inbox) as it:
         names = sorted(entry.name for entry in it if not _hidden(entry.name))
-    runs: list[tuple[FeedSpec, list[str]]] = []  # consecutive accepted files of one feed, in name order
     for name in names:
+        report.files_seen += 1
         try:
             spec = _check_entry(inbox, name, specs)
-        except (IngestError, OSError) as exc:
-            report = report_for(INBOX_REPORT)
-            report.files_seen += 1
-            report.files_rejected += 1
-            report.add_error(str(exc), file_name=name)
-            _safe_reject(inbox, name, str(exc))
-            continue
-        report_for(spec.name).files_seen += 1
-        if runs and runs[-1][0].name == spec.name:
-            runs[-1][1].append(name)
-        else:
-            runs.append((spec, [name]))
-    for spec, run in runs:
-        _load_run(con, inbox, archive, spec, run, report_for(spec.name))
-    return [r.finish() for r in reports.values()]
-
-
-def _load_run(
-    con: duckdb.DuckDBPyConnection,
-    inbox: Path,
-    archive: LandingArchive,
-    spec: FeedSpec,
-    names: list[str],
-    report: LoadReport,
-) -> None:
-    """Land a run of one feed's files (one manifest fsync for all), then load them, one transaction each."""
-    landed: list[tuple[str, LandedFile]] = []
-    for name in names:
-        try:
-            landed.append((name, _land(archive, inbox, name, spec, defer_sync=True)))
+            landed.setdefault(spec.name, []).append(
+                (name, _land(archive, inbox, name, spec, defer_sync=True))
+            )
         except (IngestError, OSError) as exc:
             report.files_rejected += 1
             report.add_error(str(exc), file_name=name)
             _safe_reject(inbox, name, str(exc))
-    archive.sync()  # every object and manifest line is durable before any of them is loaded
+    report.files_seen -= sum(len(v) for v in landed.values())  # counted again by their feed's report
+    archive.sync()
+    return landed
 
-    def settle(index: int, outcome: FileLoadResult | IngestError) -> None:
-        name = landed[index][0]
-        if isinstance(outcome, IngestError):
-            report.files_rejected += 1
-            report.add_error(str(outcome), file_name=name)
-            _safe_reject(inbox, name, str(outcome))
-            return
-        report.add_file(outcome)
-        os.unlink(os.path.join(inbox, name))
 
-    load_landed_files(con, spec, [lf for _, lf in landed], report.load_id, on_result=settle)
+def settle(inbox: Path, name: str, error: IngestError | None) -> None:
+    """After its batch: a loaded file leaves the inbox; a refused one moves to .rejected/ with why."""
+    if error is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(inbox, name))
+    else:
+        _safe_reject(inbox, name, str(error))
 
 
 def _safe_reject(inbox: Path, name: str, message: str) -> None:

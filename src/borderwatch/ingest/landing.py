@@ -42,6 +42,7 @@ class LandedFile:
     size: int
     sha256: str
     path: Path = field(compare=False)
+    stream: str = "records"  # records | deletions (an API feed's tombstones): which cursor it moves
 
     @property
     def from_inbox(self) -> bool:
@@ -102,6 +103,7 @@ class LandingArchive:
         headers: Mapping[str, str] | None,
         file_name: str,
         defer_sync: bool = False,
+        stream: str = "records",
     ) -> LandedFile:
         """Store a payload once (bytes, or a path/binary file streamed in chunks) and record this delivery.
 
@@ -156,6 +158,7 @@ class LandingArchive:
             size=size,
             sha256=sha,
             path=target,
+            stream=stream,
         )
         self._append_manifest(landed.manifest_row(), fsync=not defer_sync)
         return landed
@@ -217,6 +220,11 @@ class LandingArchive:
                 except json.JSONDecodeError:
                     log.warning("%s line %d: torn manifest line skipped", self.manifest_path, number)
                     continue
+                if "stream" not in row:  # manifests written before the stream was recorded
+                    deletions = row["file_name"].startswith("deletions") and not row["source_url"].startswith(
+                        "inbox:"
+                    )
+                    row["stream"] = "deletions" if deletions else "records"
                 yield LandedFile(path=self.object_path(row["sha256"]), **row)
 
     def latest_by_url(self, feed: str) -> dict[str, LandedFile]:

@@ -11,7 +11,8 @@ from typing import Any, Literal
 import duckdb
 
 from borderwatch.config import Settings
-from borderwatch.ingest.loader import FileLoadResult, new_load_id, record_load, utc_now
+from borderwatch.ingest.contract import ensure_control_tables, new_load_id, utc_now
+from borderwatch.ingest.load import FileLoadResult
 
 Status = Literal["loaded", "unchanged", "failed"]
 
@@ -63,6 +64,8 @@ class LoadReport:
                 "file_name": result.file_name,
                 "sha256": result.file_sha256,
                 "status": result.status,
+                "revision": result.revision,
+                "supersedes": result.supersedes,
                 "tables": {
                     t.table: [t.rows_in, t.rows_loaded, t.rows_quarantined, t.rows_duplicate]
                     for t in result.tables
@@ -101,8 +104,19 @@ def save_report(con: duckdb.DuckDBPyConnection | None, settings: Settings, repor
         report.finish()
     data = report.as_dict()
     if con is not None:
-        record_load(
-            con, report.load_id, report.feed, report.started_at, report.finished_at or utc_now(), data
+        ensure_control_tables(con)
+        con.execute(
+            "INSERT INTO raw._loads (load_id, feed, started_at, finished_at, report, status, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                report.load_id,
+                report.feed,
+                report.started_at,
+                report.finished_at or utc_now(),
+                json.dumps(data, ensure_ascii=False, default=str),
+                report.status,
+                report.error,
+            ],
         )
     out_dir = settings.reports_dir / "loads"
     out_dir.mkdir(parents=True, exist_ok=True)

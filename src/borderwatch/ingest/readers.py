@@ -1,0 +1,491 @@
+"""Readers: landed files of one feed → one DuckDB relation of text cells, ready for the normaliser.
+
+Each reader fills a temp table ``(_f, _row_number, _line, _raw_text, _error, c0 .. cN)``: ``_f`` is the
+file's index in the batch, ``c<i>`` the text of spec column ``i`` (NULL when absent), ``_error`` a
+row-level reason (wrong field count, invalid JSON). CSV is read by DuckDB's ``read_csv`` (cp874 and other
+non-UTF-8 encodings transcoded first), NDJSON as lines by DuckDB and taken apart with its JSON functions,
+JSON API pages by DuckDB's JSON functions, XLSX through openpyxl. File-level problems (encoding, size,
+over-long lines, schema drift, a broken workbook) are returned per file, never raised, so one bad file
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from borderwatch.ingest.errors import (
+    FileFormatError,
+    IngestError,
+    LineTooLongError,
+    SchemaDriftError,
+)
+from borderwatch.ingest.landing import LandedFile
+from borderwatch.normalize import lit
+from borderwatch.specs import FeedSpec, TableSpec
+
+ENCODING_CANDIDATES = ("utf-8-sig", "cp874", "utf-8", "cp1252")
+UTF8 = ("utf-8", "utf-8-sig", "utf8")
+SCAN_LINES_ABOVE = 16 << 20  # bytes: smaller files cannot hide a line from DuckDB's line-size check
+
+
+@dataclass
+class Batch:
+    """What the readers made of a batch: the text relation's name, file-level errors, page metadata."""
+
+    relation: str
+    errors: dict[int, IngestError] = field(default_factory=dict)
+    meta: dict[int, dict[str, Any]] = field(default_factory=dict)  # JSON API: next_page per page
+
+
+def _norm_header(cell: Any) -> str:
+    text = "" if cell is None else str(cell)
+    return unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip().lstrip("\ufeff")
+
+
+def check_header(spec: FeedSpec, table: TableSpec, file_name: str, header: list[str], line: int) -> None:
+    """Raise SchemaDriftError when the header's columns are not the spec's sources.
+
+    Optional trailing columns may be absent (specs grow by appending optional columns such as
+    ``minors`` or ``note``; files sent before still load, with those columns NULL).
+    """
+    present = [h for h in header if h]
+    absent_tail: set[str] = set()
+    for index in range(len(table.columns) - 1, len(present) - 1, -1):
+        c = table.columns[index]
+        if c.required or c.source_key in present:
+            break
+        absent_tail.add(c.source_key)
+    expected = {c.source_key for c in table.columns}
+    dupes = sorted({h for h in present if present.count(h) > 1})
+    added, removed = set(present) - expected, expected - set(present) - absent_tail
+    if added or removed or dupes:
+        raise SchemaDriftError(
+            feed=spec.name,
+            file_name=file_name,
+            table=table.table,
+            added=sorted(added),
+            removed=sorted(removed),
+            line=line,
+            detail=f"duplicate headers {dupes}" if dupes else "",
+        )
+
+
+def first_long_line(path: Path, limit: int) -> int | None:
+    """The first line longer than ``limit`` bytes (chunked, vectorised scan), or None.
+
+    DuckDB refuses lines over ``max_line_size`` itself, but a line longer than its read buffer
+    (tens of MiB) silently disappears, so files that large are scanned first.
+    """
+    import numpy as np
+
+    carry, line = 0, 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            newlines = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
+            if newlines.size == 0:
+                carry += len(chunk)
+                if carry > limit:
+                    return line
+                continue
+            if carry + int(newlines[0]) > limit:
+                return line
+            over = np.flatnonzero(np.diff(newlines) - 1 > limit)
+            if over.size:
+                return line + 1 + int(over[0])
+            line += newlines.size
+            carry = len(chunk) - int(newlines[-1]) - 1
+    return line if carry > limit else None
+
+
+def check_size(spec: FeedSpec, path: Path, file_name: str) -> None:
+    """Refuse empty files (nothing to check the schema against) and files over ``max_file_bytes``."""
+    size = os.stat(path).st_size
+    if size == 0:
+        raise FileFormatError(
+            f"feed {spec.name!r} file {file_name}: the file is empty (0 bytes); ask the agency to resend it"
+        )
+    if size > spec.format.max_file_bytes:
+        raise FileFormatError(
+            f"feed {spec.name!r} file {file_name}: {size} bytes exceeds format.max_file_bytes "
+            f"({spec.format.max_file_bytes}); refused. Raise the limit in feeds/{spec.name}.yaml if genuine."
+        )
+    if spec.format.type in ("csv", "ndjson") and size > SCAN_LINES_ABOVE:
+        line = first_long_line(path, spec.format.max_line_bytes)
+        if line is not None:
+            raise _too_long(spec, file_name, line)
+
+
+def _too_long(spec: FeedSpec, file_name: str, line: int | str) -> LineTooLongError:
+    return LineTooLongError(
+        f"feed {spec.name!r} file {file_name} line {line}: line is longer than format.max_line_bytes "
+        f"({spec.format.max_line_bytes} bytes); refused without reading it. Split the record or raise "
+        f"max_line_bytes in feeds/{spec.name}.yaml."
+    )
+
+
+def _undecodable(
+    spec: FeedSpec, file_name: str, raw: bytes, offset: int, exc: UnicodeDecodeError
+) -> FileFormatError:
+    at = offset + exc.start
+    line = raw.count(b"\n", 0, at) + 1
+    text = raw[raw.rfind(b"\n", 0, at) + 1 : (raw.find(b"\n", at) + 1 or len(raw) + 1) - 1]
+    suggestion = "unknown"
+    for candidate in ENCODING_CANDIDATES:
+        if candidate.replace("-sig", "") != spec.format.encoding.replace("-sig", ""):
+            try:
+                text.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+            suggestion = candidate
+            break
+    bad = raw[offset + exc.start : offset + exc.start + 4]
+    return FileFormatError(
+        f"feed {spec.name!r} file {file_name} line {line} byte {offset + exc.start}: cannot decode {bad!r} "
+        "as "
+        f"{spec.format.encoding} ({exc.reason}). The file looks like {suggestion}: set format.encoding in "
+        f"feeds/{spec.name}.yaml or ask the agency to resend it in {spec.format.encoding}."
+    )
+
+
+def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> Path:
+    """A UTF-8 copy of a file in another encoding (DuckDB reads UTF-8 only; extensions never install)."""
+    decoder = codecs.getincrementaldecoder(spec.format.encoding)()
+    out = tmp / f"{uuid.uuid4().hex}.csv"
+    offset = 0
+    with open(landed.path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 22):
+            try:
+                dst.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise _undecodable(spec, landed.file_name, landed.path.read_bytes(), offset, exc) from None
+            offset += len(chunk)
+        dst.write(decoder.decode(b"", final=True))
+    return out
+
+
+def _header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path) -> tuple[list[str], int]:
+    """The header record of a CSV (first non-blank line), checked against the spec."""
+    limit = spec.format.max_line_bytes
+    encoding = "utf-8" if path != landed.path else spec.format.encoding
+    with open(path, "rb") as fh:
+        for number in range(1, 1000):
+            raw = fh.readline(limit + 1)
+            if len(raw) > limit:
+                raise _too_long(spec, landed.file_name, number)
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise _undecodable(spec, landed.file_name, raw, 0, exc) from None
+            record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
+            if any(cell.strip().lstrip("\ufeff") for cell in record):
+                header = [_norm_header(h) for h in record]
+                check_header(spec, table, landed.file_name, header, number)
+                return header, number
+            if not raw:
+                break
+    raise SchemaDriftError(
+        feed=spec.name,
+        file_name=landed.file_name,
+        table=table.table,
+        added=[],
+        removed=[c.source_key for c in table.columns],
+        detail="the file has no header row",
+    )
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
+    return con.execute(
+        "SELECT s.file_path, e.line, first(e.error_type ORDER BY e.column_idx), first(e.csv_line), "
+        f"first(e.error_message ORDER BY e.column_idx) FROM {name}_e e JOIN {name}_s s USING (scan_id, "
+        "file_id) "
+        "GROUP BY ALL ORDER BY s.file_path, e.line"
+    ).fetchall()
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def read_csv(
+    con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
+) -> Batch:
+    """CSV files into ``target``; files with the same header layout are read by one ``read_csv``."""
+    batch = Batch(target)
+    groups: dict[tuple[tuple[str, ...], int], list[tuple[int, Path]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bw-csv-") as tmpdir:
+        for i, landed in enumerate(files):
+            try:
+                check_size(spec, landed.path, landed.file_name)
+                path = landed.path
+                if spec.format.encoding.lower() not in UTF8:
+                    path = _utf8_copy(spec, landed, Path(tmpdir))
+                header, line = _header(spec, table, landed, path)
+            except (IngestError, OSError) as exc:
+                batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
+                continue
+            groups.setdefault((tuple(header), line), []).append((i, path))
+        for (header, line), members in groups.items():
+            _read_csv_group(con, spec, table, files, header, line, members, batch)
+    return batch
+
+
+def _read_csv_group(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    table: TableSpec,
+    files: list[LandedFile],
+    header: tuple[str, ...],
+    header_line: int,
+    members: list[tuple[int, Path]],
+    batch: Batch,
+) -> None:
+    position = {h: j for j, h in enumerate(header) if h}
+    columns = "{" + ", ".join(f"'h{j}': 'VARCHAR'" for j in range(len(header))) + "}"
+    cells = ", ".join(
+        f"h{position[c.source_key]} AS c{i}" if c.source_key in position else f"NULL AS c{i}"
+        for i, c in enumerate(table.columns)
+    )
+    index = {str(path): i for i, path in members}
+    name = f"_bw_rej_{uuid.uuid4().hex[:10]}"
+    rel = con.register(f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
+    del rel
+    try:
+        con.execute(
+            f"INSERT INTO {batch.relation} SELECT m.i, row_number() OVER (PARTITION BY m.i ORDER BY "
+            "r.ordinality), "
+            f"row_number() OVER (PARTITION BY m.i ORDER BY r.ordinality) + {header_line}, NULL, NULL, "
+            f"{cells} "
+            f"FROM read_csv(?, header = true, skip = {header_line - 1}, auto_detect = false, columns = "
+            f"{columns}, "
+            f"delim = {lit(spec.format.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', filename = true, "
+            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
+            f"JOIN {name}_map m ON m.p = r.filename",
+            [list(index)],
+        )
+        for path, line, kind, csv_line, message in _rejects(con, name):
+            i = index[path]
+            if (
+                kind in ("INVALID UNICODE", "INVALID ENCODING", "LINE SIZE OVER MAXIMUM")
+                and i not in batch.errors
+            ):
+                landed = files[i]
+                if kind == "LINE SIZE OVER MAXIMUM":
+                    batch.errors[i] = _too_long(spec, landed.file_name, line)
+                else:
+                    raw = landed.path.read_bytes()
+                    try:
+                        raw.decode(spec.format.encoding)
+                        batch.errors[i] = FileFormatError(
+                            f"feed {spec.name!r} file {landed.file_name} line {line}: {message}"
+                        )
+                    except UnicodeDecodeError as exc:
+                        batch.errors[i] = _undecodable(spec, landed.file_name, raw, 0, exc)
+                continue
+            why = (
+                f"row has a different number of fields than the header ({message})"
+                if "COLUMNS" in kind
+                else message
+            )
+            con.execute(
+                f"INSERT INTO {batch.relation} (_f, _row_number, _line, _raw_text, _error) VALUES (?, ?, ?, "
+                "?, ?)",
+                [i, line - header_line, line, csv_line, why],
+            )
+    except duckdb.Error as exc:
+        for i, _path in members:
+            batch.errors.setdefault(
+                i,
+                FileFormatError(f"feed {spec.name!r} file {files[i].file_name}: not readable as CSV: {exc}"),
+            )
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
+    finally:
+        con.unregister(f"{name}_map")
+        _drop(con, f"{name}_e", f"{name}_s")
+
+
+def _json_cells(table: TableSpec, record: str) -> str:
+    """Text of each spec key of a JSON object (nested values as JSON text, absent keys NULL)."""
+    return ", ".join(f"{record}->>{lit(c.source_key)} AS c{i}" for i, c in enumerate(table.columns))
+
+
+def _json_drift(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    table: TableSpec,
+    files: list[LandedFile],
+    batch: Batch,
+    records: str,
+) -> None:
+    """Unknown keys in any record are drift for that file (absent keys are NULLs)."""
+    expected = [c.source_key for c in table.columns]
+    rows = con.execute(
+        "SELECT _f, min(_line), list_sort(list_distinct(flatten(list(list_filter(json_keys(obj), "
+        f"lambda k: NOT list_contains(?, k)))))) FROM {records} WHERE obj IS NOT NULL GROUP BY _f "
+        "HAVING bool_or(NOT list_has_all(?, json_keys(obj)))",
+        [expected, expected],
+    ).fetchall()
+    for i, line, added in rows:
+        if i not in batch.errors:
+            batch.errors[i] = SchemaDriftError(
+                feed=spec.name,
+                file_name=files[i].file_name,
+                table=table.table,
+                added=added,
+                removed=[],
+                line=line,
+            )
+
+
+def _insert_records(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    table: TableSpec,
+    files: list[LandedFile],
+    batch: Batch,
+    records: str,
+) -> None:
+    _json_drift(con, spec, table, files, batch, records)
+    con.execute(
+        f"INSERT INTO {batch.relation} SELECT _f, _row_number, _line, rec, _error, "
+        f"{_json_cells(table, 'obj')} "
+        f"FROM {records} WHERE NOT list_contains(?, _f)",
+        [list(batch.errors)],
+    )
+
+
+def read_ndjson(
+    con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
+) -> Batch:
+    """One JSON object per line, read as lines by DuckDB (raw text and line numbers kept)."""
+    batch = Batch(target)
+    ok: dict[str, int] = {}
+    for i, landed in enumerate(files):
+        try:
+            check_size(spec, landed.path, landed.file_name)
+            ok[str(landed.path)] = i
+        except (IngestError, OSError) as exc:
+            batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
+    if not ok:
+        return batch
+    name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
+    con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT m.i AS _f, row_number() OVER (PARTITION BY m.i ORDER BY "
+            "r.ordinality) AS _line, "
+            "r.line AS rec FROM read_csv(?, header = false, auto_detect = false, columns = "
+            "{'line': 'VARCHAR'}, "
+            "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
+            "true, "
+            f"rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
+            f"{max(spec.format.max_line_bytes, 4096)}) "
+            f"WITH ORDINALITY r JOIN {name}_map m ON m.p = r.filename",
+            [list(ok)],
+        )
+        for path, line, kind, _csv_line, message in _rejects(con, name):
+            i = ok[path]
+            if i not in batch.errors:
+                batch.errors[i] = (
+                    _too_long(spec, files[i].file_name, line)
+                    if kind == "LINE SIZE OVER MAXIMUM"
+                    else FileFormatError(
+                        f"feed {spec.name!r} file {files[i].file_name} line {line}: {message}; check "
+                        "format.encoding "
+                        f"in feeds/{spec.name}.yaml or ask the agency to resend the file"
+                    )
+                )
+        con.execute(
+            f"CREATE TEMP TABLE {name}_v AS SELECT _f, _line, rec, json_valid(rec) AS ok FROM {name} "
+            "WHERE trim(rec) <> ''"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE {name}_r AS SELECT _f, _line AS _row_number, _line, rec, "
+            f"CASE WHEN ok THEN CASE WHEN json_type(rec) = 'OBJECT' THEN rec END END AS obj, "
+            "CASE WHEN NOT ok THEN 'line is not valid JSON' WHEN json_type(rec) <> 'OBJECT' "
+            f"THEN 'line is not a JSON object' END AS _error FROM {name}_v"
+        )
+        _insert_records(con, spec, table, files, batch, f"{name}_r")
+    except duckdb.Error as exc:
+        for i in ok.values():
+            batch.errors.setdefault(
+                i,
+                FileFormatError(
+                    f"feed {spec.name!r} file {files[i].file_name}: not readable as NDJSON: {exc}"
+                ),
+            )
+    finally:
+        con.unregister(f"{name}_map")
+        _drop(con, name, f"{name}_v", f"{name}_r", f"{name}_e", f"{name}_s")
+    return batch
+
+
+def read_json_pages(
+    con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
+) -> Batch:
+    """JSON API pages (``{"data": [...], "next_page": n}``), from a pull or dropped in the inbox."""
+    batch = Batch(target)
+    docs: list[tuple[int, str]] = []
+    for i, landed in enumerate(files):
+        try:
+            check_size(spec, landed.path, landed.file_name)
+            raw = landed.path.read_bytes()
+            docs.append((i, raw.decode(spec.format.encoding)))
+        except UnicodeDecodeError as exc:
+            batch.errors[i] = _undecodable(spec, landed.file_name, raw, 0, exc)
+        except (IngestError, OSError) as exc:
+            batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
+    key = lit('$."' + spec.format.records_key.replace('"', '\\"') + '"')
+    name = f"_bw_pages_{uuid.uuid4().hex[:10]}"
+    con.register(
+        f"{name}_df", pd.DataFrame({"_f": [i for i, _ in docs], "doc": [d for _, d in docs]}, dtype=object)
+    )
+    try:
+        checked = con.execute(
+            "SELECT CAST(_f AS INTEGER), coalesce(CASE WHEN json_valid(doc) THEN CASE WHEN json_type(doc) = "
+            "'OBJECT' "
+            f"THEN json_type(doc, {key}) = 'ARRAY' END END, false), "
+            "CASE WHEN json_valid(doc) THEN CASE WHEN json_type(doc) = 'OBJECT' THEN doc->>'next_page' END "
+            f"END FROM {name}_df"
+        ).fetchall()
+        for i, good, next_page in checked:
+            if not good:
+                batch.errors[i] = FileFormatError(
+                    f"feed {spec.name!r} file {files[i].file_name}: not a JSON object with a list under "
+                    f"{spec.format.records_key!r} (format.records_key in feeds/{spec.name}.yaml); a "
+                    "truncated "
+                    "response is fetched again on the next run"
+                )
+            batch.meta[i] = {"next_page": next_page}
+        con.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT _f, generate_subscripts(recs, 1) AS _row_number, "
+            "generate_subscripts(recs, 1) AS _line, unnest(recs) AS rec FROM (SELECT CAST(_f AS INTEGER) "
+            "AS _f, "
+            f"json_extract(doc, {lit(key[1:-1] + '[*]')}) AS recs FROM {name}_df WHERE NOT list_contains(?, "
+            "CAST(_f AS INTEGER)))",
+            [list(batch.errors)],
+        )
+        con.execute(
+            f"CREATE TEMP TABLE {name}_r AS SELECT *, CASE WHEN json_type(rec) = 'OBJECT' THEN rec END AS "
+            "obj, "
+            "CASE WHEN json_type(rec) <> 'OBJECT' THEN 'record is not a JSON object' END AS _error FROM "
+            f"{name}"
+        )
+        _insert_records(con, spec, table, files, batch, f"{name}_r")
+    finally:
+        con.unregister(f"{name}_df")
+        _drop(con, name, f"{name}_r")
+    return batch
