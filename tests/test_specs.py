@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderwatch.config import REPO_ROOT
-from borderwatch.specs import ColumnSpec, FeedSpecError, UnknownLabelError, load_spec, load_specs
+from borderwatch.specs import ColumnSpec, FeedSpecError, UnknownLabelError, label_key, load_spec, load_specs
 
 FEEDS = REPO_ROOT / "feeds"
 
@@ -142,3 +144,26 @@ def test_issue9_columns_are_declared() -> None:
     movements = {c.name for c in specs["mfa_assistance"].tables[1].columns}
     assert {"row_type", "plan_id", "flights", "persons_male", "persons_female", "period_start"} <= movements
     assert specs["mfa_assistance"].tables[0].columns[-1].name == "note"
+
+
+@given(
+    label=st.sampled_from([t for texts in AGE_LABELS.values() for t in texts]),
+    left=st.text(" \t", max_size=3),
+    right=st.text(" \t", max_size=3),
+    upper=st.booleans(),
+)
+def test_label_rule_ignores_case_and_surrounding_whitespace(
+    label: str, left: str, right: str, upper: bool
+) -> None:
+    column = ColumnSpec(name="age_group", parse="label", labels=AGE_LABELS)
+    canonical = next(k for k, texts in AGE_LABELS.items() if label in texts)
+    assert column.parse_label(f"{left}{label.upper() if upper else label}{right}") == canonical
+
+
+@given(text=st.text(min_size=1, max_size=12))
+def test_label_rule_never_maps_other_text_to_a_default(text: str) -> None:
+    column = ColumnSpec(name="age_group", parse="label", labels=AGE_LABELS)
+    if label_key(text) in column.label_lookup or not text.strip():
+        return
+    with pytest.raises(UnknownLabelError, match="unknown label"):
+        column.parse_label(text)
