@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -33,8 +33,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
+from borderwatch.publish import Publication
 from borderwatch.serving.postgres import DSN_ENV, READER_PASSWORD_ENV, READER_ROLE_ENV
 
 PG_ADMIN_DSN_ENV = "BORDERWATCH_TEST_PG_ADMIN_DSN"
@@ -247,3 +249,14 @@ def home(tmp_path: Path, synthetic: ModuleType, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def passed() -> GateResult:
     return GateResult(passed=True, run_id="serving-test-gate")
+
+
+def publish_build(settings: Settings, gate: GateResult) -> Publication:
+    """What a run does after the audit: snapshot the build as it stands, publish it (and so serve it)."""
+    audited = pipeline.Audited(candidate=pipeline.snapshot(settings), gate=gate)
+    return pipeline.publish(settings, audited, notify=False)
+
+
+@pytest.fixture
+def publish_now() -> Callable[[Settings, GateResult], Publication]:
+    return publish_build

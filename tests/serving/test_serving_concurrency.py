@@ -11,7 +11,6 @@ import threading
 import psycopg
 import pytest
 
-from borderwatch import pipeline
 from borderwatch.publish import current_version
 from borderwatch.serving.postgres import (
     CRASH_ENV,
@@ -31,8 +30,10 @@ def one_statement_snapshot(conn: psycopg.Connection, relations: list[str]) -> tu
     return str(row[0]), dict(zip(relations, map(int, row[1:]), strict=True))
 
 
-def test_bi_reader_never_sees_an_error_or_a_mix_through_20_publications(serving_db, home, synthetic, passed):
-    first = pipeline.publish(home, passed)
+def test_bi_reader_never_sees_an_error_or_a_mix_through_20_publications(
+    publish_now, serving_db, home, synthetic, passed
+):
+    first = publish_now(home, passed)
     manifests = {first.version: first.row_counts}
     relations = sorted(first.row_counts)
     seen: list[tuple[str, dict[str, int]]] = []
@@ -52,7 +53,7 @@ def test_bi_reader_never_sees_an_error_or_a_mix_through_20_publications(serving_
     try:
         for i in range(PUBLICATIONS):
             synthetic.make_build(home.build_db, raids=100 + 7 * i)
-            pub = pipeline.publish(home, passed)
+            pub = publish_now(home, passed)
             manifests[pub.version] = pub.row_counts
     finally:
         stop.set()
@@ -74,7 +75,9 @@ LOADER = textwrap.dedent(
     from borderwatch.config import get_settings
     from borderwatch.gate import GateResult
 
-    pipeline.publish(get_settings(), GateResult(passed=True, run_id="crash-test"))
+    settings = get_settings()
+    audited = pipeline.Audited(pipeline.snapshot(settings), GateResult(passed=True, run_id="crash-test"))
+    pipeline.publish(settings, audited, notify=False)
     """
 )
 
@@ -88,8 +91,10 @@ def run_killed_publication(step: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("step", ["load", "switch"])
-def test_loader_killed_half_way_leaves_readers_on_previous_version(serving_db, home, synthetic, passed, step):
-    first = pipeline.publish(home, passed)
+def test_loader_killed_half_way_leaves_readers_on_previous_version(
+    publish_now, serving_db, home, synthetic, passed, step
+):
+    first = publish_now(home, passed)
     synthetic.make_build(home.build_db, raids=90)
     done = run_killed_publication(step)
     assert done.returncode == -9, done.stderr[-2000:]
@@ -109,7 +114,7 @@ def test_loader_killed_half_way_leaves_readers_on_previous_version(serving_db, h
         assert (half, loaded_versions(conn)) == (
             (0, [first.version]) if step == "load" else (1, [first.version, new])
         )
-    again = pipeline.publish(home, passed)  # the next run finishes the job
+    again = publish_now(home, passed)  # the next run finishes the job
     assert again.unchanged and again.version == new
     with serving_db.connect(reader=True) as bi:
         assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == new

@@ -8,7 +8,6 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from borderwatch import pipeline
 from borderwatch.cli import app
 from borderwatch.publish import current_version, list_versions
 from borderwatch.serving.postgres import (
@@ -23,10 +22,10 @@ from borderwatch.serving.postgres import (
 )
 
 
-def publish_new(home, synthetic, passed, raids: int):
+def publish_new(publish_now, home, synthetic, passed, raids: int):
     """A new build (``raids`` raids) published through the pipeline, which also serves it."""
     synthetic.make_build(home.build_db, raids=raids)
-    return pipeline.publish(home, passed)
+    return publish_now(home, passed)
 
 
 def pg_counts(conn: psycopg.Connection, relations: list[str]) -> dict[str, int]:
@@ -36,15 +35,17 @@ def pg_counts(conn: psycopg.Connection, relations: list[str]) -> dict[str, int]:
     return dict(zip(relations, map(int, row), strict=True))
 
 
-def test_unset_dsn_changes_nothing(home, synthetic, passed, monkeypatch):
+def test_unset_dsn_changes_nothing(publish_now, home, synthetic, passed, monkeypatch):
     monkeypatch.delenv(DSN_ENV, raising=False)
     assert serving_settings(home) is None
-    pub = publish_new(home, synthetic, passed, raids=40)
+    pub = publish_new(publish_now, home, synthetic, passed, raids=40)
     assert current_version(home) == pub.version
 
 
-def test_publication_is_served_with_manifest_counts_comments(serving_db, home, synthetic, passed):
-    pub = publish_new(home, synthetic, passed, raids=60)
+def test_publication_is_served_with_manifest_counts_comments(
+    publish_now, serving_db, home, synthetic, passed
+):
+    pub = publish_new(publish_now, home, synthetic, passed, raids=60)
     manifest = json.loads(pub.manifest_path.read_text())
     with serving_db.connect(reader=True) as bi:
         version, gate_passed, counts = bi.execute(
@@ -81,8 +82,8 @@ def test_publication_is_served_with_manifest_counts_comments(serving_db, home, s
         assert views == len(manifest["row_counts"])
 
 
-def test_bi_role_reads_published_only(serving_db, home, synthetic, passed, pg_server):
-    pub = publish_new(home, synthetic, passed, raids=30)
+def test_bi_role_reads_published_only(publish_now, serving_db, home, synthetic, passed, pg_server):
+    pub = publish_new(publish_now, home, synthetic, passed, raids=30)
     with serving_db.connect() as loader:
         loader.execute("create table public.internal_notes (x text)")
         loader.execute("insert into public.internal_notes values ('not for BI')")
@@ -116,9 +117,9 @@ def test_bi_role_reads_published_only(serving_db, home, synthetic, passed, pg_se
         )
 
 
-def test_rollback_switches_postgres_and_files_together(serving_db, home, synthetic, passed):
-    first = publish_new(home, synthetic, passed, raids=20)
-    second = publish_new(home, synthetic, passed, raids=70)
+def test_rollback_switches_postgres_and_files_together(publish_now, serving_db, home, synthetic, passed):
+    first = publish_new(publish_now, home, synthetic, passed, raids=20)
+    second = publish_new(publish_now, home, synthetic, passed, raids=70)
     with serving_db.connect() as conn:
         assert served_version(conn) == second.version == current_version(home)
     result = CliRunner().invoke(app, ["publish", "--rollback", "--home", str(home.home)])
@@ -129,8 +130,10 @@ def test_rollback_switches_postgres_and_files_together(serving_db, home, synthet
         assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 20
 
 
-def test_retention_matches_the_files(serving_db, home, synthetic, passed):
-    pubs = [publish_new(home, synthetic, passed, raids=10 + i) for i in range(5)]  # keep_versions=3
+def test_retention_matches_the_files(publish_now, serving_db, home, synthetic, passed):
+    pubs = [
+        publish_new(publish_now, home, synthetic, passed, raids=10 + i) for i in range(5)
+    ]  # keep_versions=3
     kept = list_versions(home)
     assert kept == [p.version for p in pubs[-3:]]
     with serving_db.connect() as conn:
@@ -144,12 +147,14 @@ def test_retention_matches_the_files(serving_db, home, synthetic, passed):
 
 
 def test_rollback_to_a_version_never_loaded_loads_it_from_its_files(
-    serving_db, home, synthetic, passed, monkeypatch
+    publish_now, serving_db, home, synthetic, passed, monkeypatch
 ):
     with monkeypatch.context() as off:
         off.delenv(DSN_ENV)
-        before = publish_new(home, synthetic, passed, raids=12)  # published before PostgreSQL was set up
-    publish_new(home, synthetic, passed, raids=13)
+        before = publish_new(
+            publish_now, home, synthetic, passed, raids=12
+        )  # published before PostgreSQL was set up
+    publish_new(publish_now, home, synthetic, passed, raids=13)
     with serving_db.connect() as conn:
         assert before.version not in loaded_versions(conn)
     result = CliRunner().invoke(app, ["publish", "--rollback", before.version, "--home", str(home.home)])
@@ -159,9 +164,9 @@ def test_rollback_to_a_version_never_loaded_loads_it_from_its_files(
         assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 12
 
 
-def test_unchanged_build_reuses_the_loaded_version(serving_db, home, synthetic, passed):
-    pub = publish_new(home, synthetic, passed, raids=25)
-    again = pipeline.publish(home, passed)  # same build: nothing new is published nor reloaded
+def test_unchanged_build_reuses_the_loaded_version(publish_now, serving_db, home, synthetic, passed):
+    pub = publish_new(publish_now, home, synthetic, passed, raids=25)
+    again = publish_now(home, passed)  # same build: nothing new is published nor reloaded
     assert again.unchanged and again.version == pub.version
     with serving_db.connect() as conn:
         switches = conn.execute(f"select version from {META_SCHEMA}.switches").fetchall()
@@ -170,16 +175,16 @@ def test_unchanged_build_reuses_the_loaded_version(serving_db, home, synthetic, 
 
 
 def test_server_down_fails_loudly_keeps_files_and_next_run_serves(
-    serving_db, home, synthetic, passed, pg_server
+    publish_now, serving_db, home, synthetic, passed, pg_server
 ):
     if pg_server.datadir is None:
         pytest.skip("needs a PostgreSQL this test session started (it stops and restarts it)")
-    first = publish_new(home, synthetic, passed, raids=15)
+    first = publish_new(publish_now, home, synthetic, passed, raids=15)
     pg_server.stop()
     try:
         synthetic.make_build(home.build_db, raids=35)
         with pytest.raises(ServingError, match="files are published") as info:
-            pipeline.publish(home, passed)
+            publish_now(home, passed)
         assert "the next run" in str(info.value)
     finally:
         pg_server.start()
@@ -188,7 +193,7 @@ def test_server_down_fails_loudly_keeps_files_and_next_run_serves(
     with serving_db.connect(reader=True) as bi:
         assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == first.version
         assert bi.execute("select count(*) from marts.fct_raids").fetchone()[0] == 15
-    again = pipeline.publish(home, passed)  # the next run: same build, so nothing new on disk
+    again = publish_now(home, passed)  # the next run: same build, so nothing new on disk
     assert again.unchanged and again.version == second_version
     with serving_db.connect(reader=True) as bi:
         assert bi.execute(f"select version from {META_SCHEMA}.current").fetchone()[0] == second_version
