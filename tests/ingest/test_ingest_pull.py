@@ -10,7 +10,7 @@ import pytest
 from ingest_payloads import FakeAgency, kh_csv, kh_rows, nbtc_lines, ndjson_bytes, rtp_record
 
 from borderwatch.config import Settings
-from borderwatch.ingest import LandingArchive, ingest_all, ingest_feed
+from borderwatch.ingest import LandingArchive, ingest_all, ingest_feed, ingest_inbox
 from borderwatch.ingest.errors import FetchError
 from borderwatch.ingest.http import Fetcher, parse_retry_after
 from borderwatch.specs import FeedSpec
@@ -184,3 +184,62 @@ def test_unsafe_names_in_an_index_are_refused(settings: Settings, specs: dict[st
     with agency.client() as client:
         report = ingest_feed(settings, specs["kh_gdi_deportations"], client=client)
     assert report.status == "failed" and "unsafe name" in (report.error or "")
+
+
+def test_corrected_file_resent_under_its_name_is_fetched_as_a_revision(
+    settings: Settings, specs: dict[str, FeedSpec]
+) -> None:
+    """The index shows a known name with a new size: fetched, landed, loaded; withdrawn rows leave raw."""
+    spec = specs["kh_gdi_deportations"]
+    name = "kh_gdi_deportations_2025-03-14.csv"
+    rows = kh_rows(6, bulletin="B1")
+    agency = FakeAgency(files={KH_INDEX: {name: kh_csv(rows)}})
+    with agency.client() as client:
+        first = ingest_feed(settings, spec, client=client)
+        corrected = [r[:] for r in rows[:5]]  # the agency withdrew line 6 and corrected line 1's total
+        corrected[0][8] = "77"
+        agency.files[KH_INDEX][name] = kh_csv(corrected)
+        second = ingest_feed(settings, spec, client=client)
+        third = ingest_feed(settings, spec, client=client)
+    assert first.rows_loaded == 6
+    assert (second.files_loaded, second.rows_in, second.files[0]["revision"]) == (1, 5, 2)
+    assert third.files_seen == 0  # the revision is what we hold now: nothing to fetch
+    assert query(settings, "SELECT line_no, total FROM raw.kh_gdi_deportations ORDER BY 1") == [
+        (1, 77),
+        *[(r, int(rows[r - 1][8])) for r in range(2, 6)],
+    ]
+    assert len(list(LandingArchive(settings.landing_dir).iter_manifest())) == 2  # both revisions archived
+
+
+def test_unreachable_source_never_holds_inbox_files_hostage(settings: Settings) -> None:
+    """The pull fails in operator terms; the feed's dropped files load anyway, every table exists."""
+    (settings.inbox_dir / "kh_gdi_deportations_2025-03-20.csv").write_bytes(kh_csv(kh_rows(3)))
+    down = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(503)))
+    with down:
+        pulled = ingest_all(settings, ["kh_gdi_deportations"], client=down)
+    dropped = ingest_inbox(settings)
+    assert pulled[0].status == "failed" and "could not pull from its source" in (pulled[0].error or "")
+    assert "inbox files still load" in (pulled[0].error or "")
+    assert dropped[0].feed == "kh_gdi_deportations" and dropped[0].rows_loaded == 3
+    tables = {r[0] for r in query(settings, "SELECT table_name FROM information_schema.tables")}
+    assert {"rtp_raids", "kh_ncct_raids", "mfa_assistance_snapshots", "nbtc_telecom"} <= tables  # awaiting
+    assert raw_count(settings, "rtp_raids") == 0
+
+
+def test_raids_delivered_by_dropping_api_shaped_files(settings: Settings, specs: dict[str, FeedSpec]) -> None:
+    """rtp_raids*.json in the inbox loads like an API page; a deletions file like a deletions page."""
+    page = {"data": [rtp_record(1, "2025-02-20T10:00:00+07:00"), rtp_record(2, "2025-02-20T11:00:00+07:00")]}
+    tomb = {"operation_id": "RTP-2025-000001", "updated_at": "2025-02-21T09:00:00+07:00", "is_deleted": True}
+    (settings.inbox_dir / "rtp_raids_2025-02-20.json").write_text(json.dumps(page), encoding="utf-8")
+    (settings.inbox_dir / "rtp_raids_deletions_2025-02-21.json").write_text(
+        json.dumps({"data": [tomb], "next_page": None}), encoding="utf-8"
+    )
+    (report,) = ingest_inbox(settings)
+    assert (report.feed, report.status, report.rows_loaded, report.files_loaded) == (
+        "rtp_raids",
+        "loaded",
+        3,
+        2,
+    )
+    assert query(settings, "SELECT count(*) FROM raw.rtp_raids WHERE is_deleted")[0][0] == 1
+    assert query(settings, "SELECT count(*) FROM raw._cursors") == [(0,)]  # inbox files never move a cursor
