@@ -19,7 +19,18 @@ import duckdb
 
 _NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 RECONCILIATION = "fct_reconciliation"
-_CATEGORY_COLUMNS = ("finding", "finding_type", "status", "outcome", "severity", "check_name", "kind")
+_CATEGORY_COLUMNS = ("status", "finding", "finding_type", "outcome", "severity", "rule", "kind")
+_FINDING_COLUMNS = (
+    "check_date",
+    "rule",
+    "subject",
+    "nationality_iso3",
+    "value_left",
+    "value_right",
+    "delta",
+    "status",
+    "detail",
+)
 _MAX_FINDING_ROWS = 25
 
 
@@ -115,6 +126,10 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     return row if row is not None else ()
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -138,10 +153,14 @@ def _period(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]]) -> tup
 def _monthly(
     con: duckdb.DuckDBPyConnection, table: str, date_col: str, value_col: str, where: str = "true"
 ) -> tuple[list[str], list[int]]:
+    """Sum per calendar month, every month of the span shown (a month without records draws as 0)."""
     rows = con.execute(
-        f"select strftime(date_trunc('month', {date_col}), '%Y-%m') as month, "
-        f"coalesce(sum({value_col}), 0) from marts.{table} "
-        f"where {date_col} is not null and {where} group by 1 order by 1"
+        f"with per_month as (select date_trunc('month', {date_col})::timestamp as month, "
+        f"sum({value_col}) as total from marts.{table} where {date_col} is not null and {where} group by 1), "
+        "span as (select unnest(generate_series(min(month), max(month), interval 1 month)) as month "
+        "from per_month) "
+        "select strftime(span.month, '%Y-%m'), coalesce(per_month.total, 0) "
+        "from span left join per_month using (month) order by 1"
     ).fetchall()
     return [r[0] for r in rows], [int(r[1]) for r in rows]
 
@@ -155,7 +174,7 @@ def _suppressed_note(count: int) -> str:
 
 
 def _raids(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]], data: ReportData) -> None:
-    if not _has(columns, "fct_raids", "raid_id"):
+    if "fct_raids" not in columns:
         return
     count = _one(con, "select count(*) from marts.fct_raids")[0]
     data.figures.append(Figure("raids", "Raid operations", int(count)))
@@ -201,11 +220,25 @@ def _repatriations(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]],
         data.charts.append(Chart("repatriations_monthly", f"{label}, by month", "people", x, y, note=note))
 
 
-def _assistance(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]], data: ReportData) -> None:
+def _assistance_totals(columns: dict[str, set[str]]) -> tuple[str, str] | None:
+    """Where the stated all-nationality totals live: a totals mart, else the snapshots' total rows."""
+    if _has(columns, "fct_assistance_totals", "as_of_date", "persons_assisted_cumulative"):
+        return "fct_assistance_totals", "true"
     table = "fct_assistance_snapshots"
     if not _has(columns, table, "as_of_date", "persons_assisted_cumulative"):
+        return None
+    if "is_total" in columns[table]:
+        return table, "is_total"
+    if "nationality_iso3" in columns[table]:
+        return table, "nationality_iso3 = 'ALL'"
+    return None
+
+
+def _assistance(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]], data: ReportData) -> None:
+    source = _assistance_totals(columns)
+    if source is None:
         return
-    total_rows = "is_total" if _has(columns, table, "is_total") else "true"
+    table, total_rows = source
     rows = con.execute(
         f"select strftime(as_of_date, '%Y-%m-%d'), sum(persons_assisted_cumulative) from marts.{table} "
         f"where {total_rows} group by as_of_date order by as_of_date"
@@ -238,13 +271,20 @@ def _assistance(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]], da
 
 
 def _findings(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]]) -> Findings | None:
+    """The reconciliation mart when it exists: counts by status, then the open findings first."""
     if RECONCILIATION not in columns:
         return None
-    cursor = con.execute(f"select * from marts.{RECONCILIATION} limit {_MAX_FINDING_ROWS}")
-    names = [d[0] for d in cursor.description or []]
+    present = columns[RECONCILIATION]
+    shown = [c for c in _FINDING_COLUMNS if c in present] or sorted(present)
+    category = next((c for c in _CATEGORY_COLUMNS if c in present), None)
+    keys = [f"{_ident(category)} in ('agree', 'ok', 'pass')"] if category else []
+    keys.append("check_date desc" if "check_date" in present else "1")
+    cursor = con.execute(
+        f"select {', '.join(map(_ident, shown))} from marts.{RECONCILIATION} "
+        f"order by {', '.join(keys)} limit {_MAX_FINDING_ROWS}"
+    )
     rows = cursor.fetchall()
     total = int(_one(con, f"select count(*) from marts.{RECONCILIATION}")[0])
-    category = next((c for c in _CATEGORY_COLUMNS if c in columns[RECONCILIATION]), None)
     chart = None
     if category:
         counts = con.execute(
@@ -258,7 +298,7 @@ def _findings(con: duckdb.DuckDBPyConnection, columns: dict[str, set[str]]) -> F
             [str(r[0]) for r in counts],
             [int(r[1]) for r in counts],
         )
-    return Findings(total=total, columns=names, rows=rows, by_category=chart)
+    return Findings(total=total, columns=shown, rows=rows, by_category=chart)
 
 
 # ------------------------------------------------------------------------------------------------ drawing
