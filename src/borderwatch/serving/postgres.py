@@ -488,14 +488,17 @@ def _copy_relation(
 ) -> int:
     """DuckDB writes the relation as CSV; PostgreSQL reads it with COPY FROM STDIN (no row-by-row)."""
     target = sql.Identifier(target_schema, relation.name)
-    conn.execute(
-        sql.SQL("create table {} ({})").format(
-            target,
-            sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in relation.columns
-            ),
-        )
+    create = sql.SQL("create table {} ({})").format(
+        target,
+        sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in relation.columns
+        ),
     )
+    comments = [_comment("table", target, relation.comment)] + [
+        _comment("column", sql.Identifier(target_schema, relation.name, c.name), c.comment)
+        for c in relation.columns
+    ]
+    _run_script(conn, [create, *comments])
     select = ", ".join(
         f"to_json({_duck_ident(c.name)})::varchar" if c.nested else _duck_ident(c.name)
         for c in relation.columns
@@ -506,18 +509,16 @@ def _copy_relation(
         f"to '{str(csv_path).replace(chr(39), chr(39) * 2)}' (format csv, header false)"
     )
     with conn.cursor() as cur:
+        # FREEZE: the table was created in this transaction, so rows can be written frozen (no later
+        # hint-bit rewrite of the whole table by the first readers or vacuum).
         with (
-            cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy,
+            cur.copy(sql.SQL("copy {} from stdin (format csv, freeze)").format(target)) as copy,
             csv_path.open("rb") as fh,
         ):
             while chunk := fh.read(_COPY_CHUNK):
                 copy.write(chunk)
         csv_path.unlink()
-        row = cur.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()
-    _comment(conn, "table", target, relation.comment)
-    for column in relation.columns:
-        _comment(conn, "column", sql.Identifier(target_schema, relation.name, column.name), column.comment)
-    return int(row[0]) if row else 0
+        return cur.rowcount  # PostgreSQL's own "COPY <n>": the rows it stored
 
 
 def _switch(
@@ -578,40 +579,40 @@ def _recreate_stable_views(
 ) -> None:
     reader = sql.Identifier(config.reader_role)
     current = sql.Identifier(META_SCHEMA, "current")
-    for schema in PUBLISHED_SCHEMAS:
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
-        _comment(
-            conn,
-            "schema",
-            sql.Identifier(schema),
-            f"BorderWatch published {schema} (views onto version {version}; see {META_SCHEMA}.current)",
-        )
-        conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), reader))
+    script: list[sql.Composable] = []
+    for schema in map(sql.Identifier, PUBLISHED_SCHEMAS):
+        script += [
+            sql.SQL("drop schema if exists {} cascade").format(schema),
+            sql.SQL("create schema {}").format(schema),
+            _comment("schema", schema, f"BorderWatch published data: views onto version {version}"),
+            sql.SQL("grant usage on schema {} to {}").format(schema, reader),
+        ]
     for relation in relations:
         view = sql.Identifier(relation.schema, relation.name)
-        conn.execute(
-            sql.SQL("create view {} as select * from {}").format(
-                view, sql.Identifier(version_schema(version, relation.schema), relation.name)
-            )
-        )
-        _comment(conn, "view", view, relation.comment)
-        for column in relation.columns:
-            _comment(
-                conn, "column", sql.Identifier(relation.schema, relation.name, column.name), column.comment
-            )
-        conn.execute(sql.SQL("grant select on {} to {}").format(view, reader))
-    conn.execute(sql.SQL("drop view if exists {}").format(current))
-    conn.execute(
+        source = sql.Identifier(version_schema(version, relation.schema), relation.name)
+        script += [
+            sql.SQL("create view {} as select * from {}").format(view, source),
+            _comment("view", view, relation.comment),
+            *(
+                _comment("column", sql.Identifier(relation.schema, relation.name, c.name), c.comment)
+                for c in relation.columns
+            ),
+            sql.SQL("grant select on {} to {}").format(view, reader),
+        ]
+    script += [
+        sql.SQL("drop view if exists {}").format(current),
         sql.SQL(
             "create view {} as select p.version, p.created_at, p.code_version, p.gate_passed, p.gate, "
             "p.row_counts, p.manifest, p.loaded_at from {} as p where p.version = {}"
-        ).format(current, sql.Identifier(META_SCHEMA, "publications"), sql.Literal(version))
-    )
-    _comment(conn, "view", current, "The version BI readers see now: gate verdict, manifest and row counts")
-    conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(META_SCHEMA), reader))
-    for name in ("current", "publications", "row_counts", "switches", "state"):
-        conn.execute(sql.SQL("grant select on {} to {}").format(sql.Identifier(META_SCHEMA, name), reader))
+        ).format(current, sql.Identifier(META_SCHEMA, "publications"), sql.Literal(version)),
+        _comment("view", current, "The version BI readers see now: gate verdict, manifest and row counts"),
+        sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(META_SCHEMA), reader),
+        *(
+            sql.SQL("grant select on {} to {}").format(sql.Identifier(META_SCHEMA, name), reader)
+            for name in ("current", "publications", "row_counts", "switches", "state")
+        ),
+    ]
+    _run_script(conn, script)
 
 
 def _apply_retention(conn: psycopg.Connection[Any], settings: Settings, current: str) -> list[str]:
@@ -634,8 +635,13 @@ def _apply_retention(conn: psycopg.Connection[Any], settings: Settings, current:
     return dropped
 
 
-def _comment(conn: psycopg.Connection[Any], kind: str, target: sql.Composable, text: str) -> None:
-    conn.execute(sql.SQL("comment on {} {} is {}").format(sql.SQL(kind), target, sql.Literal(text)))
+def _comment(kind: str, target: sql.Composable, text: str) -> sql.Composed:
+    return sql.SQL("comment on {} {} is {}").format(sql.SQL(kind), target, sql.Literal(text))
+
+
+def _run_script(conn: psycopg.Connection[Any], statements: list[sql.Composable]) -> None:
+    """Many parameterless statements in one round trip (simple query protocol), inside the caller's txn."""
+    conn.execute(sql.SQL(";\n").join(statements))
 
 
 def _duck_ident(name: str) -> str:
