@@ -213,7 +213,11 @@ def _rule_json(i: int, c: ColumnSpec, calendar: str) -> Rule:
 
 
 def _digits(k: str) -> str:
-    return f"translate({k}, {lit(THAI_DIGITS + KHMER_DIGITS)}, {lit('0123456789' * 2)})"
+    """Thai and Khmer digits to ASCII; ASCII text (byte length = character length) skips the translate."""
+    return (
+        f"CASE WHEN strlen({k}) = length({k}) THEN {k} "
+        f"ELSE translate({k}, {lit(THAI_DIGITS + KHMER_DIGITS)}, {lit('0123456789' * 2)}) END"
+    )
 
 
 def _rule_iso_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -362,7 +366,8 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     reasons: list[str] = []
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
-        clean.append(f"NULLIF(trim(replace(nfc_normalize(c{i}), chr(160), ' '), {ws}), '') AS k{i}")
+        nfc = f"CASE WHEN strlen(c{i}) = length(c{i}) THEN c{i} ELSE nfc_normalize(c{i}) END"
+        clean.append(f"NULLIF({_trim(nfc, ws)}, '') AS k{i}")
         rule = RULES[c.parse](i, c, calendar)
         prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
         values.append(f"CASE WHEN k{i} IS NOT NULL THEN {rule.value} END AS v{i}")
@@ -385,11 +390,14 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
         elif c.parse != "text":
             problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(f'k{i}')} || ' ' || ({rule.why})")
             notes += [f"CASE WHEN k{i} IS NOT NULL THEN {n} END" for n in rule.notes]
+            ascii_ = f"strlen(k{i}) = length(k{i})"
             notes.append(
-                f"CASE WHEN regexp_matches(k{i}, {lit('[' + THAI_DIGITS + ']')}) THEN 'thai_digits' END"
+                f"CASE WHEN NOT {ascii_} AND regexp_matches(k{i}, {lit('[' + THAI_DIGITS + ']')}) "
+                "THEN 'thai_digits' END"
             )
             notes.append(
-                f"CASE WHEN regexp_matches(k{i}, {lit('[' + KHMER_DIGITS + ']')}) THEN 'khmer_digits' END"
+                f"CASE WHEN NOT {ascii_} AND regexp_matches(k{i}, {lit('[' + KHMER_DIGITS + ']')}) "
+                "THEN 'khmer_digits' END"
             )
         reasons.append(f"CASE {' '.join(problems)} END")
         out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {_q(c.name)}")
@@ -413,6 +421,12 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
         f"SELECT {', '.join(out)} FROM (SELECT {', '.join(values)} FROM (SELECT {', '.join(prep)} FROM "
         f"(SELECT {', '.join(clean)} FROM {source})))"
     )
+
+
+def _trim(v: str, ws: str) -> str:
+    """Python's ``str.strip()``; the (slow) multi-character trim runs only when an edge is whitespace."""
+    edge = f"contains({ws}, left({v}, 1)) OR contains({ws}, right({v}, 1))"
+    return f"replace(CASE WHEN {edge} THEN trim({v}, {ws}) ELSE {v} END, chr(160), ' ')"
 
 
 def _q(name: str) -> str:
