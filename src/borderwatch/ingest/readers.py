@@ -14,9 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import tempfile
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,19 +23,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from borderwatch.ingest.errors import (
-    FileFormatError,
-    IngestError,
-    LineTooLongError,
-    SchemaDriftError,
-)
+from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
+from borderwatch.ingest.preflight import check_header, check_size, norm_header, too_long, undecodable
 from borderwatch.normalize import lit
 from borderwatch.specs import FeedSpec, TableSpec
 
-ENCODING_CANDIDATES = ("utf-8-sig", "cp874", "utf-8", "cp1252")
 UTF8 = ("utf-8", "utf-8-sig", "utf8")
-SCAN_LINES_ABOVE = 16 << 20  # bytes: smaller files cannot hide a line from DuckDB's line-size check
 
 
 @dataclass
@@ -47,116 +39,6 @@ class Batch:
     relation: str
     errors: dict[int, IngestError] = field(default_factory=dict)
     meta: dict[int, dict[str, Any]] = field(default_factory=dict)  # JSON API: next_page per page
-
-
-def _norm_header(cell: Any) -> str:
-    text = "" if cell is None else str(cell)
-    return unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip().lstrip("\ufeff")
-
-
-def check_header(spec: FeedSpec, table: TableSpec, file_name: str, header: list[str], line: int) -> None:
-    """Raise SchemaDriftError when the header's columns are not the spec's sources.
-
-    Optional trailing columns may be absent (specs grow by appending optional columns such as
-    ``minors`` or ``note``; files sent before still load, with those columns NULL).
-    """
-    present = [h for h in header if h]
-    absent_tail: set[str] = set()
-    for index in range(len(table.columns) - 1, len(present) - 1, -1):
-        c = table.columns[index]
-        if c.required or c.source_key in present:
-            break
-        absent_tail.add(c.source_key)
-    expected = {c.source_key for c in table.columns}
-    dupes = sorted({h for h in present if present.count(h) > 1})
-    added, removed = set(present) - expected, expected - set(present) - absent_tail
-    if added or removed or dupes:
-        raise SchemaDriftError(
-            feed=spec.name,
-            file_name=file_name,
-            table=table.table,
-            added=sorted(added),
-            removed=sorted(removed),
-            line=line,
-            detail=f"duplicate headers {dupes}" if dupes else "",
-        )
-
-
-def first_long_line(path: Path, limit: int) -> int | None:
-    """The first line longer than ``limit`` bytes (chunked, vectorised scan), or None.
-
-    DuckDB refuses lines over ``max_line_size`` itself, but a line longer than its read buffer
-    (tens of MiB) silently disappears, so files that large are scanned first.
-    """
-    import numpy as np
-
-    carry, line = 0, 1
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            newlines = np.flatnonzero(np.frombuffer(chunk, np.uint8) == 10)
-            if newlines.size == 0:
-                carry += len(chunk)
-                if carry > limit:
-                    return line
-                continue
-            if carry + int(newlines[0]) > limit:
-                return line
-            over = np.flatnonzero(np.diff(newlines) - 1 > limit)
-            if over.size:
-                return line + 1 + int(over[0])
-            line += newlines.size
-            carry = len(chunk) - int(newlines[-1]) - 1
-    return line if carry > limit else None
-
-
-def check_size(spec: FeedSpec, path: Path, file_name: str) -> None:
-    """Refuse empty files (nothing to check the schema against) and files over ``max_file_bytes``."""
-    size = os.stat(path).st_size
-    if size == 0:
-        raise FileFormatError(
-            f"feed {spec.name!r} file {file_name}: the file is empty (0 bytes); ask the agency to resend it"
-        )
-    if size > spec.format.max_file_bytes:
-        raise FileFormatError(
-            f"feed {spec.name!r} file {file_name}: {size} bytes exceeds format.max_file_bytes "
-            f"({spec.format.max_file_bytes}); refused. Raise the limit in feeds/{spec.name}.yaml if genuine."
-        )
-    if spec.format.type in ("csv", "ndjson") and size > SCAN_LINES_ABOVE:
-        line = first_long_line(path, spec.format.max_line_bytes)
-        if line is not None:
-            raise _too_long(spec, file_name, line)
-
-
-def _too_long(spec: FeedSpec, file_name: str, line: int | str) -> LineTooLongError:
-    return LineTooLongError(
-        f"feed {spec.name!r} file {file_name} line {line}: line is longer than format.max_line_bytes "
-        f"({spec.format.max_line_bytes} bytes); refused without reading it. Split the record or raise "
-        f"max_line_bytes in feeds/{spec.name}.yaml."
-    )
-
-
-def _undecodable(
-    spec: FeedSpec, file_name: str, raw: bytes, offset: int, exc: UnicodeDecodeError
-) -> FileFormatError:
-    at = offset + exc.start
-    line = raw.count(b"\n", 0, at) + 1
-    text = raw[raw.rfind(b"\n", 0, at) + 1 : (raw.find(b"\n", at) + 1 or len(raw) + 1) - 1]
-    suggestion = "unknown"
-    for candidate in ENCODING_CANDIDATES:
-        if candidate.replace("-sig", "") != spec.format.encoding.replace("-sig", ""):
-            try:
-                text.decode(candidate)
-            except UnicodeDecodeError:
-                continue
-            suggestion = candidate
-            break
-    bad = raw[offset + exc.start : offset + exc.start + 4]
-    return FileFormatError(
-        f"feed {spec.name!r} file {file_name} line {line} byte {offset + exc.start}: cannot decode {bad!r} "
-        "as "
-        f"{spec.format.encoding} ({exc.reason}). The file looks like {suggestion}: set format.encoding in "
-        f"feeds/{spec.name}.yaml or ask the agency to resend it in {spec.format.encoding}."
-    )
 
 
 def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> Path:
@@ -169,7 +51,7 @@ def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> Path:
             try:
                 dst.write(decoder.decode(chunk))
             except UnicodeDecodeError as exc:
-                raise _undecodable(spec, landed.file_name, landed.path.read_bytes(), offset, exc) from None
+                raise undecodable(spec, landed.file_name, landed.path.read_bytes(), offset, exc) from None
             offset += len(chunk)
         dst.write(decoder.decode(b"", final=True))
     return out
@@ -183,14 +65,14 @@ def _header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path) ->
         for number in range(1, 1000):
             raw = fh.readline(limit + 1)
             if len(raw) > limit:
-                raise _too_long(spec, landed.file_name, number)
+                raise too_long(spec, landed.file_name, number)
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise _undecodable(spec, landed.file_name, raw, 0, exc) from None
+                raise undecodable(spec, landed.file_name, raw, 0, exc) from None
             record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
             if any(cell.strip().lstrip("\ufeff") for cell in record):
-                header = [_norm_header(h) for h in record]
+                header = [norm_header(h) for h in record]
                 check_header(spec, table, landed.file_name, header, number)
                 return header, number
             if not raw:
@@ -284,7 +166,7 @@ def _read_csv_group(
             ):
                 landed = files[i]
                 if kind == "LINE SIZE OVER MAXIMUM":
-                    batch.errors[i] = _too_long(spec, landed.file_name, line)
+                    batch.errors[i] = too_long(spec, landed.file_name, line)
                 else:
                     raw = landed.path.read_bytes()
                     try:
@@ -293,7 +175,7 @@ def _read_csv_group(
                             f"feed {spec.name!r} file {landed.file_name} line {line}: {message}"
                         )
                     except UnicodeDecodeError as exc:
-                        batch.errors[i] = _undecodable(spec, landed.file_name, raw, 0, exc)
+                        batch.errors[i] = undecodable(spec, landed.file_name, raw, 0, exc)
                 continue
             why = (
                 f"row has a different number of fields than the header ({message})"
@@ -400,7 +282,7 @@ def read_ndjson(
             i = ok[path]
             if i not in batch.errors:
                 batch.errors[i] = (
-                    _too_long(spec, files[i].file_name, line)
+                    too_long(spec, files[i].file_name, line)
                     if kind == "LINE SIZE OVER MAXIMUM"
                     else FileFormatError(
                         f"feed {spec.name!r} file {files[i].file_name} line {line}: {message}; check "
@@ -445,7 +327,7 @@ def read_json_pages(
             raw = landed.path.read_bytes()
             docs.append((i, raw.decode(spec.format.encoding)))
         except UnicodeDecodeError as exc:
-            batch.errors[i] = _undecodable(spec, landed.file_name, raw, 0, exc)
+            batch.errors[i] = undecodable(spec, landed.file_name, raw, 0, exc)
         except (IngestError, OSError) as exc:
             batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
     key = lit('$."' + spec.format.records_key.replace('"', '\\"') + '"')

@@ -19,7 +19,8 @@ import pandas as pd
 
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError, ZipBombError
 from borderwatch.ingest.landing import LandedFile
-from borderwatch.ingest.readers import Batch, _norm_header, check_header, check_size
+from borderwatch.ingest.preflight import check_header, check_size, norm_header
+from borderwatch.ingest.readers import Batch
 from borderwatch.specs import FeedSpec, TableSpec
 
 MAX_ZIP_RATIO = 200  # deflate of real spreadsheets stays well below this; zip bombs reach 1000+
@@ -114,8 +115,8 @@ def _rows(spec: FeedSpec, table: TableSpec, landed: LandedFile, book: Any) -> li
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         if header is None:
-            if table.header_row_contains is None or table.header_row_contains in _norm_header(values[0]):
-                header = [_norm_header(v) for v in values]
+            if table.header_row_contains is None or table.header_row_contains in norm_header(values[0]):
+                header = [norm_header(v) for v in values]
                 while header and not header[-1]:
                     header.pop()
                 check_header(spec, table, landed.file_name, header, line)
