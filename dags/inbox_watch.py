@@ -19,7 +19,7 @@ from typing import Any
 
 from airflow.sdk import AssetAlias, dag, task
 
-from borderwatch.orchestration.factory import BUILD_POOL, INBOX_ALIAS_NAME, START_DATE, default_args
+from borderwatch.orchestration.factory import BUILD_POOL, INBOX_ALIAS_NAME, START_DATE, XCom, default_args
 from borderwatch.orchestration.triggers import inbox_asset
 
 
@@ -41,7 +41,7 @@ def inbox_watch() -> None:
         return ingest_inbox_only()
 
     @task(outlets=[AssetAlias(INBOX_ALIAS_NAME)])
-    def announce_feeds(result: dict[str, Any], **context: Any) -> list[str]:
+    def announce_feeds(result: XCom, **context: Any) -> list[str]:
         """One asset event per feed that gained rows; skip (no events) when none did."""
         from borderwatch.orchestration.steps import announce_feed_events
 

@@ -31,6 +31,7 @@ from borderwatch.orchestration.factory import (
     MART_ALIAS_NAME,
     START_DATE,
     TIMEZONE,
+    XCom,
     default_args,
     feed_asset,
     published_asset,
@@ -61,14 +62,14 @@ def warehouse_refresh() -> None:
         return ingest_feeds(None, include_inbox=True)
 
     @task(pool=BUILD_POOL)
-    def dbt_build(loads: dict[str, Any]) -> dict[str, Any]:
+    def dbt_build(loads: XCom) -> dict[str, Any]:
         """One dbt build process per run (dbt threads inside it), never one task per model."""
         from borderwatch.orchestration.steps import run_build
 
         return run_build()
 
     @task(pool=BUILD_POOL)
-    def quality_gate(build: dict[str, Any]) -> dict[str, Any]:
+    def quality_gate(build: XCom) -> dict[str, Any]:
         """dbt test results + GX suites; a failed gate is final (AirflowFailException: no retries)."""
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -81,7 +82,7 @@ def warehouse_refresh() -> None:
             raise AirflowFailException(str(exc)) from exc
 
     @task(pool=BUILD_POOL, outlets=[published_asset(), AssetAlias(MART_ALIAS_NAME)])
-    def publish(gate: dict[str, Any], loads: dict[str, Any], build: dict[str, Any], **context: Any) -> dict:
+    def publish(gate: XCom, loads: XCom, build: XCom, **context: Any) -> dict[str, Any]:
         """Atomic publish, one asset event per changed mart, then a run summary for `borderwatch run`."""
         from airflow.sdk.exceptions import AirflowSkipException
 

@@ -74,7 +74,7 @@ def error_message(exc: BaseException) -> tuple[str, int]:
 class OperatorErrors(TyperGroup):
     """Turns any exception from a command into one line on stderr and an exit code (no traceback)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):  # typer's own usage errors and exits

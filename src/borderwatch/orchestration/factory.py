@@ -33,6 +33,10 @@ PUBLISHED_ASSET_URI = "borderwatch://warehouse/published"
 INBOX_ALIAS_NAME = "borderwatch_inbox_feeds"
 MART_ALIAS_NAME = "borderwatch_changed_marts"
 
+XCom = Any
+"""A task parameter fed by an upstream task: a JSON dict in the task body, an ``XComArg`` where the DAG
+wires the call (TaskFlow's typing cannot say both, so such parameters are ``Any`` to the type checker)."""
+
 
 @dataclass(frozen=True)
 class FeedEntry:
@@ -152,7 +156,7 @@ def make_ingest_dag(feed: str, doc_md: str | None = None, *, directory: Path | N
             return ingest_feeds([entry.name], include_inbox=False)
 
         @task(task_id="announce_new_rows", outlets=[asset])
-        def announce_new_rows(result: dict[str, Any]) -> dict[str, Any]:
+        def announce_new_rows(result: XCom) -> dict[str, Any]:
             """Emit the feed's asset event only when rows landed; otherwise skip (no event)."""
             if int(result.get("new_rows", 0)) <= 0:
                 raise AirflowSkipException(f"feed {entry.name}: no new rows; not waking the warehouse")

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,7 @@ def build_notifiers(spec: str | None) -> list[BaseNotifier]:
     return notifiers
 
 
-def configured_notifiers(env: dict[str, str] | None = None) -> list[BaseNotifier]:
+def configured_notifiers(env: dict[str, str] | None = None) -> list[Callable[[Any], None]]:
     """The failure notifiers of every DAG: ``BORDERWATCH_NOTIFIERS``, else the Variable, else the default."""
     env = dict(os.environ) if env is None else env
-    return build_notifiers(env.get(NOTIFIERS_ENV) or env.get(NOTIFIERS_VARIABLE_ENV))
+    return list(build_notifiers(env.get(NOTIFIERS_ENV) or env.get(NOTIFIERS_VARIABLE_ENV)))
