@@ -74,7 +74,7 @@ class Context:
 
         def bw(rep: int) -> dict[str, Any]:
             scenario.set_clock(scenario.night)
-            home = scenario.fresh_home(f"bw-{rep}")
+            home = scenario.fresh_home("bw")
             figures = run_worker(
                 "refresh", ["--home", str(home), "--simulator-url", scenario.url], sample_memory=True
             )
@@ -86,7 +86,7 @@ class Context:
             # byte for byte the one the base-scale "bw" runs refresh, so only the history size differs.
             base = self.scenario(self.config.smallest)
             base.set_clock(base.night)
-            home = scenario.fresh_home(f"grow-{rep}")
+            home = scenario.fresh_home("grow")
             return run_worker(
                 "refresh", ["--home", str(home), "--simulator-url", base.url], sample_memory=True
             )

@@ -189,7 +189,13 @@ def measure_refresh(ctx: Context) -> Result:
     keys = sorted(refresh_plan(ctx))
     samples = ctx.nightly_samples(keys)
     startup = measure_startup(ctx)
-    fixed = startup["figures"]["pipeline_fixed_s"]
+    # The refresh pays dbt's warm start-up, and of GX only what its warm worker (started before ingest)
+    # had not finished importing when the audit began (``gx_wait_s``, recorded by the gate).
+    gx_wait = max(
+        (float((s.get("gate") or {}).get("timings", {}).get("gx_wait_s", 0.0)) for s in samples[keys[0]]),
+        default=0.0,
+    )
+    fixed = startup["figures"]["stats"]["dbt"]["median"] + gx_wait
     table, groups, targets, checks = [], [], [], {}
     worst: tuple[float, float] | None = None
     for scale in (ctx.config.smallest,):
@@ -223,7 +229,7 @@ def measure_refresh(ctx: Context) -> Result:
         )
         if r is not None and (worst is None or r > worst[0]):
             worst = (r, scale)
-    targets.append(target("fixed start-up (dbt + GX) of the refresh", 20.0, fixed, unit=" s"))
+    targets.append(target("fixed start-up (dbt + GX) of the refresh", 6.0, fixed, unit=" s"))
     step_rows = []
     for scale in (ctx.config.smallest,):
         st = _step_stats(samples[("bw", scale)])
@@ -254,7 +260,8 @@ def measure_refresh(ctx: Context) -> Result:
         },
         "tables": [table, step_rows],
         "notes": [
-            f"Fixed start-up of the plain refresh (dbt + GX, measured apart): {fixed:.1f} s.",
+            f"Fixed start-up of the plain refresh: {fixed:.1f} s = dbt's warm no-op build "
+            f"(partial parse at a stable path) + {gx_wait:.1f} s of GX import not hidden by its worker.",
             *_blocked_notes(samples),
         ],
         "chart": {"title": "nightly refresh wall time", "unit": "s", "groups": groups},

@@ -106,11 +106,23 @@ class PreparedScenario:
         return self.files(self.night, after=self.history_until)
 
     def fresh_home(self, label: str) -> Path:
-        """A private copy of the history home for one repetition."""
+        """A fresh copy of the history home at a stable path per ``label``, as a real home lives at one path.
+
+        dbt's partial parse is keyed on the profile, which includes the build file's path; so the copy
+        keeps the ``partial_parse.msgpack`` the previous repetition at this path left, and the first
+        repetition at a path is preceded by an untimed ``dbt parse`` there.
+        """
         target = self.runs_dir / label
+        msgpack = Path("dbt") / "target" / "partial_parse.msgpack"
+        kept = (target / msgpack).read_bytes() if (target / msgpack).is_file() else None
         shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.snapshot_home, target, symlinks=True)
+        if kept is None:
+            run_worker("parse", ["--home", str(target)])
+        else:
+            (target / msgpack).parent.mkdir(parents=True, exist_ok=True)
+            (target / msgpack).write_bytes(kept)
         return target
 
     def fresh_reference_db(self, label: str) -> Path:

@@ -268,10 +268,17 @@ def refresh(
     settings: Settings, *, feeds: list[str] | None = None, full_refresh: bool = False
 ) -> RefreshSummary:
     """The whole nightly refresh. Raises PublicationBlocked (after one alert) when the gate fails."""
+    from borderwatch.gate import discard_worker, warm_up
+
     settings.ensure_dirs()
     summary = RefreshSummary()
-    summary.loads = ingest(settings, feeds)
-    summary.build = build(settings, full_refresh=full_refresh)
+    warm_up()  # GX's 6-8 s import runs in a worker process while ingest and dbt build run
+    try:
+        summary.loads = ingest(settings, feeds)
+        summary.build = build(settings, full_refresh=full_refresh)
+    except BaseException:
+        discard_worker()
+        raise
     audited = audit(settings, summary.build)
     summary.gate = audited.gate
     summary.publication = publish(settings, audited)

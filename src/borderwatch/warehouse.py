@@ -33,14 +33,19 @@ MART_TABLES: tuple[tuple[str, str], ...] = (
     (MART_SCHEMA, "dim_agency"),
     (MART_SCHEMA, "dim_date"),
     (MART_SCHEMA, "fct_raids"),
+    (MART_SCHEMA, "fct_raid_reports"),
     (MART_SCHEMA, "fct_raids_history"),
     (MART_SCHEMA, "fct_raid_persons"),
     (MART_SCHEMA, "fct_deportations"),
     (MART_SCHEMA, "fct_repatriations"),
+    (MART_SCHEMA, "fct_repatriation_periods"),
+    (MART_SCHEMA, "fct_repatriation_plans"),
     (MART_SCHEMA, "fct_assistance_snapshots"),
     (MART_SCHEMA, "fct_assistance_snapshots_latest"),
+    (MART_SCHEMA, "fct_assistance_totals"),
     (MART_SCHEMA, "fct_telecom_actions"),
     (MART_SCHEMA, "fct_figure_claims"),
+    (MART_SCHEMA, "fct_reconciliation"),
 )
 """The public marts (schema, name) BI reads: what the gate audits and the publisher copies."""
 
@@ -139,7 +144,7 @@ def _invoke(settings: Settings, args: list[str], manifest: Any = None) -> Any:
             DuckDBConnectionManager.close_all_connections()
 
 
-def _parse(settings: Settings) -> Any:
+def parse_project(settings: Settings) -> Any:
     """Parse the project once (partial parse when possible); the manifest serves every later invocation."""
     res = _invoke(settings, dbt_args(settings, ["parse"]))
     if not res.success or res.result is None:
@@ -167,9 +172,15 @@ def _node_result(result: Any) -> dict[str, Any]:
         out["test_name"] = metadata.name if metadata else "singular"
         out["attached_node"] = getattr(node, "attached_node", None)
         out["column_name"] = getattr(node, "column_name", None)
-    elif out["resource_type"] == "model" and getattr(node.contract, "enforced", False):
+    elif out["resource_type"] == "model" and _enforces_constraints(node):
         out["constraints"] = _constraints(node)
     return out
+
+
+def _enforces_constraints(node: Any) -> bool:
+    """DuckDB enforces a contract's constraints on tables only; dbt ignores them on views (with a warning)."""
+    enforced = bool(getattr(node.contract, "enforced", False))
+    return enforced and node.config.materialized in ("table", "incremental")
 
 
 def _constraints(node: Any) -> list[dict[str, Any]]:
@@ -259,7 +270,7 @@ def build_warehouse(
     resource_type ``source`` (the gate judges them) and never change ``ok``.
     """
     started = time.monotonic()
-    manifest = _parse(settings)
+    manifest = parse_project(settings)
     res = _invoke(
         settings, dbt_args(settings, ["build"], full_refresh=full_refresh, select=select), manifest=manifest
     )

@@ -16,6 +16,7 @@ import json
 import logging
 import multiprocessing
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,12 @@ class GxWorker:
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_import_gx
         )
         self._ready: Future[bool] = self._pool.submit(_ready)
+
+    def wait_ready(self) -> float:
+        """Block until GX is imported in the worker; returns the seconds waited (0 when it was ready)."""
+        started = time.perf_counter()
+        self._ready.result()
+        return time.perf_counter() - started
 
     def run(self, *args: Any) -> list[dict[str, Any]]:
         return self._pool.submit(run_suites, *args).result()

@@ -20,7 +20,8 @@ class GateResult:
     """The verdict: ``passed`` is false when any block-severity check failed.
 
     ``data_docs_path`` is the run's offline report page (every check with its owner), beside
-    ``summary_path``; ``reports/gate/index.html`` lists every run.
+    ``summary_path``; ``reports/gate/index.html`` lists every run. ``timings`` says where the gate's
+    time went (``gx_wait_s``: time spent waiting for GX's import, the part not hidden by a warm worker).
     """
 
     passed: bool
@@ -31,6 +32,7 @@ class GateResult:
     data_docs_path: Path | None = None
     run_id: str = ""
     created_at: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -50,6 +52,7 @@ class GateResult:
             data_docs_path=Path(data["data_docs_path"]) if data.get("data_docs_path") else None,
             run_id=str(data.get("run_id", "")),
             created_at=str(data.get("created_at", "")),
+            timings={str(k): float(v) for k, v in (data.get("timings") or {}).items()},
         )
 
 

@@ -10,6 +10,7 @@ an offline ``index.html`` beside it, pass or fail, and refreshes the index of ru
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,11 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
 
     worker = gx_run.take_worker()
     checks: list[dict[str, Any]] = []
+    timings: dict[str, float] = {}
     try:
         config = load_gate_config(settings.expectations_dir)
         checks = dbt_checks(build_result, freshness_severity=config.freshness_severity)
-        checks += _gx_checks(settings, config, run_id, now=now, worker=worker)
+        checks += _gx_checks(settings, config, run_id, now=now, worker=worker, timings=timings)
     except Exception as exc:  # the gate must fail closed: any error running it blocks publication
         logger.exception("quality gate could not run the expectation suites")
         checks = checks or dbt_checks(build_result)
@@ -82,6 +84,7 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
         summary_path=run_dir / "summary.json",
         data_docs_path=run_dir / report.RUN_PAGE,
         created_at=now.isoformat(),
+        timings={k: round(v, 3) for k, v in timings.items()},
     )
     summary = result.as_dict()
     write_json(run_dir / "summary.json", summary)
@@ -91,7 +94,13 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
 
 
 def _gx_checks(
-    settings: Settings, config: GateConfig, run_id: str, *, now: datetime, worker: gx_run.GxWorker | None
+    settings: Settings,
+    config: GateConfig,
+    run_id: str,
+    *,
+    now: datetime,
+    worker: gx_run.GxWorker | None,
+    timings: dict[str, float],
 ) -> list[dict[str, Any]]:
     """GX's share: volume against the served version and feed health, on tables the candidate has."""
     suites = load_suites(settings.expectations_dir)
@@ -123,7 +132,13 @@ def _gx_checks(
         applicable, published, today=now.date(), max_shrink_share=config.max_shrink_share
     )
     args = (str(settings.build_db), applicable, params, config, run_id)
-    checks += worker.run(*args) if worker is not None else gx_run.run_suites(*args)
+    started = time.perf_counter()
+    if worker is not None:
+        timings["gx_wait_s"] = worker.wait_ready()
+        checks += worker.run(*args)
+    else:
+        checks += gx_run.run_suites(*args)  # pays GX's import here (no warm worker)
+    timings["gx_s"] = time.perf_counter() - started
     return checks
 
 
