@@ -219,10 +219,11 @@ def _extra_csv_rows(feed: str, rows: list[list[str]], bad: int, good: int) -> li
                 ]
             )
         elif feed == "kh_ncct_raids":
-            when, line, age = _NCCT_BAD[k % len(_NCCT_BAD)] if is_bad else ("17/07/2025", "1", "adult")
+            when, line_cell, age = _NCCT_BAD[k % len(_NCCT_BAD)] if is_bad else ("17/07/2025", "1", "adult")
             report = f"KH-NCCT-2025-{'BAD' if is_bad else 'PAD'}{len(rows) + i:05d}"
             place = ["Kampot", "Kampot hotel floor", "3", "", "0"]
-            out.append([report, line, when, *place, "Thai", "M", age, "3", "", "malformed" if is_bad else ""])
+            bad_mark = "malformed" if is_bad else ""
+            out.append([report, line_cell, when, *place, "Thai", "M", age, "3", "", bad_mark])
         else:
             when, total = _TH_BAD[k % len(_TH_BAD)] if is_bad else ("1 ม.ค. 2568", "5")
             out.append(

@@ -224,7 +224,7 @@ class SimulatorApp:
         self._files = self._load_manifest()
         self._scenario: Scenario = build_scenario(seed, scale)
         self._rtp_cache: dict[date, tuple[list[tuple[datetime, dict[str, Any]]], ...]] = {}
-        self._body_cache: dict[tuple[str, tuple[str, ...]], _Body] = {}
+        self._body_cache: dict[tuple[str, tuple[Fault, ...]], _Body] = {}
 
     # --- state -------------------------------------------------------------------------------
 
@@ -425,7 +425,7 @@ class SimulatorApp:
     @staticmethod
     def _rewrites(
         f: CachedFile, newest: CachedFile, largest: CachedFile, faults: frozenset[Fault]
-    ) -> tuple[str, ...]:
+    ) -> tuple[Fault, ...]:
         """Which content faults apply to this file, in the order they are applied."""
         steps: list[Fault] = []
         if f is newest and f.feed in fx.CSV_FEEDS:
@@ -438,9 +438,9 @@ class SimulatorApp:
             steps.append(Fault.WRONG_ENCODING)
         if f is newest and Fault.EMPTY_FILE in faults:
             steps.append(Fault.EMPTY_FILE)
-        return tuple(s.value for s in steps)
+        return tuple(steps)
 
-    def _body(self, f: CachedFile, steps: tuple[str, ...]) -> _Body:
+    def _body(self, f: CachedFile, steps: tuple[Fault, ...]) -> _Body:
         if not steps:
             return _Body(f, None, f.sha256, f.size)
         key = (f"{f.feed}/{f.name}", steps)
@@ -449,7 +449,7 @@ class SimulatorApp:
         if cached is not None:
             return cached
         data = f.path.read_bytes()
-        for step in map(Fault, steps):
+        for step in steps:
             data = _apply(step, f.feed, data)
         body = _Body(f, data, hashlib.sha256(data).hexdigest(), len(data))
         with self._lock:

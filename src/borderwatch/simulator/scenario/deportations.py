@@ -189,7 +189,7 @@ def background_batches(seed: int, scale: float, day: date) -> list[Batch]:
 
 def _kh_batch_cells(b: Batch) -> str:
     crossing = CROSSINGS[b.crossing]
-    nums = (str(b.male), str(b.female), str(b.total))
+    nums: tuple[str, ...] = (str(b.male), str(b.female), str(b.total))
     if b.kh_khmer_numbers:
         nums = tuple(n.translate(KHMER_DIGITS) for n in nums)
     nationality = "ថៃ" if b.kh_khmer_nationality else "Thai"
@@ -212,7 +212,7 @@ def _th_batch_cells(b: Batch, reception_no: str, tm35: str) -> str:
     crossing = CROSSINGS[b.crossing]
     male = b.male if b.th_male is None else b.th_male
     female = b.female if b.th_female is None else b.th_female
-    nums = (str(male), str(female), str(male + female))
+    nums: tuple[str, ...] = (str(male), str(female), str(male + female))
     if b.th_date_style == "thai_digits":
         nums = tuple(n.translate(THAI_DIGITS) for n in nums)
     return ",".join(

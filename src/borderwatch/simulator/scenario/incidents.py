@@ -161,7 +161,7 @@ SCENARIO_NCCT_REPORTS: tuple[NcctReport, ...] = (
 def incident_operations() -> list[dict[str, Any]]:
     """The RTP side of the designed incidents (one version each)."""
     d = date
-    joint = {"country": "KHM", "lead": "CNP/RTP joint"}
+    joint: dict[str, Any] = {"country": "KHM", "lead": "CNP/RTP joint"}
     return [
         _op(
             C1_RULE[0],

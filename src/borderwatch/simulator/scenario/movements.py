@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from borderwatch.simulator.scenario.common import _rng
 
@@ -78,16 +79,16 @@ def _row(
     mode: str,
     persons: int,
     note: str = "",
-    **extra: object,
+    **extra: Any,
 ) -> Movement:
     """A row without its id (numbered per month by ``scenario_movements``)."""
     return Movement(
         "", day, status, held, transit, dest, nat, mode, _departure(nat, day, mode), persons, note, **extra
-    )  # type: ignore[arg-type]
+    )
 
 
 def _flights(
-    day: date, nat: str, dest: str, total: int, n: int, note: str, status: str = "executed", **extra: object
+    day: date, nat: str, dest: str, total: int, n: int, note: str, status: str = "executed", **extra: Any
 ) -> list[Movement]:
     """``n`` flight legs (one flight each) carrying ``total`` people between them."""
     return [
@@ -253,7 +254,8 @@ C3_GAP = {((2025, 4), "VNM"): 25}  # people the April snapshot adds beyond the i
 
 
 def _numbered(rows: list[Movement]) -> list[Movement]:
-    out, counters = [], {}
+    out: list[Movement] = []
+    counters: dict[str, int] = {}
     for m in rows:
         key = f"{m.day.year}-{m.day.month:02d}"
         counters[key] = counters.get(key, 0) + 1

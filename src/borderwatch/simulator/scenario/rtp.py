@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,14 +27,14 @@ def _op(
     detained: int | None = None,
     rescued: int | None = None,
     arrested: int | None = None,
-    breakdown: list[Cell] | None = None,
+    breakdown: Sequence[Cell] | None = None,
     summary: str = "",
     end: date | None = None,
     precision: str = "day",
     report: date | None = None,
     related: list[str] | None = None,
 ) -> dict[str, Any]:
-    record = {
+    record: dict[str, Any] = {
         "operation_id": op_id,
         "updated_at": iso_ts(updated),
         "report_date": (report or updated.date()).isoformat(),
