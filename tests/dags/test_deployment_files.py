@@ -192,3 +192,19 @@ def test_the_env_example_as_copied_is_refused_and_generated_secrets_pass(tmp_pat
     check_deployment_secrets(
         _env(resolved_compose(write_generated_env(tmp_path))["services"]["airflow-init"])
     )
+
+
+def test_superset_reads_the_warehouse_read_only_from_a_pinned_image(compose):
+    superset = compose["services"]["superset"]
+    assert "borderwatch-home:/opt/borderwatch/home:ro" in superset["volumes"]
+    assert all(str(p).startswith("127.0.0.1:") for p in superset["ports"])
+    assert superset["healthcheck"]["test"] and superset["build"]["context"] == "superset"
+    dockerfile = (REPO_ROOT / "superset" / "Dockerfile").read_text()
+    assert re.search(r"apache/superset:\d+\.\d+\.\d+\b", dockerfile), "the Superset image is pinned"
+    assert re.search(r'"duckdb==[\d.]+" "duckdb-engine==[\d.]+"', dockerfile), "the DuckDB driver is pinned"
+    lock = (REPO_ROOT / "uv.lock").read_text()
+    assert 'name = "apache-superset"' not in lock, "Superset stays out of the project's lock"
+    duckdb_pin = re.search(r'"duckdb==([\d.]+)"', dockerfile).group(1)  # type: ignore[union-attr]
+    assert f'name = "duckdb"\nversion = "{duckdb_pin}"' in lock, (
+        "Superset reads with the duckdb the lock writes"
+    )
