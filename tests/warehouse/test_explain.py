@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
@@ -14,7 +14,9 @@ import pytest
 from borderwatch.config import Settings
 from borderwatch.explain import ExplainError, explain
 from borderwatch.locking import BuildLocked
-from conftest import WarehouseRun
+
+if TYPE_CHECKING:  # the fixture's type only: importing conftest by name clashes across test folders
+    from conftest import WarehouseRun
 
 REPO = Path(__file__).resolve().parents[2]
 
