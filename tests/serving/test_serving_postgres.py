@@ -213,3 +213,23 @@ def test_server_down_fails_loudly_keeps_files_and_next_run_serves(
 )
 def test_pg_type(duck, pg):
     assert pg_type(duck) == pg
+
+
+def test_csv_stream_matches_postgres_csv_rules_and_never_hangs(tmp_path):
+    """The DuckDB → pipe → COPY stream: NULL vs empty string, quotes, newlines; failures raise, not hang."""
+    import duckdb
+
+    from borderwatch.serving.postgres import _duckdb_csv_stream
+
+    con = duckdb.connect()
+    query = "select * from (values (1, '', null, 'a\"b\nc', 'ไทย')) as t(i, empty, nothing, quoted, thai)"
+    data = b"".join(_duckdb_csv_stream(con, query, tmp_path / "ok.csv"))
+    assert data == '1,"",,"a""b\nc",ไทย\n'.encode()
+    with pytest.raises(duckdb.Error, match="boom"):
+        list(_duckdb_csv_stream(con, "select error('boom')", tmp_path / "fails.csv"))
+    stream = _duckdb_csv_stream(
+        con, "select i, repeat('x', 100) from range(2000000) as r(i)", tmp_path / "big"
+    )
+    next(stream)
+    stream.close()  # the reader went away (PostgreSQL failed): DuckDB's write fails with EPIPE, no hang
+    assert not list(tmp_path.iterdir())

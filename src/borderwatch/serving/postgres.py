@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from typing import Any
 import duckdb
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from borderwatch.config import Settings
@@ -462,9 +464,9 @@ def _load_version(conn: psycopg.Connection[Any], publication: Publication, relat
                     manifest.get("created_at") or None,
                     manifest.get("code_version"),
                     bool(gate.get("passed", False)),
-                    psycopg.types.json.Jsonb(gate),
-                    psycopg.types.json.Jsonb(manifest),
-                    psycopg.types.json.Jsonb(counts),
+                    Jsonb(gate),
+                    Jsonb(manifest),
+                    Jsonb(counts),
                     [version_schema(publication.version, s) for s in schemas],
                     time.monotonic() - started,
                 ),
@@ -503,22 +505,58 @@ def _copy_relation(
         f"to_json({_duck_ident(c.name)})::varchar" if c.nested else _duck_ident(c.name)
         for c in relation.columns
     )
-    csv_path = tmp / f"{relation.schema}.{relation.name}.csv"
-    source.execute(
-        f"copy (select {select} from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}) "
-        f"to '{str(csv_path).replace(chr(39), chr(39) * 2)}' (format csv, header false)"
-    )
+    query = f"select {select} from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}"
     with conn.cursor() as cur:
         # FREEZE: the table was created in this transaction, so rows can be written frozen (no later
         # hint-bit rewrite of the whole table by the first readers or vacuum).
-        with (
-            cur.copy(sql.SQL("copy {} from stdin (format csv, freeze)").format(target)) as copy,
-            csv_path.open("rb") as fh,
-        ):
-            while chunk := fh.read(_COPY_CHUNK):
+        with cur.copy(sql.SQL("copy {} from stdin (format csv, freeze)").format(target)) as copy:
+            for chunk in _duckdb_csv_stream(source, query, tmp / f"{relation.schema}.{relation.name}.csv"):
                 copy.write(chunk)
-        csv_path.unlink()
         return cur.rowcount  # PostgreSQL's own "COPY <n>": the rows it stored
+
+
+def _duckdb_csv_stream(source: duckdb.DuckDBPyConnection, query: str, fifo: Path) -> Iterator[bytes]:
+    """DuckDB writes ``query`` as CSV into a named pipe from a thread while we read it: export and COPY
+    overlap, and no table is ever staged whole on disk or in memory.
+
+    DuckDB's CSV is what PostgreSQL's CSV COPY reads: NULL is an empty field, an empty string is ``""``.
+    """
+    os.mkfifo(fifo, 0o600)
+    failure: list[BaseException] = []
+    reader_done = threading.Event()
+    cursor = source.cursor()  # a DuckDB connection is not shared between threads; its cursors are
+
+    def export() -> None:
+        try:
+            cursor.execute(f"copy ({query}) to '{_duck_str(fifo)}' (format csv, header false)")
+        except BaseException as exc:
+            failure.append(exc)
+            _release_reader(fifo, reader_done)
+
+    writer = threading.Thread(target=export, name=f"duckdb-csv-{fifo.stem}", daemon=True)
+    writer.start()
+    try:
+        with fifo.open("rb") as pipe:
+            while chunk := pipe.read(_COPY_CHUNK):
+                yield chunk
+    finally:  # closing the read end makes a still-writing DuckDB fail with EPIPE instead of hanging
+        reader_done.set()
+        writer.join()
+        cursor.close()
+        fifo.unlink(missing_ok=True)
+    if failure:
+        raise failure[0]
+
+
+def _release_reader(fifo: Path, reader_done: threading.Event) -> None:
+    """The export failed, maybe before opening the pipe: open and close its write end so a reader blocked
+    in ``open()`` sees EOF. Non-blocking, and only while a reader may still come, so it never hangs."""
+    while not reader_done.is_set():
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            return
+        except OSError:  # ENXIO: no reader has the pipe open yet
+            time.sleep(0.01)
 
 
 def _switch(
@@ -642,6 +680,10 @@ def _comment(kind: str, target: sql.Composable, text: str) -> sql.Composed:
 def _run_script(conn: psycopg.Connection[Any], statements: list[sql.Composable]) -> None:
     """Many parameterless statements in one round trip (simple query protocol), inside the caller's txn."""
     conn.execute(sql.SQL(";\n").join(statements))
+
+
+def _duck_str(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _duck_ident(name: str) -> str:
