@@ -7,6 +7,8 @@ import errno
 import os
 import socket
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,49 @@ def test_gate_verdict_is_short(capsys) -> None:
     assert "blocked" in out and "4752 checks, 30 blocking, 1 warnings" in out
     assert "… and 20 more" in out and "/h/reports/gate/r1/summary.json" in out
     assert len(out.splitlines()) < 20
+
+
+RAW_FIXTURE = Path(__file__).resolve().parent / "warehouse" / "wh_raw_fixture.py"
+FULL_DISK = """
+import resource, signal, sys
+from borderwatch.cli import app
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))  # writes past it: EFBIG
+sys.argv = ["borderwatch", *sys.argv[2:]]
+app(prog_name="borderwatch")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("limit", [65_536, 2_000_000])
+def test_disk_full_during_dbt_says_the_disk_is_full(tmp_path: Path, limit: int) -> None:
+    """Fate: one line on stderr naming a full disk (never "fix the dbt project"), exit 1, no traceback."""
+    import importlib.util
+
+    import duckdb
+
+    from borderwatch.config import get_settings, init_home
+
+    spec = importlib.util.spec_from_file_location("wh_raw_fixture_cli", RAW_FIXTURE)
+    assert spec and spec.loader
+    fixture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixture)
+    settings = get_settings(tmp_path / "home")
+    init_home(settings)
+    con = duckdb.connect(str(settings.build_db))
+    fixture.load_first(con, fixture.create_raw_schema(con, settings.feeds_dir))
+    con.close()
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(limit), "build", "--home", str(settings.home)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1, proc.stderr[-3000:]
+    assert "full" in error[0] and "disk" in error[0], error[0]
+    assert "Fix the dbt project" not in error[0]

@@ -34,6 +34,7 @@ USAGE_EXIT = 2
 FAILURE_EXIT = 1
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+_DISK_FULL_TEXT = ("no space left", "file too large", "disk quota")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -66,7 +67,7 @@ def error_message(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError) and not isinstance(exc, TimeoutError) and exc.errno is not None:
         return _os_error_message(exc), FAILURE_EXIT
     text = str(exc)
-    if "no space left on device" in text.lower():
+    if any(full in text.lower() for full in _DISK_FULL_TEXT):
         return f"the disk is full ({_one_line(text)}); free space and rerun", FAILURE_EXIT
     return _one_line(f"{text or type(exc).__name__}"), FAILURE_EXIT
 
@@ -321,6 +322,9 @@ def build(home: HomeOption = None, full_refresh: bool = False) -> None:
         result = _build(settings, full_refresh=full_refresh)
     _print_row_counts("marts", result.row_counts)
     if not result.ok:
+        messages = " ".join(str(r.get("message") or "") for r in result.results).lower()
+        if any(text in messages for text in _DISK_FULL_TEXT):
+            raise OSError(errno.ENOSPC, "No space left on device", str(settings.build_db))
         raise RuntimeError(f"dbt build failed: {', '.join(result.failed_tests) or 'see the dbt log'}")
 
 
