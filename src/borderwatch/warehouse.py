@@ -276,9 +276,12 @@ def build_warehouse(
     )
     execution = res.result
     if execution is None or not hasattr(execution, "results"):
+        fix = "Fix the dbt project or profile"
+        if any(s in str(res.exception).lower() for s in ("no space left", "disk quota", "file too large")):
+            fix = f"The disk holding {settings.build_db.parent} is full: free space there and rerun"
         raise WarehouseBuildError(
             f"dbt build could not run on {settings.build_db} (project {settings.dbt_project_dir}): "
-            f"{res.exception}. Fix the dbt project or profile; see {dbt_log_dir(settings) / 'dbt.log'}"
+            f"{res.exception}. {fix}; see {dbt_log_dir(settings) / 'dbt.log'}"
         )
     results = [_node_result(r) for r in execution.results]
     tests = [r for r in results if r["resource_type"] in ("test", "unit_test")]
