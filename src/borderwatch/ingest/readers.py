@@ -330,6 +330,8 @@ def read_json_pages(
             batch.errors[i] = undecodable(spec, landed.file_name, raw, 0, exc)
         except (IngestError, OSError) as exc:
             batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
+    if not docs:  # an empty frame registers its columns untyped, and json_extract then fails to bind
+        return batch
     key = lit('$."' + spec.format.records_key.replace('"', '\\"') + '"')
     name = f"_bw_pages_{uuid.uuid4().hex[:10]}"
     con.register(
