@@ -173,6 +173,7 @@ class RepairReport:
     problems: dict[str, list[str]] = field(default_factory=dict)
     current_before: str | None = None
     current_after: str | None = None
+    advice: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +181,7 @@ class RepairReport:
             "problems": {k: list(v) for k, v in self.problems.items()},
             "current_before": self.current_before,
             "current_after": self.current_after,
+            "advice": self.advice,
         }
 
 
@@ -432,7 +434,7 @@ def repair(settings: Settings) -> RepairReport:
         try:
             problems = verify_version(path, read_manifest(path))
         except PublishError as exc:
-            problems = [str(exc)]
+            problems = [f"{MANIFEST_NAME} unreadable ({exc.__cause__ or exc})"]
         if problems:
             report.problems[version] = problems
         else:
@@ -446,6 +448,11 @@ def repair(settings: Settings) -> RepairReport:
             report.removed.append(version)
     _fsync_dir(settings.published_dir)
     report.current_after = current
+    if current is not None and current in report.problems:
+        report.advice = (
+            f"no intact version is left to serve; readers keep {current}'s files. Run `borderwatch refresh` "
+            "to publish a fresh version, then `borderwatch publish --repair` again to remove this one."
+        )
     return report
 
 

@@ -23,6 +23,7 @@ from borderwatch.publish import (
     list_versions,
     sha256_file,
 )
+from borderwatch.warehouse import BuildResult
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -99,9 +100,15 @@ def test_real_gate_failure_leaves_published_files_byte_identical(
     publish_now(home, passed)
     before = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
     synthetic.make_build(home.build_db, raids=300, negative_detained=7)
-    built = pipeline.Built(synthetic.FakeBuildResult(), pipeline.snapshot(home))
+    failed_check = {
+        "unique_id": "model.borderwatch.fct_raids",
+        "status": "error",
+        "resource_type": "model",
+        "message": "CHECK constraint failed: persons_detained >= 0",
+    }
+    built = pipeline.Built(BuildResult(ok=False, results=[failed_check]), pipeline.snapshot(home))
     audited = pipeline.audit(home, built)
-    assert not audited.passed and "fct_raids.persons_detained.non_negative" in audited.gate.blocking_failures
+    assert not audited.passed and "model.borderwatch.fct_raids" in audited.gate.blocking_failures
     with pytest.raises(pipeline.PublicationBlocked):
         pipeline.publish(home, audited)
     after = tree_digest(home.warehouse_dir / "published") | {"current": os.readlink(home.current_dir)}
