@@ -73,11 +73,26 @@
 {%- endmacro %}
 
 
-{#- Sex code M / F / U (not given) from the feeds' spellings. -#}
+{#- Sex code from a JSON breakdown's label: M / F, U for "not stated" (null, blank, U, unknown);
+    NULL for any other text, which is never mapped: the cell leaves the facts and is listed in
+    fct_reconciliation under rule unknown_label (KH-NCCT labels are checked by the loader, parse: label). -#}
 {% macro sex_code(expr) -%}
     case
+        when nullif(trim({{ expr }}), '') is null then 'U'
         when upper(trim({{ expr }})) in ('M', 'MALE', 'ชาย', 'ប្រុស') then 'M'
         when upper(trim({{ expr }})) in ('F', 'FEMALE', 'หญิง', 'ស្រី') then 'F'
-        else 'U'
+        when upper(trim({{ expr }})) in ('U', 'UNKNOWN') then 'U'
+    end
+{%- endmacro %}
+
+
+{#- Age group adult / minor / unknown (null or blank = not stated = unknown); NULL for any other text
+    (listed under rule unknown_label, never defaulted). -#}
+{% macro age_group_code(expr) -%}
+    case
+        when nullif(trim({{ expr }}), '') is null then 'unknown'
+        when lower(trim({{ expr }})) in ('adult', 'ผู้ใหญ่', 'ពេញវ័យ') then 'adult'
+        when lower(trim({{ expr }})) in ('minor', 'child', 'เด็ก', 'ผู้เยาว์', 'អនីតិជន') then 'minor'
+        when lower(trim({{ expr }})) = 'unknown' then 'unknown'
     end
 {%- endmacro %}

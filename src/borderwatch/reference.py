@@ -260,6 +260,8 @@ AGENCIES: list[tuple[str, ...]] = [
     ("CNP", "CNP", "Cambodian National Police", "នគរបាលជាតិកម្ពុជា", "KHM", "police", ""),
     ("KH-GDI", "GDI", "General Department of Immigration", "អគ្គនាយកដ្ឋានអន្តោប្រវេសន៍", "KHM", "immigration",
      "kh_gdi_deportations"),
+    ("KH-NCCT", "NCCT", "National Committee for Counter Trafficking", "គណៈកម្មាធិការជាតិប្រយុទ្ធប្រឆាំងការជួញដូរមនុស្ស",
+     "KHM", "committee", "kh_ncct_raids"),
     ("MM-BGF", "BGF", "Karen Border Guard Force", "", "MMR", "armed_group", ""),
     ("MM-DKBA", "DKBA", "Democratic Karen Buddhist Army", "", "MMR", "armed_group", ""),
     ("MM-POL", "MPF", "Myanmar Police Force", "မြန်မာနိုင်ငံရဲတပ်ဖွဲ့", "MMR", "police", ""),

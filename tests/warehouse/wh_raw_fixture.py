@@ -1,8 +1,12 @@
 """A small hand-written raw schema for warehouse tests, shaped exactly like the ingest contract.
 
-Table DDL comes from the feed specs (columns, keep_raw, lineage), so a spec change that the models do not
-follow breaks these tests. Two loads: the second brings a raid revision, a tombstone, the Thai reception
-of a batch that was one-sided, the March MFA workbook and a corrected telecom figure in Thai script.
+Table DDL comes from the feed specs through the ingest loader's own column list (columns, keep_raw,
+lineage), so a spec change that the models do not follow breaks these tests. Two loads: the second brings
+a raid revision, a tombstone, the Thai reception of a batch that was one-sided, the March MFA workbook and
+a corrected telecom figure in Thai script.
+
+Every disagreement class of issue 9 is in here, with invented numbers (see ``CLASSES``): the tests in
+test_reconciliation.py assert the row each one produces in fct_reconciliation and the marts.
 """
 
 from __future__ import annotations
@@ -17,16 +21,11 @@ import duckdb
 
 from borderwatch.specs import FeedSpec, load_specs
 
-DUCK_TYPES = {"json": "JSON"}
-LINEAGE_COLUMNS = (
-    ("_feed", "VARCHAR"),
-    ("_file_sha256", "VARCHAR"),
-    ("_row_number", "INTEGER"),
-    ("_row_hash", "VARCHAR"),
-    ("_load_id", "VARCHAR"),
-    ("_loaded_at", "TIMESTAMP"),
-    ("_normalisations", "VARCHAR[]"),
-)
+try:  # the raw contract module (declared once, imported by the loader, the gate and these tests)
+    from borderwatch.ingest.contract import table_columns
+except ImportError:  # before the contract module: the loader held the same function
+    from borderwatch.ingest.loader import table_columns  # type: ignore[no-redef]
+
 CONTROL_DDL = (
     "create table raw._files (feed varchar, file_sha256 varchar, file_name varchar, status varchar, "
     "load_id varchar, rows_in bigint, rows_loaded bigint, rows_quarantined bigint, rows_duplicate bigint, "
@@ -40,14 +39,9 @@ CONTROL_DDL = (
 
 
 def raw_columns(spec: FeedSpec, table: str) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of a raw table per the shared contract."""
+    """(name, DuckDB type) of a raw table per the shared contract (the ingest loader's own list)."""
     tspec = next(t for t in spec.tables if t.table == table)
-    cols: list[tuple[str, str]] = []
-    for col in tspec.columns:
-        cols.append((col.name, DUCK_TYPES.get(col.type, col.type.upper())))
-        if col.keep_raw:
-            cols.append((f"{col.name}_raw", "VARCHAR"))
-    return cols + list(LINEAGE_COLUMNS)
+    return list(table_columns(tspec))
 
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection, feeds_dir: Path) -> dict[str, tuple[str, list]]:
@@ -153,10 +147,52 @@ RAID_103 = {
     "persons_rescued": 0, "suspects_arrested": 1, "nationality_breakdown": None, "summary": "withdrawn later",
 }  # fmt: skip
 
+
+def _kh_raid(
+    site: str, day: str, detained: int | None, rescued: int | None, arrested: int | None,
+    breakdown: list[dict[str, Any]] | None, summary: str, **extra: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """An RTP operation at a Cambodian site (one day)."""
+    return {
+        "report_date": day, "operation_date": day, "operation_date_raw": day, "operation_end_date": None,
+        "date_precision": "day", "country": "KHM", "province": "Banteay Meanchey", "district": "Poipet",
+        "site_name": site, "lead_agency": "CNP", "persons_detained": detained, "persons_rescued": rescued,
+        "suspects_arrested": arrested, "nationality_breakdown": breakdown, "summary": summary, **extra,
+    }  # fmt: skip
+
+
+# C1 (rule only: same compound, one day apart, THA in both), C2 (more THA deported than found), C9 ('teen')
+RAID_104 = _kh_raid(
+    "Poipet casino compound", "2025-03-20", 60, 0, 4,
+    [{"nationality": "Thai", "sex": "M", "count": 40}, {"nationality": "Vietnamese", "sex": "M", "count": 20},
+     {"nationality": "Thai", "sex": "M", "age_group": "teen", "count": 3}],
+    "RTP summary: night raid on a casino compound in Poipet",
+)  # fmt: skip
+# C8: arrests only, no breakdown (never a conflict); and arrests that a breakdown names (no false positive)
+RAID_105 = {**RAID_103, "operation_date": "2025-03-05", "operation_date_raw": "2025-03-05",
+            "report_date": "2025-03-06", "site_name": "Shwe Kokko", "persons_detained": None,
+            "persons_rescued": None, "suspects_arrested": 7, "summary": "arrests only"}  # fmt: skip
+RAID_106 = {**RAID_105, "operation_date": "2025-03-07", "operation_date_raw": "2025-03-07",
+            "persons_detained": 0, "persons_rescued": 0, "suspects_arrested": 12,
+            "nationality_breakdown": [
+                {"nationality": "Chinese", "sex": "M", "age_group": "adult", "count": 12}
+            ],
+            "summary": "12 Chinese suspects arrested, nobody detained or rescued"}  # fmt: skip
+# C1 analyst seed pairs (seeds/report_links.csv): 901 unlinked from KH-NCCT-2025-0901, 902 linked to 0902
+RAID_901 = _kh_raid("Poipet", "2025-03-18", 30, 0, 2, [{"nationality": "Thai", "sex": "F", "count": 30}],
+                    "block A, at night")  # fmt: skip
+RAID_902 = _kh_raid("Poipet", "2025-03-25", 41, 0, 1, [{"nationality": "Thai", "sex": "M", "count": 41}],
+                    "joint raid with NCCT")  # fmt: skip
+
 RAIDS_LOAD1 = [
     _raid("RTP-2025-000101", "2025-02-20 03:15:00", **RAID_101),
     _raid("RTP-2025-000102", "2025-03-13 04:00:00", **RAID_102),
     _raid("RTP-2025-000103", "2025-03-02 05:00:00", **RAID_103),
+    _raid("RTP-2025-000104", "2025-03-21 01:00:00", **RAID_104),
+    _raid("RTP-2025-000105", "2025-03-06 01:00:00", **RAID_105),
+    _raid("RTP-2025-000106", "2025-03-08 01:00:00", **RAID_106),
+    _raid("RTP-2025-000901", "2025-03-19 01:00:00", **RAID_901),
+    _raid("RTP-2025-000902", "2025-03-26 01:00:00", **RAID_902),
 ]
 RAIDS_LOAD2 = [
     _raid("RTP-2025-000101", "2025-02-22 09:00:00", **{**RAID_101, "persons_detained": 125}),
@@ -164,23 +200,66 @@ RAIDS_LOAD2 = [
 ]
 
 
+def _ncct(
+    report: str, day: str, site: str | None, detained: int | None, rescued: int | None,
+    arrested: int | None, cells: list[tuple[str, str, str, int]], ref: str | None = None,
+    summary: str | None = None, province: str | None = "Banteay Meanchey",
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One KH-NCCT report: one line per breakdown cell, raid-level figures repeated on every line."""
+    y, m, d = day.split("-")
+    base = {
+        "report_id": report, "raid_date": day, "raid_date_raw": f"{d}/{m}/{y}", "province": province,
+        "site_name": site, "persons_rescued": rescued, "persons_detained": detained,
+        "suspects_arrested": arrested,
+        "ref": ref, "summary": summary,
+    }  # fmt: skip
+    lines = cells or [("", "", "", None)]
+    return [
+        {**base, "line_no": n, "nationality": nat or None, "sex": sex or None, "age_group": age or None,
+         "persons": persons}
+        for n, (nat, sex, age, persons) in enumerate(lines, start=1)
+    ]  # fmt: skip
+
+
+# C1 explicit ref: NCCT says 280 rescued where RTP-2025-000102 says 300 detained (family people_found)
+NCCT_0001 = _ncct(
+    "KH-NCCT-2025-0001", "2025-03-12", "ប៉ោយប៉ែត", None, 280, 25,
+    [("ថៃ", "M", "adult", 150), ("ថៃ", "F", "adult", 90), ("ថៃ", "M", "minor", 8), ("ថៃ", "F", "minor", 12),
+     ("ចិន", "M", "adult", 20)],
+    ref="RTP-2025-000102", summary="NCCT: victims identified after the Poipet operation",
+)  # fmt: skip
+# C1 rule only (no ref) with RTP-2025-000104; C7 minors cells (8 and 11 hidden, k = 11)
+NCCT_0002 = _ncct(
+    "KH-NCCT-2025-0002", "2025-03-21", "Poipet", 61, None, 4,
+    [("Thai", "M", "adult", 18), ("Thai", "M", "minor", 12), ("Thai", "F", "adult", 12),
+     ("Vietnamese", "M", "adult", 11), ("Vietnamese", "F", "minor", 8)],
+    summary="NCCT: casino compound, Thai and Vietnamese workers, some minors",
+)  # fmt: skip
+NCCT_0901 = _ncct("KH-NCCT-2025-0901", "2025-03-18", "Poipet", 25, 0, 0, [("Thai", "F", "adult", 25)],
+                  summary="block C, next morning")  # fmt: skip
+NCCT_0902 = _ncct("KH-NCCT-2025-0902", "2025-03-25", "Golden Crown", 41, 0, 1, [("Thai", "M", "adult", 41)],
+                  province=None, summary="Golden Crown casino")  # fmt: skip
+NCCT_LOAD1 = NCCT_0001 + NCCT_0002 + NCCT_0901 + NCCT_0902
+
+
 def _kh(bulletin: str, line: int, date: str, checkpoint: str, nat: str, male: int | None,
-        female: int | None, total: int, dest: str, remarks: str = "") -> dict[str, Any]:  # fmt: skip
+        female: int | None, total: int, dest: str, remarks: str = "", minors: int | None = None
+        ) -> dict[str, Any]:  # fmt: skip
     day, month, year = date.split("/")
     return {
         "bulletin_no": bulletin, "line_no": line, "handover_date": f"{year}-{month}-{day}",
         "handover_date_raw": date, "checkpoint": checkpoint, "province": "Banteay Meanchey",
         "nationality": nat, "male": male, "female": female, "total": total, "destination_country": dest,
-        "remarks": remarks,
+        "remarks": remarks, "minors": minors,
     }  # fmt: skip
 
 
 def _th(no: str, date: str, raw: str, checkpoint: str, nat: str, male: int | None, female: int | None,
-        total: int, origin: str) -> dict[str, Any]:  # fmt: skip
+        total: int, origin: str, minors: int | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "reception_no": no, "received_date": date, "received_date_raw": raw, "checkpoint": checkpoint,
         "nationality": nat, "male": male, "female": female, "total": total, "from_country": origin,
-        "tm35_no": f"TM35-{no}", "remarks": None,
+        "tm35_no": f"TM35-{no}", "remarks": None, "minors": minors,
     }  # fmt: skip
 
 
@@ -190,25 +269,52 @@ KH_LOAD1 = [
     _kh("GDI-032", 1, "20/03/2025", "Paoy Paet", "Indonesian", 30, 10, 40, "Indonesia"),
 ]
 TH_LOAD1 = [
-    _th("IMM-68-0001", "2025-03-15", "๑๕ มี.ค. ๒๕๖๘", "ด่านอรัญประเทศ", "ไทย", 50, 43, 93, "กัมพูชา"),
+    _th("IMM-68-0001", "2025-03-15", "๑๕ มี.ค. ๒๕๖๘", "ด่านอรัญประเทศ", "ไทย", 50, 43, 93, "กัมพูชา", minors=14),
     _th("IMM-68-0002", "2025-03-21", "21 มี.ค. 2568", "อรัญประเทศ", "อินโดนีเซีย", 31, 11, 42, "Cambodia"),
     _th("IMM-68-0003", "2025-03-20", "20 มีนาคม 02568", "ด่านแม่สอด", "จีน", 15, 0, 15, "Myanmar"),
+]
+# C2: 45 Thai nationals deported citing RTP-2025-000104, whose incident found 42 (C7: 6 minors, hidden)
+KH_LOAD2 = [
+    _kh(
+        "GDI-040",
+        1,
+        "01/04/2025",
+        "Poipet",
+        "Thai",
+        30,
+        15,
+        45,
+        "Thailand",
+        "from raid RTP-2025-000104",
+        minors=6,
+    ),
 ]
 TH_LOAD2 = [
     _th("IMM-68-0004", "2025-03-15", "15 มี.ค. 2568", "ด่านอรัญประเทศ", "จีน", 20, 8, 28, "กัมพูชา"),
 ]
 
 
-def _snap(as_of: str, label: str, assisted: int, repatriated: int, total: bool = False) -> dict[str, Any]:
+def _snap(as_of: str, label: str, assisted: int, repatriated: int, total: bool = False,
+          note: str | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "as_of_date": as_of, "nationality_label": label, "persons_assisted_cumulative": assisted,
-        "persons_repatriated_cumulative": repatriated, "is_total_row": total,
+        "persons_repatriated_cumulative": repatriated, "is_total_row": total, "note": note,
     }  # fmt: skip
+
+
+# C6: the January workbook has no total row (ALL is derived: 4040 assisted, 2166 repatriated)
+MFA_JAN = [
+    _snap("2025-01-31", "Chinese / จีน", 2800, 1800),
+    _snap("2025-01-31", "Indonesian", 550, 16),
+    _snap("2025-01-31", "Indian / อินเดีย", 450, 300),
+    _snap("2025-01-31", "ไต้หวัน", 90, 50),
+    _snap("2025-01-31", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ", 150, 0, note="nationality checks ongoing"),
+]
 
 
 MFA_FEB = [
     _snap("2025-02-28", "Chinese / จีน", 3000, 2000),
-    _snap("2025-02-28", "Indonesian", 600, 400),
+    _snap("2025-02-28", "Indonesian", 600, 100),
     _snap("2025-02-28", "Indian / อินเดีย", 500, 300),
     _snap("2025-02-28", "ไต้หวัน", 100, 50),
     _snap("2025-02-28", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ", 200, 0),
@@ -217,19 +323,19 @@ MFA_FEB = [
 MFA_MAR = [
     _snap("2025-03-31", "Chinese / จีน", 3634, 2500),
     _snap("2025-03-31", "Indonesian", 653, 500),
-    _snap("2025-03-31", "Indian / อินเดีย", 549, 400),
-    _snap("2025-03-31", "ไต้หวัน", 120, 60),
+    _snap("2025-03-31", "Indian / อินเดีย", 549, 300),
+    _snap("2025-03-31", "ไต้หวัน", 120, 50),
     _snap("2025-03-31", "Unverified / อยู่ระหว่างพิสูจน์สัญชาติ", 250, 0),
     _snap("2025-03-31", "Total / รวม", 7372, 4895, total=True),
 ]
 
 
 def _move(mid: str, date: str, status: str, held: str, transit: str | None, dest: str, nat: str, mode: str,
-          point: str, persons: int) -> dict[str, Any]:  # fmt: skip
+          point: str, persons: int, **extra: Any) -> dict[str, Any]:  # fmt: skip
     return {
         "movement_id": mid, "movement_date": date, "status": status, "held_in_country": held,
         "transit_country": transit, "destination_country": dest, "nationality_label": nat, "mode": mode,
-        "departure_point": point, "persons": persons, "note": None,
+        "departure_point": point, "persons": persons, "note": None, **extra,
     }  # fmt: skip
 
 
@@ -240,8 +346,86 @@ MOVEMENTS_FEB = [
           "Friendship Bridge 2", 84),
 ]  # fmt: skip
 MOVEMENTS_MAR = [
+    # C5: plan 554 people / 4 flights; schedule 3 flights (N-1); executed 400 (MOV-0003)
     _move(
-        "MOV-0003", "2025-03-18", "executed", "MMR", "THA", "IDN", "Indonesian", "flight", "Don Mueang", 400
+        "PLAN-IDN-01",
+        "2025-03-15",
+        "planned",
+        "MMR",
+        "THA",
+        "IDN",
+        "Indonesian",
+        "flight",
+        "Don Mueang",
+        554,
+        row_type="plan",
+        plan_id="PLAN-IDN-01",
+        flights=4,
+        note="554 planned in total",
+    ),
+    *(
+        _move(
+            f"MOV-S{n}",
+            f"2025-03-{15 + n}",
+            "scheduled",
+            "MMR",
+            "THA",
+            "IDN",
+            "Indonesian",
+            "flight",
+            "Don Mueang",
+            p,
+            plan_id="PLAN-IDN-01",
+            flights=1,
+        )
+        for n, p in ((1, 200), (2, 200), (3, 154))
+    ),
+    _move(
+        "MOV-0003",
+        "2025-03-18",
+        "executed",
+        "MMR",
+        "THA",
+        "IDN",
+        "Indonesian",
+        "flight",
+        "Don Mueang",
+        400,
+        plan_id="PLAN-IDN-01",
+        flights=2,
+        persons_male=313,
+        persons_female=87,
+    ),
+    # C3: 450 on legs vs +500 in the cumulative snapshot; C4: the period total says 455 for the same days
+    _move(
+        "MOV-0005",
+        "2025-03-08",
+        "executed",
+        "MMR",
+        "THA",
+        "CHN",
+        "Chinese / จีน",
+        "flight",
+        "Mae Sot airport",
+        450,
+        flights=3,
+        note="round 2",
+    ),
+    _move(
+        "MOV-P01",
+        "2025-03-09",
+        "executed",
+        "MMR",
+        "THA",
+        "CHN",
+        "Chinese / จีน",
+        "flight",
+        "Mae Sot airport",
+        455,
+        row_type="period_total",
+        period_start="2025-03-06",
+        flights=3,
+        note="round 2, 6-9 Mar",
     ),
     _move(
         "MOV-0004", "2025-04-05", "planned", "MMR", "THA", "IDN", "Indonesian", "flight", "Suvarnabhumi", 154
@@ -270,6 +454,8 @@ def load_first(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, list
     """Load 1: everything known on 2025-03-22."""
     kw = {"load_id": "load-1", "loaded_at": LOAD1}
     insert_file(con, tables, "rtp_raids", "rtp_raids_page_1.json", RAIDS_LOAD1, **kw)
+    insert_file(con, tables, "kh_ncct_raids", "kh_ncct_raids_2025-03-21.csv", NCCT_LOAD1, **kw)
+    insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-01.xlsx", MFA_JAN, **kw)
     insert_file(con, tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-03-20.csv", KH_LOAD1, **kw)
     insert_file(con, tables, "th_imm_receptions", "th_imm_receptions_2025-03-21.csv", TH_LOAD1, **kw)
     insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-02.xlsx", MFA_FEB, **kw)
@@ -282,6 +468,7 @@ def load_second(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, lis
     kw = {"load_id": "load-2", "loaded_at": LOAD2}
     insert_file(con, tables, "rtp_raids", "rtp_raids_page_2.json", RAIDS_LOAD2, **kw)
     insert_file(con, tables, "th_imm_receptions", "th_imm_receptions_2025-03-22.csv", TH_LOAD2, **kw)
+    insert_file(con, tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-04-01.csv", KH_LOAD2, **kw)
     insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-03.xlsx", MFA_MAR, **kw)
     insert_file(con, tables, "mfa_assistance_movements", "mfa_assistance_2025-03.xlsx#m", MOVEMENTS_MAR, **kw)
     insert_file(con, tables, "nbtc_telecom", "nbtc_telecom_2025-01-corr.ndjson", NBTC_JAN_CORRECTION, **kw)

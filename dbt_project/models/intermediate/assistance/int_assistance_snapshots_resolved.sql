@@ -1,5 +1,6 @@
 {#- One row per as-of date × nationality from the newest workbook that reports that as-of date.
-    The workbook's own total row becomes nationality 'ALL'; without one, ALL is the sum of the rows. -#}
+    The workbook's own total row becomes nationality 'ALL' (figure_origin stated); without one, ALL is the
+    sum of the nationality rows (figure_origin derived). -#}
 with
 
 snapshots as (
@@ -42,6 +43,8 @@ by_nationality as (
         string_agg(nationality_label, ' | ' order by nationality_label) as nationality_labels,
         sum(persons_assisted_cumulative) as persons_assisted_cumulative,
         sum(persons_repatriated_cumulative) as persons_repatriated_cumulative,
+        'stated' as figure_origin,
+        string_agg(note, ' | ' order by note) as note,
         max(_loaded_at) as _loaded_at,
         list({{ lineage_struct('mfa_assistance_snapshots') }}) as _lineage
     from rows_in_newest_file
@@ -57,6 +60,8 @@ computed_totals as (
         'sum of nationality rows (no total row)' as nationality_labels,
         sum(persons_assisted_cumulative) as persons_assisted_cumulative,
         sum(persons_repatriated_cumulative) as persons_repatriated_cumulative,
+        'derived' as figure_origin,
+        cast(null as varchar) as note,
         max(_loaded_at) as _loaded_at,
         flatten(list(_lineage)) as _lineage
     from by_nationality

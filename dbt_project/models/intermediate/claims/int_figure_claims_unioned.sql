@@ -10,6 +10,25 @@ raid_versions as (
 
 ),
 
+ncct_lines as (
+
+    select * from {{ ref('stg_kh_ncct__raid_lines') }}
+
+),
+
+incidents as (
+
+    select * from {{ ref('int_raid_incidents_linked') }}
+
+),
+
+ncct_reports as (
+
+    select * from {{ ref('int_raid_reports_unioned') }}
+    where source_feed = 'kh_ncct_raids'
+
+),
+
 deportations as (
 
     select * from {{ ref('int_deportations_matched') }}
@@ -54,33 +73,28 @@ live_raids as (
 
 ),
 
-raid_claims as (
+rtp_claims as (
 
     select
         'rtp_raids' as raw_table,
         'rtp:' || raid_versions.raid_id as record_key,
         raid_versions.is_latest_version as is_latest_of_record,
         metrics.metric,
-        cast(null as varchar) as nationality_iso3,
-        cast(null as varchar) as sex,
         raid_versions.admin1_iso,
         raid_versions.site_id,
         raid_versions.date_start as period_start,
         raid_versions.date_end as period_end,
         metrics.value,
-        'exact' as qualifier,
         coalesce(raid_versions.report_date, cast(raid_versions.updated_at as date)) as as_of_date,
-        'fct_raids' as fact_table,
-        raid_versions.raid_id as fact_key,
-        1 as priority,
-        'latest_revision' as rule,
-        'raid|' || raid_versions.raid_id as _partition_key,
+        incidents.incident_id as fact_key,
+        incidents.is_figure_report,
         raid_versions._feed,
         raid_versions._file_sha256,
         raid_versions._row_number,
         raid_versions._loaded_at
     from raid_versions
     inner join live_raids on raid_versions.raid_id = live_raids.raid_id
+    inner join incidents on raid_versions.raid_id = incidents.report_id
     cross join
         lateral (
             values
@@ -89,6 +103,87 @@ raid_claims as (
             ('suspects_arrested', raid_versions.suspects_arrested)
         ) as metrics (metric, value)
     where not raid_versions.is_deleted
+
+),
+
+ncct_report_files as (
+
+    -- raid-level figures repeat on every line of a report: one claim per report per delivered file
+    select
+        *,
+        _file_sha256 = arg_max(_file_sha256, _loaded_at) over (partition by report_id) as is_newest_file
+    from ncct_lines
+    qualify row_number() over (partition by report_id, _file_sha256 order by line_no, _row_number) = 1
+
+),
+
+ncct_claims as (
+
+    select
+        'kh_ncct_raids' as raw_table,
+        'ncct:' || ncct_report_files.report_id as record_key,
+        ncct_report_files.is_newest_file as is_latest_of_record,
+        metrics.metric,
+        ncct_reports.admin1_iso,
+        ncct_reports.site_id,
+        ncct_report_files.raid_date as period_start,
+        ncct_report_files.raid_date as period_end,
+        metrics.value,
+        cast(ncct_report_files._loaded_at as date) as as_of_date,
+        incidents.incident_id as fact_key,
+        incidents.is_figure_report,
+        ncct_report_files._feed,
+        ncct_report_files._file_sha256,
+        ncct_report_files._row_number,
+        ncct_report_files._loaded_at
+    from ncct_report_files
+    inner join ncct_reports on ncct_report_files.report_id = ncct_reports.report_id
+    inner join incidents on ncct_report_files.report_id = incidents.report_id
+    cross join
+        lateral (
+            values
+            ('persons_detained', ncct_report_files.persons_detained),
+            ('persons_rescued', ncct_report_files.persons_rescued),
+            ('suspects_arrested', ncct_report_files.suspects_arrested)
+        ) as metrics (metric, value)
+
+),
+
+rtp_and_ncct_claims as (
+
+    select * from rtp_claims
+    union all
+    select * from ncct_claims
+
+),
+
+raid_claims as (
+
+    -- rule largest_report: the incident uses every figure of the report that found the most people
+    select
+        raw_table,
+        record_key,
+        is_latest_of_record,
+        metric,
+        cast(null as varchar) as nationality_iso3,
+        cast(null as varchar) as sex,
+        admin1_iso,
+        site_id,
+        period_start,
+        period_end,
+        value,
+        'exact' as qualifier,
+        as_of_date,
+        'fct_raids' as fact_table,
+        fact_key,
+        case when is_figure_report then 1 else 2 end as priority,
+        'largest_report' as rule,
+        'raid|' || fact_key as _partition_key,
+        _feed,
+        _file_sha256,
+        _row_number,
+        _loaded_at
+    from rtp_and_ncct_claims
 
 ),
 
@@ -190,8 +285,12 @@ snapshot_claims as (
         metrics.value,
         'exact' as qualifier,
         snapshots.as_of_date,
-        'fct_assistance_snapshots' as fact_table,
-        snapshots.as_of_date || '|' || resolved.nationality_iso3 as fact_key,
+        case when resolved.nationality_iso3 = 'ALL' then 'fct_assistance_totals' else 'fct_assistance_snapshots' end
+            as fact_table,
+        case
+            when resolved.nationality_iso3 = 'ALL' then cast(snapshots.as_of_date as varchar)
+            else snapshots.as_of_date || '|' || resolved.nationality_iso3
+        end as fact_key,
         1 as priority,
         'newest_workbook' as rule,
         'mfa|' || snapshots.as_of_date as _partition_key,
@@ -222,19 +321,29 @@ movement_claims as (
         'mfa_assistance_movements' as raw_table,
         'MOV-' || movements.movement_id as record_key,
         movements.is_latest_delivery as is_latest_of_record,
-        case when movements.status = 'planned' then 'persons_repatriation_planned' else 'persons_repatriated' end
-            as metric,
+        case
+            when movements.row_type = 'plan' or movements.status = 'planned' then 'persons_repatriation_planned'
+            when movements.status = 'scheduled' then 'persons_repatriation_scheduled'
+            else 'persons_repatriated'
+        end as metric,
         {{ country_iso3('movements.nationality_label') }} as nationality_iso3,
         cast(null as varchar) as sex,
         cast(null as varchar) as admin1_iso,
         cast(null as varchar) as site_id,
-        movements.movement_date as period_start,
+        coalesce(movements.period_start, movements.movement_date) as period_start,
         movements.movement_date as period_end,
         movements.persons as value,
-        case when movements.status = 'planned' then 'planned' else 'exact' end as qualifier,
+        case when movements.status in ('planned', 'scheduled') then 'planned' else 'exact' end as qualifier,
         movements.movement_date as as_of_date,
-        'fct_repatriations' as fact_table,
-        movements.movement_id as fact_key,
+        case movements.row_type
+            when 'plan' then 'fct_repatriation_plans'
+            when 'period_total' then 'fct_repatriation_periods'
+            else 'fct_repatriations'
+        end as fact_table,
+        case
+            when movements.row_type = 'plan' then coalesce(movements.plan_id, movements.movement_id)
+            else movements.movement_id
+        end as fact_key,
         1 as priority,
         'newest_delivery' as rule,
         'mov|' || movements.movement_id as _partition_key,
@@ -311,6 +420,7 @@ final as (
         substr(md5(_file_sha256 || '|' || _row_number || '|' || metric || '|' || coalesce(sex, 'T')), 1, 20)
             as claim_id,
         _feed as source_feed,
+        'stated' as figure_origin,
         *,
         fact_table || ':' || fact_key || ':' || metric || ':' || coalesce(sex, 'T') as conflict_group_id
     from unioned

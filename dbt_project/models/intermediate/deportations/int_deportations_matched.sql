@@ -21,9 +21,9 @@ receptions as (
 
 ),
 
-raids as (
+incidents as (
 
-    select raid_id from {{ ref('stg_rtp__raids') }}
+    select * from {{ ref('int_raid_incidents_linked') }}
 
 ),
 
@@ -40,7 +40,9 @@ sending as (
         persons_total,
         persons_male,
         persons_female,
-        nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
+        persons_minor,
+        remarks,
+        nullif(regexp_extract(remarks, '(RTP-[0-9]{4}-[0-9]+|KH-NCCT-[0-9]{4}-[0-9]+)'), '') as raid_ref,
         _loaded_at,
         {{ lineage_struct('kh_gdi_deportations') }} as lineage
     from bulletins
@@ -61,7 +63,9 @@ receiving as (
         persons_male,
         persons_female,
         tm35_no,
-        nullif(regexp_extract(remarks, 'RTP-[0-9]{4}-[0-9]+'), '') as raid_ref,
+        persons_minor,
+        remarks,
+        nullif(regexp_extract(remarks, '(RTP-[0-9]{4}-[0-9]+|KH-NCCT-[0-9]{4}-[0-9]+)'), '') as raid_ref,
         _loaded_at,
         {{ lineage_struct('th_imm_receptions') }} as lineage
     from receptions
@@ -138,6 +142,16 @@ joined as (
             as persons_male,
         case when receiving.th_record_key is not null then receiving.persons_female else sending.persons_female end
             as persons_female,
+        -- minors: the receiving count when it states one, else the sending bulletin's
+        coalesce(receiving.persons_minor, sending.persons_minor) as persons_minor,
+        nullif(
+            concat_ws(
+                ' | ',
+                case when sending.remarks is not null then 'KH-GDI: ' || sending.remarks end,
+                case when receiving.remarks is not null then 'TH-IMM: ' || receiving.remarks end
+            ),
+            ''
+        ) as notes,
         coalesce(sending.raid_ref, receiving.raid_ref) as raid_ref,
         receiving.tm35_no,
         -- the two countries disagree, or a side's own male + female differs from its total
@@ -179,10 +193,11 @@ final as (
 
     select
         joined.*,
-        raids.raid_id,
+        incidents.report_id as raid_report_id,
+        incidents.incident_id,
         max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at
     from joined
-    left join raids on joined.raid_ref = raids.raid_id
+    left join incidents on joined.raid_ref = incidents.report_id
 
 )
 

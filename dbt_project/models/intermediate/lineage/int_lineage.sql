@@ -10,6 +10,18 @@ raid_versions as (
 
 ),
 
+raid_reports as (
+
+    select * from {{ ref('int_raid_reports_unioned') }}
+
+),
+
+incidents as (
+
+    select * from {{ ref('int_raid_incidents_linked') }}
+
+),
+
 raid_persons as (
 
     select * from {{ ref('int_raid_persons_unnested') }}
@@ -46,21 +58,20 @@ claims as (
 
 ),
 
-current_raids as (
-
-    select *
-    from raid_versions
-    where is_latest_version and not is_deleted
-
-),
-
 keyed as (
 
     select
         'fct_raids' as mart,
-        raid_id as mart_key,
+        incidents.incident_id as mart_key,
+        raid_reports._lineage
+    from raid_reports
+    inner join incidents on raid_reports.report_id = incidents.report_id
+    union all
+    select
+        'fct_raid_reports' as mart,
+        report_id as mart_key,
         _lineage
-    from current_raids
+    from raid_reports
     union all
     select
         'fct_raids_history' as mart,
@@ -70,11 +81,12 @@ keyed as (
     union all
     select
         'fct_raid_persons' as mart,
-        raid_persons.raid_id || '|' || coalesce(raid_persons.nationality_iso3, '?') || '|' || raid_persons.sex
-            as mart_key,
-        current_raids._lineage
+        incidents.incident_id || '|' || coalesce(raid_persons.nationality_iso3, '?') || '|' || raid_persons.sex
+        || '|' || raid_persons.age_group as mart_key,
+        raid_persons._lineage
     from raid_persons
-    inner join current_raids on raid_persons.raid_id = current_raids.raid_id
+    inner join incidents on raid_persons.report_id = incidents.report_id
+    where raid_persons.label_issue is null
     union all
     select
         'fct_deportations' as mart,
@@ -83,14 +95,21 @@ keyed as (
     from deportations
     union all
     select
-        'fct_repatriations' as mart,
-        repatriation_id as mart_key,
+        case row_type
+            when 'plan' then 'fct_repatriation_plans'
+            when 'period_total' then 'fct_repatriation_periods'
+            else 'fct_repatriations'
+        end as mart,
+        case when row_type = 'plan' then plan_id else repatriation_id end as mart_key,
         _lineage
     from repatriations
     union all
     select
-        'fct_assistance_snapshots' as mart,
-        as_of_date || '|' || nationality_iso3 as mart_key,
+        case when nationality_iso3 = 'ALL' then 'fct_assistance_totals' else 'fct_assistance_snapshots' end as mart,
+        case
+            when nationality_iso3 = 'ALL' then cast(as_of_date as varchar)
+            else as_of_date || '|' || nationality_iso3
+        end as mart_key,
         _lineage
     from snapshots
     union all

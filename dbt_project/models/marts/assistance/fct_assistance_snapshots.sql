@@ -1,3 +1,5 @@
+{#- Nationality rows only: the ALL rows live in fct_assistance_totals, so a SUM within one as_of_date
+    never adds a total to its own parts. -#}
 with
 
 snapshots as (
@@ -12,11 +14,13 @@ final as (
         as_of_date || '|' || nationality_iso3 as snapshot_id,
         as_of_date,
         nationality_iso3,
-        nationality_iso3 = 'ALL' as is_total,
         cast(persons_assisted_cumulative as bigint) as persons_assisted_cumulative,
         cast(persons_repatriated_cumulative as bigint) as persons_repatriated_cumulative,
+        figure_origin,
+        note,
         _loaded_at
     from snapshots
+    where nationality_iso3 <> 'ALL'
 
 )
 

@@ -5,13 +5,12 @@
         unique_key='_partition_key',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where fact_table = 'fct_raids' and fact_key in (
-                select raid_id from {{ ref('int_raid_versions_resolved') }} where is_latest_version and is_deleted
+            "delete from {{ this }} where _partition_key not in (
+                select distinct current_claims._partition_key from {{ ref('int_figure_claims_resolved') }} as current_claims
             )",
         ],
     )
 }}
--- depends_on: {{ ref('int_raid_versions_resolved') }}
 
 with
 
@@ -27,7 +26,8 @@ claims as (
 touched as (
 
     select * from claims
-    where {{ partitions_loaded_since_last_build() }}
+    -- raid partitions are rebuilt every time: linking (rule or analyst seed) can regroup reports without a load
+    where {{ partitions_loaded_since_last_build() }} or _partition_key like 'raid|%'
 
 ),
 
@@ -46,6 +46,7 @@ final as (
         period_end,
         cast(case when is_suppressed then null else value end as bigint) as value,
         qualifier,
+        figure_origin,
         as_of_date,
         fact_table,
         fact_key,

@@ -12,7 +12,11 @@ with
 deportations as (
 
     select * from {{ ref('int_deportations_matched') }}
-    where {{ partitions_loaded_since_last_build() }}
+    -- batches citing a raid are rebuilt every time: the raid's incident can change without a new load
+    where {{ partitions_loaded_since_last_build() }} or _partition_key in (
+        select cited._partition_key from {{ ref('int_deportations_matched') }} as cited
+        where cited.raid_ref is not null
+    )
 
 ),
 
@@ -33,11 +37,17 @@ final as (
         cast(case when least(persons_male, persons_female) < 11 then null else persons_female end as integer)
             as persons_female,
         coalesce(least(persons_male, persons_female) < 11, false) as is_suppressed,
-        raid_id,
+        -- k = 11: a minors count under 11 is never published
+        cast(case when persons_minor < 11 then null else persons_minor end as integer) as persons_minor,
+        coalesce(persons_minor < 11, false) as is_minor_suppressed,
+        'stated' as figure_origin,
+        raid_report_id,
+        incident_id,
         reported_by,
         has_conflict,
         cast(sending_persons_total as integer) as sending_persons_total,
         cast(receiving_persons_total as integer) as receiving_persons_total,
+        notes,
         _partition_key,
         _loaded_at
     from deportations

@@ -14,6 +14,7 @@ renamed as (
         persons_assisted_cumulative,
         persons_repatriated_cumulative,
         coalesce(is_total_row, false) as is_total_row,
+        nullif(trim(note), '') as note,
         _feed,
         _file_sha256,
         _row_number,
