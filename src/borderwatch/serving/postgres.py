@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,7 @@ CRASH_ENV = "BORDERWATCH_SERVING_CRASH_AT"
 CRASH_STEPS = ("load", "switch")
 META_SCHEMA = "borderwatch_meta"
 VERSION_SCHEMA_PREFIX = "bwv_"
+LOAD_JOBS = min(4, os.cpu_count() or 1)  # parallel COPY connections (pg_restore --jobs style)
 SWITCH_LOCK_TIMEOUT = "500ms"  # below readers' deadlock_timeout (1s): the switch yields, readers never abort
 _ADVISORY_KEY = "borderwatch.serving"
 _COPY_CHUNK = 1 << 20
@@ -247,7 +249,7 @@ def _serve(settings: Settings, config: ServingSettings, publication: Publication
         started = time.monotonic()
         loaded = False
         if publication.version not in loaded_versions(conn):
-            _load_version(conn, publication, relations)
+            _load_version(conn, config.dsn, publication, relations)
             loaded = True
         load_seconds = time.monotonic() - started
         started = time.monotonic()
@@ -424,61 +426,88 @@ def _ensure_reader_role(conn: psycopg.Connection[Any], config: ServingSettings) 
         ) from exc
 
 
-def _load_version(conn: psycopg.Connection[Any], publication: Publication, relations: list[Relation]) -> None:
-    """Create the version's schemas and COPY every relation in ONE transaction; check every row count."""
+def _load_version(
+    conn: psycopg.Connection[Any], dsn: str, publication: Publication, relations: list[Relation]
+) -> None:
+    """Create the version's schemas, COPY the relations in parallel, check every count, then record it.
+
+    Each relation loads in its own transaction on its own connection (as ``pg_restore --jobs`` does), so
+    several PostgreSQL backends share the work. Readers never see a half-loaded version: only the stable
+    views point at a version, and only after its ``publications`` row is committed, last. A load that dies
+    half-way leaves unreferenced tables that the next load of that version, or retention, drops.
+    """
     manifest = json.loads(publication.manifest_path.read_text(encoding="utf-8"))
     expected = {k: int(v) for k, v in manifest.get("row_counts", {}).items()}
     schemas = sorted({r.schema for r in relations})
     started = time.monotonic()
+    with conn.transaction():
+        # a version dropped by retention and now rolled back to, or a crashed load, is loaded afresh
+        conn.execute(f"delete from {META_SCHEMA}.publications where version = %s", (publication.version,))
+        for schema in schemas:
+            name = sql.Identifier(version_schema(publication.version, schema))
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(name))
+            conn.execute(sql.SQL("create schema {}").format(name))
     source = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    counts: dict[str, int] = {}
     try:
-        with tempfile.TemporaryDirectory(prefix="borderwatch-serving-") as tmp, conn.transaction():
-            conn.execute(
-                f"delete from {META_SCHEMA}.publications where version = %s", (publication.version,)
-            )  # a version dropped by retention and now rolled back to is loaded afresh
-            for schema in schemas:
-                name = sql.Identifier(version_schema(publication.version, schema))
-                conn.execute(sql.SQL("drop schema if exists {} cascade").format(name))
-                conn.execute(sql.SQL("create schema {}").format(name))
-            counts: dict[str, int] = {}
-            for index, relation in enumerate(relations):
-                counts[relation.key] = _copy_relation(
-                    conn, source, relation, version_schema(publication.version, relation.schema), Path(tmp)
-                )
-                if index == 0:
-                    _crash_point("load")
-            wrong = {k: (expected.get(k), n) for k, n in counts.items() if k in expected and expected[k] != n}
-            if wrong:
-                raise ServingError(
-                    f"version {publication.version}: PostgreSQL row counts differ from the manifest "
-                    f"(manifest, PostgreSQL): {wrong}; nothing was switched"
-                )
-            gate = manifest.get("gate") or {}
-            conn.execute(
-                f"""insert into {META_SCHEMA}.publications
-                    (version, created_at, code_version, gate_passed, gate, manifest, row_counts, schemas,
-                     load_seconds)
-                    values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                (
-                    publication.version,
-                    manifest.get("created_at") or None,
-                    manifest.get("code_version"),
-                    bool(gate.get("passed", False)),
-                    Jsonb(gate),
-                    Jsonb(manifest),
-                    Jsonb(counts),
-                    [version_schema(publication.version, s) for s in schemas],
-                    time.monotonic() - started,
-                ),
-            )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"insert into {META_SCHEMA}.row_counts (version, relation, row_count) "
-                    "values (%s, %s, %s)",
-                    [(publication.version, k, n) for k, n in sorted(counts.items())],
-                )
+        with (
+            tempfile.TemporaryDirectory(prefix="borderwatch-serving-") as tmp,
+            ThreadPoolExecutor(max_workers=LOAD_JOBS, thread_name_prefix="serving-load") as pool,
+        ):
+            largest_first = sorted(relations, key=lambda r: -expected.get(r.key, 0))
+            futures = {
+                pool.submit(_load_relation, dsn, source, relation, publication.version, Path(tmp)): relation
+                for relation in largest_first
+            }
+            try:
+                for index, future in enumerate(as_completed(futures)):
+                    counts[futures[future].key] = future.result()
+                    if index == 0:
+                        _crash_point("load")
+            except BaseException:
+                for future in futures:  # do not start the rest of a load that has already failed
+                    future.cancel()
+                raise
     finally:
         source.close()
+    wrong = {k: (expected.get(k), n) for k, n in counts.items() if k in expected and expected[k] != n}
+    if wrong:
+        raise ServingError(
+            f"version {publication.version}: PostgreSQL row counts differ from the manifest "
+            f"(manifest, PostgreSQL): {wrong}; nothing was switched"
+        )
+    gate = manifest.get("gate") or {}
+    with conn.transaction():
+        conn.execute(
+            f"""insert into {META_SCHEMA}.publications
+                (version, created_at, code_version, gate_passed, gate, manifest, row_counts, schemas,
+                 load_seconds)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (
+                publication.version,
+                manifest.get("created_at") or None,
+                manifest.get("code_version"),
+                bool(gate.get("passed", False)),
+                Jsonb(gate),
+                Jsonb(manifest),
+                Jsonb(counts),
+                [version_schema(publication.version, s) for s in schemas],
+                time.monotonic() - started,
+            ),
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"insert into {META_SCHEMA}.row_counts (version, relation, row_count) values (%s, %s, %s)",
+                [(publication.version, k, n) for k, n in sorted(counts.items())],
+            )
+
+
+def _load_relation(
+    dsn: str, source: duckdb.DuckDBPyConnection, relation: Relation, version: str, tmp: Path
+) -> int:
+    """One relation, one connection, one transaction (so COPY FREEZE applies)."""
+    with _connect(dsn) as conn, conn.transaction():
+        return _copy_relation(conn, source, relation, version_schema(version, relation.schema), tmp)
 
 
 def _copy_relation(
@@ -670,7 +699,22 @@ def _apply_retention(conn: psycopg.Connection[Any], settings: Settings, current:
                 f"update {META_SCHEMA}.publications set dropped_at = now() where version = %s", (version,)
             )
         dropped.append(version)
+    _drop_orphan_schemas(conn)
     return dropped
+
+
+def _drop_orphan_schemas(conn: psycopg.Connection[Any]) -> list[str]:
+    """Version schemas no recorded version owns: what a load that died half-way left behind."""
+    rows = conn.execute(
+        f"""select n.nspname from pg_namespace n
+            where n.nspname like %s and not exists (
+                select 1 from {META_SCHEMA}.publications p
+                where p.dropped_at is null and n.nspname = any(p.schemas))""",
+        (VERSION_SCHEMA_PREFIX.replace("_", "\\_") + "%",),
+    ).fetchall()
+    for (schema,) in rows:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+    return [str(r[0]) for r in rows]
 
 
 def _comment(kind: str, target: sql.Composable, text: str) -> sql.Composed:
