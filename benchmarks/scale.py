@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import shutil
 import time
@@ -31,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from benchmarks.harness import GIB, REPO_ROOT, RESULTS_DIR, WORK_DIR, run_worker, summarize
+from benchmarks.harness import GIB, REPO_ROOT, RESULTS_DIR, WORK_DIR, run_worker, summarize, worker_env
 from benchmarks.measurements import dbt_test_seconds
 
 SEEDS = REPO_ROOT / "seeds" / "nationality_labels.csv"
@@ -219,6 +220,21 @@ def startup(prepared: dict[str, Any], nights: list[dict[str, Any]], reps: int = 
     }
 
 
+def threads(prepared: dict[str, Any]) -> dict[str, Any]:
+    """dbt threads on DuckDB: the same full rebuild with 1 and with 2 threads (DuckDB parallelises inside
+    each query either way; more dbt threads only overlap nodes)."""
+    out = {}
+    for n in ("1", "2"):
+        figures = run_worker(
+            "build",
+            ["--home", str(prepared["home"]), "--full-refresh"],
+            env=worker_env({"BORDERWATCH_DBT_THREADS": n}),
+            timeout_s=7200,
+        )
+        out[n] = figures["build_s"]
+    return out
+
+
 def verdict(limit: float, measured: float | None, *, below: bool = True) -> str:
     if measured is None:
         return "not measured"
@@ -324,6 +340,13 @@ def report(data: dict[str, Any]) -> str:
         f"Full rebuild: {_nodes(big['full_bw'].get('nodes', []))}",
         "",
     ]
+    if data.get("threads"):
+        t = data["threads"]
+        out += [
+            f"dbt threads on DuckDB (full rebuild of the {small['raw_rows'] / 1e6:.2f} M-row history): "
+            f"1 thread {t['1']:.1f} s, 2 threads {t['2']:.1f} s ({t['1'] / t['2']:.2f}× faster with 2).",
+            "",
+        ]
     if nb["bw"].get("blocked"):
         out += [f"The gate blocked the big night's publication: {nb['bw']['blocked'][:400]}", ""]
     return "\n".join(out)
@@ -344,6 +367,48 @@ def _nodes(nodes: list[dict[str, Any]]) -> str:
     return "; ".join(f"`{n['node'].split('.')[-1]}` {n['s']} s" for n in _slowest(nodes)) or "n/a"
 
 
+def fallback_report(data: dict[str, Any], error: str) -> str:
+    """When a phase did not run (deadline, failure): every target named, what was measured, raw figures."""
+    lines = [
+        f"# BorderWatch at scale ({data.get('date')}, {data.get('machine')}): incomplete run",
+        "",
+        f"Not every phase ran ({error}); the targets below without a figure were not measured.",
+        "",
+        "| phase | measured |",
+        "|---|---|",
+    ]
+    for key in ("big", "night_big", "small", "night_small", "startup"):
+        part = {k: v for k, v in (data.get(key) or {}).items() if not isinstance(v, Path)}
+        if not part:
+            lines.append(f"| {key} | not measured |")
+            continue
+        figures = {
+            "raw_rows": part.get("raw_rows"),
+            "full_rebuild_s": (part.get("full_bw") or {}).get("build_s"),
+            "full_rebuild_ref_s": (part.get("full_ref") or {}).get("wall_s"),
+            "night_s": (part.get("bw") or {}).get("refresh_s"),
+            "night_steps": (part.get("bw") or {}).get("steps"),
+            "night_ref_s": (part.get("ref") or {}).get("wall_s"),
+            "peak_rss_gib": round(
+                max(
+                    (part.get("bw") or {}).get("peak_rss_bytes", 0),
+                    (part.get("full_bw") or {}).get("peak_rss_bytes", 0),
+                )
+                / GIB,
+                2,
+            ),
+            "audit_share": part.get("audit_share"),
+            "fixed_s": part.get("fixed_s"),
+        }
+        shown = ", ".join(f"{k} {v}" for k, v in figures.items() if v not in (None, 0, 0.0))
+        lines.append(f"| {key} | {shown} |")
+    nodes = ((data.get("night_big") or {}).get("bw") or {}).get("build", {}).get("nodes") or (
+        (data.get("big") or {}).get("full_bw") or {}
+    ).get("nodes", [])
+    lines += ["", f"Slowest dbt nodes: {_nodes(nodes)}", ""]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.scenario import prepare_scenario
 
@@ -351,39 +416,60 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=10_000_000, help="raw rows of the big history")
     p.add_argument("--growth", type=float, default=10.0, help="big history ÷ small history")
     p.add_argument("--base-scale", type=float, default=2.0, help="simulator scale of the real base history")
+    p.add_argument(
+        "--seed", type=int, default=13, help="simulator seed (not make bench's 7: no shared snapshot)"
+    )
+    p.add_argument("--deadline-min", type=float, default=0, help="start no new phase after this many minutes")
     p.add_argument("--out", default=str(RESULTS_DIR))
     p.add_argument("--no-latest", action="store_true", help="do not overwrite results/latest.md")
     ns = p.parse_args(argv)
     started = time.perf_counter()
-    scenario = prepare_scenario(ns.base_scale)
-    try:
-        small = prepare(scenario, int(ns.rows / ns.growth), "small")
-        big = prepare(scenario, ns.rows, "big")
-        night_small = night(scenario, small)
-        night_big = night(scenario, big)
-        data = {
-            "date": date.today().isoformat(),
-            "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
-            "base_scale": ns.base_scale,
-            "small": small,
-            "big": big,
-            "night_small": night_small,
-            "night_big": night_big,
-            "startup": startup(big, [night_small, night_big]),
-            "elapsed_s": time.perf_counter() - started,
-        }
-    finally:
-        scenario.close()
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{data['date']}-scale"
-    (out / f"{stem}.json").write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
-    text = report(data)
-    (out / f"{stem}.md").write_text(text, encoding="utf-8")
-    if not ns.no_latest:
-        (out / "latest.md").write_text(text, encoding="utf-8")
+    stem = f"{date.today().isoformat()}-scale"
+    data: dict[str, Any] = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "base_scale": ns.base_scale,
+    }
+
+    def save(text: str) -> None:
+        data["elapsed_s"] = time.perf_counter() - started
+        (out / f"{stem}.json").write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+        (out / f"{stem}.md").write_text(text, encoding="utf-8")
+        if not ns.no_latest:
+            (out / "latest.md").write_text(text, encoding="utf-8")
+
+    scenario = prepare_scenario(ns.base_scale, seed=ns.seed)
+    phases = [
+        ("big", lambda: prepare(scenario, ns.rows, "big")),
+        ("night_big", lambda: night(scenario, data["big"])),
+        ("small", lambda: prepare(scenario, int(ns.rows / ns.growth), "small")),
+        ("night_small", lambda: night(scenario, data["small"])),
+        ("startup", lambda: startup(data["big"], [data["night_small"], data["night_big"]])),
+        ("threads", lambda: threads(data["small"])),
+    ]
+    error = ""
+    try:
+        for name, phase in phases:
+            if ns.deadline_min and (time.perf_counter() - started) / 60 > ns.deadline_min:
+                error = f"deadline of {ns.deadline_min:g} min reached before phase {name}"
+                break
+            try:
+                data[name] = phase()
+            except Exception as exc:  # report what was measured; name what failed
+                error = f"phase {name} failed: {type(exc).__name__}: {str(exc)[:300]}"
+                break
+            save(fallback_report(data, f"running; last finished phase: {name}"))
+    finally:
+        scenario.close()
+    complete = all(k in data for k in ("big", "night_big", "small", "night_small", "startup"))
+    text = report(data) if complete else fallback_report(data, error)
+    if complete and error:
+        text += f"\nNot measured: {error}.\n"
+    save(text)
     print(text)
-    return 0
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -186,15 +186,20 @@ def _enforces_constraints(node: Any) -> bool:
 def _constraints(node: Any) -> list[dict[str, Any]]:
     """The contract constraints DuckDB enforces on write for this model (model- and column-level)."""
     found = [
-        {"column": None, "type": str(c.type), "expression": c.expression}
+        {"column": None, "type": _kind(c.type), "expression": c.expression}
         for c in getattr(node, "constraints", []) or []
     ]
     for name, column in node.columns.items():
         found += [
-            {"column": name, "type": str(c.type), "expression": c.expression}
+            {"column": name, "type": _kind(c.type), "expression": c.expression}
             for c in column.constraints or []
         ]
     return found
+
+
+def _kind(constraint_type: Any) -> str:
+    """'primary_key', not 'ConstraintType.primary_key' (the enum's str())."""
+    return str(getattr(constraint_type, "value", constraint_type))
 
 
 def _freshness_result(result: Any) -> dict[str, Any]:

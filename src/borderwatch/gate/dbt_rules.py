@@ -57,7 +57,7 @@ def _node_checks(node: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     status = str(node.get("status", "")).lower()
     details = {"status": status, "resource_type": kind, "message": node.get("message")}
     failures = node.get("failures")
-    target = _target(node)
+    target = _target(node) or (unique_id.rsplit(".", 1)[-1] if kind != "test" else "")
     out: list[dict[str, Any]] = []
     if status in _FAILED:
         out.append(

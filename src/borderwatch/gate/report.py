@@ -29,7 +29,8 @@ th, td { border-bottom: 1px solid #d7dce3; padding: .3rem .5rem; text-align: lef
 th { background: #eef1f5; position: sticky; top: 0; }
 tr.fail-block td { background: #fdecec; } tr.fail-warn td { background: #fff6dd; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-code { font-size: 12px; word-break: break-all; } .muted { color: #5d6675; }
+code { font-size: 12px; overflow-wrap: anywhere; } .muted { color: #5d6675; }
+#checks td:nth-child(4) { min-width: 24rem; } #checks td:nth-child(5) { min-width: 9rem; }
 """
 
 _RUN_TEMPLATE = """<!doctype html>
