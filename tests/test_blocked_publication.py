@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -59,3 +60,24 @@ def test_broken_feed_blocks_publication_and_the_last_good_version_keeps_serving(
         assert fixed.publication is not None
         assert fixed.publication.version != first.publication.version
         assert fixed.new_rows > 0
+
+
+@pytest.mark.timeout(900)
+def test_a_blocked_airflow_run_sends_exactly_one_alert(bw_settings: Settings, monkeypatch) -> None:
+    """Through `airflow dags test`: the gate task fails (PublicationBlocked), one alert, nothing published.
+
+    The library sends nothing under Airflow; the task's and the DAG's callbacks share one alert per run.
+    """
+    from borderwatch.orchestration.local import run_nightly_in_process
+
+    monkeypatch.delenv("AIRFLOW_HOME", raising=False)
+    with SimulatorServer(port=0, seed=7, scale=0.05, until=date(2025, 3, 31)) as sim:
+        sim.set_faults(["schema_drift_renamed"])
+        summary = run_nightly_in_process(bw_settings, simulator_url=sim.url, logical_date=date(2025, 3, 31))
+    assert not summary["ok"]
+    assert not bw_settings.current_dir.exists(), "a blocked run publishes nothing"
+    alerts = sorted((bw_settings.reports_dir / "alerts").glob("*.json"))
+    assert len(alerts) == 1, f"exactly one alert per blocked run, got {[a.name for a in alerts]}"
+    assert "publication blocked by the quality gate" in (
+        json.loads(alerts[0].read_text()).get("exception") or ""
+    )
