@@ -232,8 +232,14 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
             return snapshot_candidate(settings, dbt_manifest=dbt_manifest)
         os.rename(tmp, final)
         _fsync_dir(root)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError | duckdb.Error) and _is_disk_full(exc):
+            raise PublishError(
+                f"{root}: disk full while copying the build into an audit candidate ({exc}); nothing "
+                "was audited or published and the current version keeps serving. Free space and run the "
+                "refresh again."
+            ) from exc
         raise
     candidate = Candidate(path=final / build_db.name, sha256=digest, content=content, created_at=created_at)
     _prune_candidates(settings, keep={candidate.id})

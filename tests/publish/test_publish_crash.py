@@ -175,3 +175,43 @@ def test_reader_never_sees_a_mix_through_twenty_publications(
         assert counts in valid
     assert len({json.dumps(c, sort_keys=True) for c in result["seen"]}) > 2
     assert len(list_versions(home)) == 3
+
+
+SNAPSHOT_DISK_FULL = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from borderwatch import pipeline
+    from borderwatch.config import get_settings
+    from borderwatch.publish import PublishError
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    settings = get_settings(sys.argv[1])
+    limit = int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        pipeline.snapshot(settings)
+    except PublishError as exc:
+        print("PublishError:", exc)
+        sys.exit(3)
+    print("snapshotted")
+    """
+)
+
+
+def test_disk_full_while_snapshotting_the_candidate_is_a_clean_error(
+    home: Settings, passed: GateResult, synthetic: ModuleType, publish_now
+) -> None:
+    """Fate: a "disk full" error naming the fix; `current` and its bytes unchanged; no half candidate left."""
+    first = publish_now(home, passed)
+    before = sha256_file(home.current_db)
+    synthetic.make_build(home.build_db, raids=20_000)
+    limit = home.build_db.stat().st_size // 2
+    proc = subprocess.run(
+        [sys.executable, "-c", SNAPSHOT_DISK_FULL, str(home.home), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "disk full" in proc.stdout and "Free space" in proc.stdout
+    assert current_version(home) == first.version and sha256_file(home.current_db) == before
+    assert [p.name for p in (home.warehouse_dir / "candidates").iterdir()] == []
