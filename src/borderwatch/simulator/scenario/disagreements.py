@@ -114,7 +114,8 @@ def expected_disagreements() -> dict[str, dict[str, Any]]:
         },
         "C7": {
             "raid_minor_cells": {
-                C2_RAID_ID: [("THA", "F", "minor", 3)],
+                C1_UNLINK[0]: [("THA", "F", "minor", 2)],
+                C1_UNLINK[1]: [("THA", "F", "minor", 2)],
                 C1_EXPLICIT[1]: [("THA", "F", "minor", 3), ("VNM", "F", "minor", 9)],
                 C9_NCCT_REPORT: [("VNM", "F", "minor", 14)],  # at or over k = 11: published
             },

@@ -102,12 +102,7 @@ SCENARIO_NCCT_REPORTS: tuple[NcctReport, ...] = (
         rescued=38,
         detained=None,
         arrested=5,
-        cells=(
-            ("Thai", "M", "adult", 22),
-            ("Thai", "F", "adult", 5),
-            ("Thai", "F", "child", 3),
-            ("Vietnamese", "M", "adult", 8),
-        ),
+        cells=(("Thai", "M", "adult", 17), ("Thai", "F", "adult", 13), ("Vietnamese", "M", "adult", 8)),
         summary="Victims rescued from a casino in Cham Yeam; Thai victims to be handed over at Hat Lek",
     ),
     NcctReport(
@@ -118,7 +113,12 @@ SCENARIO_NCCT_REPORTS: tuple[NcctReport, ...] = (
         rescued=26,
         detained=None,
         arrested=0,
-        cells=(("Thai", "M", "adult", 15), ("Thai", "F", "adult", 7), ("Chinese", "M", "adult", 4)),
+        cells=(
+            ("Thai", "M", "adult", 15),
+            ("Thai", "F", "adult", 5),
+            ("Thai", "F", "child", 2),
+            ("Chinese", "M", "adult", 4),
+        ),
         summary="Morning operation at block C of a Poipet compound (no link to the Thai police raid)",
     ),
     NcctReport(
@@ -172,10 +172,9 @@ def incident_operations() -> list[dict[str, Any]]:
             site="Cham Yeam casino",
             detained=36,
             arrested=5,
-            breakdown=[
-                ("Thai", "M", 22, "adult"),
-                ("Thai", "F", 5, "ผู้ใหญ่"),
-                ("Thai", "F", 3, "เด็ก"),
+            breakdown=[  # Thai cells >= 11, so C2 compares a published 30 with the deported batch
+                ("Thai", "M", 17, "adult"),
+                ("Thai", "F", 13, "ผู้ใหญ่"),
                 ("Vietnamese", None, 6, AGE_NULL),
             ],
             summary="Thai nationals held at a Cham Yeam casino; to be handed over at Hat Lek",
@@ -190,7 +189,7 @@ def incident_operations() -> list[dict[str, Any]]:
             site="Poipet casino compound",
             detained=17,
             arrested=3,
-            breakdown=[("Thai", "M", 12, "adult"), ("Thai", "F", 5, "adult")],
+            breakdown=[("Thai", "M", 12, "adult"), ("Thai", "F", 3, "adult"), ("Thai", "F", 2, "เด็ก")],
             summary="Night raid on block A of a Poipet casino compound",
             **joint,
         ),

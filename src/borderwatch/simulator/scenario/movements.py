@@ -53,7 +53,7 @@ class Movement:
 
     @property
     def is_executed_leg(self) -> bool:
-        return self.row_type == "leg" and self.status == "executed"
+        return self.row_type in ("leg", "") and self.status == "executed"  # blank row type = leg
 
 
 def _split(total: int, parts: int) -> list[int]:
