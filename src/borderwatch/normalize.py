@@ -366,8 +366,7 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     reasons: list[str] = []
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
-        nfc = f"CASE WHEN strlen(c{i}) = length(c{i}) THEN c{i} ELSE nfc_normalize(c{i}) END"
-        clean.append(f"NULLIF({_trim(nfc, ws)}, '') AS k{i}")
+        clean.append(f"NULLIF({_clean(f'c{i}', ws)}, '') AS k{i}")
         rule = RULES[c.parse](i, c, calendar)
         prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
         values.append(f"CASE WHEN k{i} IS NOT NULL THEN {rule.value} END AS v{i}")
@@ -423,10 +422,14 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     )
 
 
-def _trim(v: str, ws: str) -> str:
-    """Python's ``str.strip()``; the (slow) multi-character trim runs only when an edge is whitespace."""
-    edge = f"contains({ws}, left({v}, 1)) OR contains({ws}, right({v}, 1))"
-    return f"replace(CASE WHEN {edge} THEN trim({v}, {ws}) ELSE {v} END, chr(160), ' ')"
+def _clean(v: str, ws: str) -> str:
+    """NFC, NBSP as space, then Python's ``str.strip()``; ASCII cells (most) take a cheap path."""
+    ascii_edge = f"left({v}, 1) <= ' ' OR right({v}, 1) <= ' '"
+    ascii_ = f"CASE WHEN {ascii_edge} THEN trim({v}, {lit(WHITESPACE[:10])}) ELSE {v} END"
+    text = f"replace(nfc_normalize({v}), chr(160), ' ')"
+    edge = f"contains({ws}, left({text}, 1)) OR contains({ws}, right({text}, 1))"
+    unicode = f"CASE WHEN {edge} THEN trim({text}, {ws}) ELSE {text} END"
+    return f"CASE WHEN strlen({v}) = length({v}) THEN {ascii_} ELSE {unicode} END"
 
 
 def _q(name: str) -> str:

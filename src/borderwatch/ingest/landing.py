@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -234,19 +233,3 @@ class LandingArchive:
             if landed.feed == feed:
                 latest[landed.source_url] = landed
         return latest
-
-    def open(self, sha: str) -> BinaryIO:
-        """Open a stored payload for reading."""
-        path = self.object_path(sha)
-        try:
-            return open(path, "rb")
-        except FileNotFoundError:
-            raise LandingError(
-                f"landing object {sha} is missing from {self.objects_dir}; the archive is damaged "
-                "(restore it from backup)"
-            ) from None
-
-    def copy_out(self, sha: str, dest: Path) -> None:
-        """Copy a payload out of the archive (tests and debugging)."""
-        with self.open(sha) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out, CHUNK_BYTES)

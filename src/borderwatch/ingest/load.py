@@ -307,16 +307,21 @@ def _insert_table(
     """Good rows not yet in the table (first occurrence in file order), then quarantined rows."""
     t = quote(table.table)
     data = [quote(n) for n, _ in table_columns(table) if not n.startswith("_")]
+    order = "(s._f::BIGINT << 32) + s._row_number"
+    dups = f"{norm}_dups"  # a row repeated within the batch: only its first occurrence is stored
+    con.execute(
+        f"CREATE TEMP TABLE {dups} AS SELECT s._row_hash, min({order}) AS keep FROM {norm} s "
+        f"SEMI JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NULL GROUP BY ALL HAVING count(*) > 1"
+    )
     con.execute(
         f"INSERT INTO raw.{t} ({', '.join(data)}, _feed, _file_sha256, _row_number, _row_hash, _load_id, "
-        "_loaded_at, "
-        f"_normalisations) SELECT {', '.join('s.' + d for d in data)}, ?, m.sha, s._row_number, "
-        "s._row_hash, ?, ?, "
-        f"s._normalisations FROM {norm} s JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM raw.{t} x WHERE x._row_hash = s._row_hash) "
-        "QUALIFY row_number() OVER (PARTITION BY s._row_hash ORDER BY s._f, s._row_number) = 1",
+        f"_loaded_at, _normalisations) SELECT {', '.join('s.' + d for d in data)}, ?, m.sha, s._row_number, "
+        f"s._row_hash, ?, ?, s._normalisations FROM {norm} s JOIN {fmap} m ON m.f = s._f "
+        f"WHERE s._reason IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{t} x WHERE x._row_hash = s._row_hash) "
+        f"AND NOT EXISTS (SELECT 1 FROM {dups} d WHERE d._row_hash = s._row_hash AND d.keep <> {order})",
         [spec.name, load_id, now],
     )
+    con.execute(f"DROP TABLE {dups}")
     con.execute(
         "INSERT INTO raw._quarantine SELECT ?, ?, m.sha, m.name, s._row_number, s._raw_text, s._reason, ?, ? "
         f"FROM {norm} s JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NOT NULL ORDER BY s._f, s._row_number",

@@ -131,31 +131,21 @@ def render_reports(reports: list[LoadReport]) -> None:
     from rich.table import Table
 
     table = Table(title="BorderWatch ingest", show_lines=False)
-    for name in (
-        "feed",
-        "source",
-        "status",
-        "files",
-        "dup files",
-        "rows in",
-        "loaded",
-        "quarantined",
-        "dup rows",
-    ):
+    names = "feed|source|status|files|dup files|rows in|loaded|quarantined|dup rows"
+    for name in names.split("|"):
         table.add_column(name, justify="left" if name in ("feed", "source", "status") else "right")
+    counts = (
+        "files_loaded",
+        "files_duplicate",
+        "rows_in",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_duplicate",
+    )
     for r in reports:
         colour = {"loaded": "green", "unchanged": "cyan", "failed": "red"}[r.status]
-        table.add_row(
-            r.feed,
-            r.source,
-            f"[{colour}]{r.status}[/{colour}]",
-            str(r.files_loaded),
-            str(r.files_duplicate),
-            str(r.rows_in),
-            str(r.rows_loaded),
-            str(r.rows_quarantined),
-            str(r.rows_duplicate),
-        )
+        status = f"[{colour}]{r.status}[/{colour}]"
+        table.add_row(r.feed, r.source, status, *(str(getattr(r, c)) for c in counts))
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)  # logs and CI: do not squeeze the table to 80 columns
