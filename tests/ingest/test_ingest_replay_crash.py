@@ -172,3 +172,22 @@ def test_kill_9_mid_load_then_rerun_matches_uninterrupted(tmp_path: Path, settin
     ingest_inbox(settings)
     assert snapshot(settings.build_db) == snapshot(clean.build_db)
     assert not [p for p in settings.inbox_dir.iterdir() if p.name != ".rejected"]
+
+
+def test_replay_of_an_archive_that_once_held_poison_works(tmp_path: Path, settings: Settings) -> None:
+    """A 5,000-digit count and a year-1 timestamp were quarantined at ingest, and are again on replay."""
+    body = (
+        b'{"month": "2025-01", "province": "Tak", "action_type": "a", "count": ' + b"9" * 5000 + b"}\n"
+        b'{"month": "2025-01", "province": "Tak", "action_type": "b", "count": 1, '
+        b'"reported_at": "0001-01-01T00:00:00+07:00"}\n'
+        + b"".join(
+            f'{{"month": "2025-01", "province": "Tak", "action_type": "c{i}", "count": {i}}}\n'.encode()
+            for i in range(60)
+        )
+    )
+    (settings.inbox_dir / "nbtc_telecom_2025-01.ndjson").write_bytes(body)
+    (report,) = ingest_inbox(settings)
+    assert (report.status, report.rows_loaded, report.rows_quarantined) == ("loaded", 60, 2)
+    reports = replay(settings, tmp_path / "replayed.duckdb")
+    assert [(r.feed, r.rows_loaded, r.rows_quarantined) for r in reports] == [("nbtc_telecom", 60, 2)]
+    assert snapshot(tmp_path / "replayed.duckdb") == snapshot(settings.build_db)
