@@ -8,6 +8,7 @@ JSON payloads that XCom carries between them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import ModuleType
 from typing import Any
@@ -114,7 +115,26 @@ def test_a_gone_or_foreign_candidate_is_refused(
 def test_typed_payloads_round_trip_without_reflection(
     home: Settings, passed: GateResult, synthetic: ModuleType
 ) -> None:
-    build = BuildResult(ok=True, results=[{"unique_id": "test.x", "status": "pass"}], row_counts={"m": 3})
+    build = BuildResult(
+        ok=True,
+        results=[{"unique_id": "test.x", "status": "pass"}],
+        failed_tests=["test.y"],
+        warned_tests=["test.z"],
+        row_counts={"marts.m": 3},
+        elapsed_s=1.5,
+        run_results_path=home.home / "dbt" / "target" / "run_results.json",
+        manifest_path=home.home / "dbt" / "target" / "manifest.json",
+    )
+    assert {f.name for f in dataclasses.fields(BuildResult)} == {
+        "ok",
+        "results",
+        "failed_tests",
+        "warned_tests",
+        "row_counts",
+        "elapsed_s",
+        "run_results_path",
+        "manifest_path",
+    }, "BuildResult changed: carry the new field in pipeline.Built.from_dict"
     built = pipeline.Built(build, pipeline.snapshot(home))
     again = pipeline.Built.from_dict(_xcom(built.as_dict()))
     assert again == built
