@@ -238,3 +238,17 @@ def test_disk_full_during_dbt_says_the_disk_is_full(tmp_path: Path, limit: int) 
     assert len(error) == 1, proc.stderr[-3000:]
     assert "full" in error[0] and "disk" in error[0], error[0]
     assert "Fix the dbt project" not in error[0]
+
+
+@pytest.mark.slow
+def test_each_load_report_is_printed_once(home: Path, tmp_path: Path) -> None:
+    """A delivered inbox file, `ingest --no-pull`: one report table, not the library's and the CLI's both."""
+    generated = tmp_path / "generated"
+    made = runner.invoke(app, ["feeds", "generate", "--out", str(generated), "--until", "2025-03-02"])
+    assert made.exit_code == 0, made.output
+    first = sorted((generated / "kh_gdi_deportations").glob("*.csv"))[0]
+    (home / "inbox" / first.name).write_bytes(first.read_bytes())
+    result = runner.invoke(app, ["ingest", "--no-pull", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("BorderWatch ingest") == 1, result.output
+    assert "kh_gdi_deportations" in result.output

@@ -80,6 +80,8 @@ class OperatorErrors(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):  # typer's own usage errors and exits
             raise
+        except BrokenPipeError:  # the reader went away (`| head`): nothing to tell it
+            raise typer.Exit(FAILURE_EXIT) from None
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):
                 raise
@@ -446,10 +448,10 @@ def backfill(
         error = f" — {escape(_one_line(str(run_['error'])))}" if run_.get("error") else ""
         console.print(f"  {mark} {run_['logical_date']} {detail}{error}")
     if not result["ok"]:
-        done = sum(1 for r in result["runs"] if r["ok"])
+        failed = [str(r["logical_date"]) for r in result["runs"] if not r["ok"]]
         raise RuntimeError(
-            f"backfill {first}..{last} ({result['via']}) failed: {done} of "
-            f"{len(bf.logical_dates(first, last))} logical dates succeeded"
+            f"backfill {first}..{last} ({result['via']}) failed at {', '.join(failed)}: "
+            f"{sum(1 for r in result['runs'] if r['ok'])} runs succeeded (see the lines above)"
         )
     done = len(result["runs"])
     console.print(f"backfill {first}..{last} ({result['via']}): {done} logical dates succeeded")
