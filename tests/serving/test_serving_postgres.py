@@ -233,3 +233,19 @@ def test_csv_stream_matches_postgres_csv_rules_and_never_hangs(tmp_path):
     next(stream)
     stream.close()  # the reader went away (PostgreSQL failed): DuckDB's write fails with EPIPE, no hang
     assert not list(tmp_path.iterdir())
+
+
+def test_large_tables_load_in_slices_without_loss_or_duplicates(
+    publish_now, serving_db, home, synthetic, passed, monkeypatch
+):
+    import duckdb
+
+    from borderwatch.serving import postgres
+
+    monkeypatch.setattr(postgres, "SLICE_ROWS", 7)  # every table above 7 rows is cut into parallel COPY jobs
+    pub = publish_new(publish_now, home, synthetic, passed, raids=101)
+    with duckdb.connect(str(pub.database_path), read_only=True) as duck:
+        want = sorted(r[0] for r in duck.execute("select raid_id from marts.fct_raids").fetchall())
+    with serving_db.connect(reader=True) as bi:
+        got = sorted(r[0] for r in bi.execute("select raid_id from marts.fct_raids").fetchall())
+    assert len(want) == 101 and got == want

@@ -55,6 +55,7 @@ CRASH_STEPS = ("load", "switch")
 META_SCHEMA = "borderwatch_meta"
 VERSION_SCHEMA_PREFIX = "bwv_"
 LOAD_JOBS = min(4, os.cpu_count() or 1)  # parallel COPY connections (pg_restore --jobs style)
+SLICE_ROWS = 50_000  # a table this large is cut into parallel COPY jobs
 SWITCH_LOCK_TIMEOUT = "500ms"  # below readers' deadlock_timeout (1s): the switch yields, readers never abort
 _ADVISORY_KEY = "borderwatch.serving"
 _COPY_CHUNK = 1 << 20
@@ -149,6 +150,7 @@ class Relation:
     name: str
     comment: str
     columns: tuple[Column, ...]
+    is_view: bool = False
 
     @property
     def key(self) -> str:
@@ -282,14 +284,14 @@ def describe_publication(settings: Settings, publication: Publication) -> list[R
     con = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
     try:
         rels = con.execute(
-            "select schema_name, table_name, comment from duckdb_tables() "
+            "select schema_name, table_name, comment, false from duckdb_tables() "
             f"where database_name = current_database() and schema_name in ({schemas}) "
-            "union all select schema_name, view_name, comment from duckdb_views() "
+            "union all select schema_name, view_name, comment, true from duckdb_views() "
             f"where database_name = current_database() and not internal and schema_name in ({schemas}) "
             "order by 1, 2"
         ).fetchall()
         relations = []
-        for schema, name, comment in rels:
+        for schema, name, comment, is_view in rels:
             table_doc, column_docs = dbt_docs.get((schema, name), ("", {}))
             columns = tuple(
                 Column(
@@ -308,7 +310,7 @@ def describe_publication(settings: Settings, publication: Publication) -> list[R
             )
             doc = comment or table_doc or f"{schema}.{name}: no description in dbt yet (add one in its YAML)"
             relations.append(
-                Relation(schema, name, f"{doc} [BorderWatch version {publication.version}]", columns)
+                Relation(schema, name, f"{doc} [BorderWatch version {publication.version}]", columns, is_view)
             )
     finally:
         con.close()
@@ -429,12 +431,13 @@ def _ensure_reader_role(conn: psycopg.Connection[Any], config: ServingSettings) 
 def _load_version(
     conn: psycopg.Connection[Any], dsn: str, publication: Publication, relations: list[Relation]
 ) -> None:
-    """Create the version's schemas, COPY the relations in parallel, check every count, then record it.
+    """Create the version's schemas and tables, COPY them in parallel, check every count, then record it.
 
-    Each relation loads in its own transaction on its own connection (as ``pg_restore --jobs`` does), so
-    several PostgreSQL backends share the work. Readers never see a half-loaded version: only the stable
-    views point at a version, and only after its ``publications`` row is committed, last. A load that dies
-    half-way leaves unreferenced tables that the next load of that version, or retention, drops.
+    The COPY jobs (a relation, or a slice of a large table) each run in their own transaction on their
+    own connection, as ``pg_restore --jobs`` does, so several PostgreSQL backends share the work. Readers
+    never see a half-loaded version: only the stable views point at a version, and only after its
+    ``publications`` row is committed, last. A load that dies half-way leaves unreferenced tables that
+    the next load of that version, or retention, drops.
     """
     manifest = json.loads(publication.manifest_path.read_text(encoding="utf-8"))
     expected = {k: int(v) for k, v in manifest.get("row_counts", {}).items()}
@@ -443,25 +446,38 @@ def _load_version(
     with conn.transaction():
         # a version dropped by retention and now rolled back to, or a crashed load, is loaded afresh
         conn.execute(f"delete from {META_SCHEMA}.publications where version = %s", (publication.version,))
+        script: list[sql.Composable] = []
         for schema in schemas:
             name = sql.Identifier(version_schema(publication.version, schema))
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(name))
-            conn.execute(sql.SQL("create schema {}").format(name))
+            script += [
+                sql.SQL("drop schema if exists {} cascade").format(name),
+                sql.SQL("create schema {}").format(name),
+            ]
+        for relation in relations:
+            script += _create_table(relation, version_schema(publication.version, relation.schema))
+        _run_script(conn, script)
+    jobs = [
+        (relation, part, parts)
+        for relation in sorted(relations, key=lambda r: -expected.get(r.key, 0))
+        for parts in [_slices(relation, expected.get(relation.key, 0))]
+        for part in range(parts)
+    ]
     source = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
-    counts: dict[str, int] = {}
+    counts = dict.fromkeys((r.key for r in relations), 0)
     try:
         with (
             tempfile.TemporaryDirectory(prefix="borderwatch-serving-") as tmp,
             ThreadPoolExecutor(max_workers=LOAD_JOBS, thread_name_prefix="serving-load") as pool,
         ):
-            largest_first = sorted(relations, key=lambda r: -expected.get(r.key, 0))
             futures = {
-                pool.submit(_load_relation, dsn, source, relation, publication.version, Path(tmp)): relation
-                for relation in largest_first
+                pool.submit(
+                    _load_slice, dsn, source, relation, publication.version, part, parts, Path(tmp)
+                ): relation
+                for relation, part, parts in jobs
             }
             try:
                 for index, future in enumerate(as_completed(futures)):
-                    counts[futures[future].key] = future.result()
+                    counts[futures[future].key] += future.result()
                     if index == 0:
                         _crash_point("load")
             except BaseException:
@@ -502,46 +518,56 @@ def _load_version(
             )
 
 
-def _load_relation(
-    dsn: str, source: duckdb.DuckDBPyConnection, relation: Relation, version: str, tmp: Path
-) -> int:
-    """One relation, one connection, one transaction (so COPY FREEZE applies)."""
-    with _connect(dsn) as conn, conn.transaction():
-        return _copy_relation(conn, source, relation, version_schema(version, relation.schema), tmp)
+def _slices(relation: Relation, rows: int) -> int:
+    """How many parallel COPY jobs a relation gets: large tables are cut by ``rowid``, views never."""
+    if relation.is_view or rows < SLICE_ROWS:
+        return 1
+    return min(LOAD_JOBS, -(-rows // SLICE_ROWS))
 
 
-def _copy_relation(
-    conn: psycopg.Connection[Any],
+def _create_table(relation: Relation, target_schema: str) -> list[sql.Composable]:
+    """The table of one relation in a version schema, with its comments."""
+    target = sql.Identifier(target_schema, relation.name)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in relation.columns
+    )
+    return [
+        sql.SQL("create table {} ({})").format(target, columns),
+        _comment("table", target, relation.comment),
+        *(
+            _comment("column", sql.Identifier(target_schema, relation.name, c.name), c.comment)
+            for c in relation.columns
+        ),
+    ]
+
+
+def _load_slice(
+    dsn: str,
     source: duckdb.DuckDBPyConnection,
     relation: Relation,
-    target_schema: str,
+    version: str,
+    part: int,
+    parts: int,
     tmp: Path,
 ) -> int:
-    """DuckDB writes the relation as CSV; PostgreSQL reads it with COPY FROM STDIN (no row-by-row)."""
-    target = sql.Identifier(target_schema, relation.name)
-    create = sql.SQL("create table {} ({})").format(
-        target,
-        sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in relation.columns
-        ),
-    )
-    comments = [_comment("table", target, relation.comment)] + [
-        _comment("column", sql.Identifier(target_schema, relation.name, c.name), c.comment)
-        for c in relation.columns
-    ]
-    _run_script(conn, [create, *comments])
+    """One COPY job: DuckDB streams CSV, PostgreSQL reads it with COPY FROM STDIN (never row by row).
+
+    Its own connection and transaction; returns PostgreSQL's own count of the rows it stored.
+    """
     select = ", ".join(
         f"to_json({_duck_ident(c.name)})::varchar" if c.nested else _duck_ident(c.name)
         for c in relation.columns
     )
     query = f"select {select} from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}"
-    with conn.cursor() as cur:
-        # FREEZE: the table was created in this transaction, so rows can be written frozen (no later
-        # hint-bit rewrite of the whole table by the first readers or vacuum).
-        with cur.copy(sql.SQL("copy {} from stdin (format csv, freeze)").format(target)) as copy:
-            for chunk in _duckdb_csv_stream(source, query, tmp / f"{relation.schema}.{relation.name}.csv"):
+    if parts > 1:
+        query += f" where rowid % {parts} = {part}"
+    target = sql.Identifier(version_schema(version, relation.schema), relation.name)
+    pipe = tmp / f"{relation.schema}.{relation.name}.{part}.csv"
+    with _connect(dsn) as conn, conn.transaction(), conn.cursor() as cur:
+        with cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy:
+            for chunk in _duckdb_csv_stream(source, query, pipe):
                 copy.write(chunk)
-        return cur.rowcount  # PostgreSQL's own "COPY <n>": the rows it stored
+        return cur.rowcount  # the "COPY <n>" tag
 
 
 def _duckdb_csv_stream(source: duckdb.DuckDBPyConnection, query: str, fifo: Path) -> Iterator[bytes]:
