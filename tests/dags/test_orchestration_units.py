@@ -274,3 +274,19 @@ def test_every_dag_task_uses_the_configured_notifiers(monkeypatch):
     )
     (notifier,) = factory.default_args()["on_failure_callback"]
     assert isinstance(notifier, AlertFileNotifier) and notifier.alerts_dir == "/a"
+
+
+def test_a_scheduler_backfill_owns_its_new_runs_and_the_completed_runs_it_cleared():
+    from datetime import UTC, datetime
+
+    from borderwatch.orchestration.backfill import select_backfill_runs
+
+    asked = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    runs = [
+        {"run_id": "scheduled__2025-03-01", "state": "success", "start_date": "2026-11-30T02:00:00+00:00"},
+        {"run_id": "scheduled__2025-03-02", "state": "running", "start_date": "2026-12-01T12:00:05+00:00"},
+        {"run_id": "backfill__2025-03-03", "state": "queued", "start_date": "", "logical_date": "2025-03-03"},
+        {"run_id": "manual__x", "state": "failed", "start_date": "2026-12-01T11:00:00+00:00"},
+    ]
+    chosen = [r["run_id"] for r in select_backfill_runs(runs, asked)]
+    assert sorted(chosen) == ["backfill__2025-03-03", "scheduled__2025-03-02"]

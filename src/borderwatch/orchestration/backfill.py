@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ def _run_entry(day: date, result: Mapping[str, Any]) -> dict[str, Any]:
         "version": result.get("version"),
         "row_counts": result.get("row_counts", {}),
         "seconds": result.get("seconds"),
+        "airflow_home": result.get("airflow_home"),
     }
 
 
@@ -120,18 +121,36 @@ def scheduler_running(env: Mapping[str, str]) -> bool:
     return True
 
 
-def backfill_runs(env: Mapping[str, str], start: date, end: date) -> dict[str, dict[str, Any]]:
-    """The backfill runs of ``warehouse_refresh`` by logical date (latest per date), from ``list-runs``."""
+def _started_at(run: Mapping[str, Any]) -> datetime | None:
+    raw = str(run.get("start_date") or "")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def select_backfill_runs(runs: list[dict[str, Any]], requested_at: datetime) -> list[dict[str, Any]]:
+    """The runs a backfill requested at ``requested_at`` owns, from ``airflow dags list-runs`` rows.
+
+    ``list-runs`` says nothing about backfills, so: runs Airflow's backfill created (``backfill__`` run
+    ids), plus runs of earlier dates it cleared to re-run (``--reprocess-behavior completed``), which
+    keep their old run id but start again after the request; queued ones have no start yet.
+    """
+    chosen = []
+    for run in runs:
+        started = _started_at(run)
+        fresh = started is None and run.get("state") == "queued"
+        if (
+            str(run.get("run_id", "")).startswith("backfill__")
+            or fresh
+            or (started and started >= requested_at)
+        ):
+            chosen.append(run)
+    return sorted(chosen, key=lambda r: str(r.get("logical_date") or ""))
+
+
+def list_runs(env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``airflow dags list-runs warehouse_refresh`` as JSON rows (log lines before the JSON are skipped)."""
     output = run_airflow(["dags", "list-runs", REFRESH_DAG_ID, "--output", "json"], env, timeout=300)
     body = output[output.find("[") :] if "[" in output else "[]"
-    runs: dict[str, dict[str, Any]] = {}
-    for run in json.loads(body):
-        when = str(run.get("logical_date") or "")[:10]
-        if run.get("run_type") != "backfill" or not (start.isoformat() <= when <= end.isoformat()):
-            continue
-        if when not in runs or str(run.get("start_date") or "") >= str(runs[when].get("start_date") or ""):
-            runs[when] = run
-    return runs
+    return list(json.loads(body))
 
 
 def backfill_through_scheduler(
@@ -144,32 +163,48 @@ def backfill_through_scheduler(
     poll_seconds: float = 15,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Create an Airflow backfill for the running scheduler and wait until every logical date finished."""
+    """Create an Airflow backfill for the running scheduler and wait until every run it made finished.
+
+    Airflow decides which runs the window holds (the nightly cron's logical dates inside it); this
+    reports each of them, and the backfill is ok only when there is at least one and all succeeded.
+    """
     env = airflow_env(settings, airflow_home=airflow_home)
-    days = [d.isoformat() for d in logical_dates(start, end)]
+    logical_dates(start, end)
+    requested_at = datetime.now(UTC) - timedelta(seconds=2)
     run_airflow(airflow_backfill_args(start, end), env)
     deadline = time.monotonic() + timeout
-    runs: dict[str, dict[str, Any]] = {}
+    runs: list[dict[str, Any]] = []
+    stable = 0
     while time.monotonic() < deadline:
-        runs = backfill_runs(env, start, end)
-        finished = [d for d in days if runs.get(d, {}).get("state") in TERMINAL_STATES]
+        latest = select_backfill_runs(list_runs(env), requested_at)
+        stable = stable + 1 if [r.get("run_id") for r in latest] == [r.get("run_id") for r in runs] else 0
+        runs = latest
+        finished = [r for r in runs if r.get("state") in TERMINAL_STATES]
         if progress:
-            progress(f"scheduler backfill: {len(finished)}/{len(days)} logical dates finished")
-        if len(finished) == len(days):
+            progress(f"scheduler backfill: {len(finished)}/{len(runs)} runs finished")
+        if runs and len(finished) == len(runs) and stable >= 1:
             break
         time.sleep(poll_seconds)
     entries = [
         {
-            "logical_date": d,
-            "ok": runs.get(d, {}).get("state") == "success",
+            "logical_date": str(r.get("logical_date") or ""),
+            "ok": r.get("state") == "success",
             "error": None
-            if runs.get(d, {}).get("state") == "success"
-            else f"run {runs.get(d, {}).get('run_id', '(not created)')} is "
-            f"{runs.get(d, {}).get('state', 'missing')}; see the Airflow UI",
-            "run_id": runs.get(d, {}).get("run_id"),
+            if r.get("state") == "success"
+            else f"run {r.get('run_id')} is {r.get('state')}; see its task logs in the Airflow UI",
+            "run_id": r.get("run_id"),
         }
-        for d in days
+        for r in runs
     ]
+    if not entries:
+        entries = [
+            {
+                "logical_date": f"{start}..{end}",
+                "ok": False,
+                "error": "Airflow created no run in this window (is warehouse_refresh parsed and unpaused?)",
+                "run_id": None,
+            }
+        ]
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
