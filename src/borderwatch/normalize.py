@@ -6,30 +6,28 @@ Every reader hands the loader a relation of *text* cells (``c0 .. cN``, one per 
 for a good row, else why it goes to quarantine). Nothing here raises on a value: a 5,000-digit number, a
 year-1 timestamp or a control character in a key is a reason, never a crash.
 
-Rules (``specs.ParseRule``): text, int, float, iso_date, iso_timestamp, dmy_date, thai_date, year_month,
-bool, json. Thai (๐–๙) and Khmer (០–៩) digits become ASCII (noted ``thai_digits`` / ``khmer_digits``).
-Buddhist Era years (2400–2700) become CE (``be_year``); a ``calendar: BE`` feed notes a CE year
-(``ce_year``) and quarantines a year that is neither (e.g. the typo 2168). Timestamps must carry an
-offset and are stored UTC-naive (DuckDB renders TIMESTAMPTZ in the session zone, which would make the
-warehouse depend on the machine). Adding a rule: the spec's ``ParseRule``, one ``_rule_*`` here, one test.
+Every ``specs.ParseRule`` has one ``_rule_*`` here. Thai/Khmer digits become ASCII (noted), Buddhist Era
+years CE (``be_year``; a ``calendar: BE`` feed notes ``ce_year`` and quarantines e.g. the typo 2168).
+Timestamps need an offset and are stored UTC-naive (TIMESTAMPTZ renders in the session's zone).
+Adding a rule: the spec's ``ParseRule``, one ``_rule_*`` here, one test.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from borderwatch.specs import ColumnSpec, TableSpec
+from borderwatch.thai_calendar import (
+    BE_OFFSET,
+    THAI_DIGITS,
+    thai_month_table,
+)
 
-BE_OFFSET = 543
 BE_YEAR_RANGE = range(2400, 2701)  # a year in here is Buddhist Era (2400 BE = 1857 CE)
 CE_YEAR_RANGE = range(1900, 2201)  # plausible Gregorian years for this data
 BE_FEED_CE_YEARS = range(1900, 2101)  # a BE feed's CE years; 2168 is a typo of 2568, not a CE year
 MAX_KEY_CHARS = 200
-THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 KHMER_DIGITS = "០១២៣៤៥៦៧៨៩"
 # Python's str.isspace() characters: trim removes exactly what str.strip() would.
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
@@ -45,66 +43,6 @@ FALSE_WORDS = ("false", "f", "no", "n", "0", "ไม่ใช่", "ไม่", 
 INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 SQL_TYPES = {"varchar": "VARCHAR", "integer": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE"}
 SQL_TYPES |= {"date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "json": "JSON"}
-
-# Fixed copy of CLDR's Thai month names (``babel.dates.get_month_names(..., locale='th')``), used when
-# babel is unavailable and pinned by a test that compares it with babel. ม.ค. (January) and มี.ค. (March)
-# differ by one vowel mark, and web tables get this wrong.
-FALLBACK_THAI_MONTHS_ABBREVIATED: dict[int, str] = dict(
-    enumerate(
-        ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."],
-        start=1,
-    )
-)
-FALLBACK_THAI_MONTHS_WIDE: dict[int, str] = dict(
-    enumerate(
-        [
-            "มกราคม",
-            "กุมภาพันธ์",
-            "มีนาคม",
-            "เมษายน",
-            "พฤษภาคม",
-            "มิถุนายน",
-            "กรกฎาคม",
-            "สิงหาคม",
-            "กันยายน",
-            "ตุลาคม",
-            "พฤศจิกายน",
-            "ธันวาคม",
-        ],
-        start=1,
-    )
-)
-
-
-def _month_key(name: str) -> str:
-    """Month lookup key: dots and spaces removed, so 'มี.ค.' and 'มีค' match but ม.ค. ≠ มี.ค."""
-    return unicodedata.normalize("NFC", name).replace(".", "").replace(" ", "")
-
-
-@lru_cache(maxsize=1)
-def thai_month_table() -> dict[str, int]:
-    """Thai month name/abbreviation → month number, from CLDR via babel (fallback: the fixed tables)."""
-    try:
-        from babel.dates import get_month_names
-
-        abbreviated = dict(get_month_names("abbreviated", locale="th"))
-        wide = dict(get_month_names("wide", locale="th"))
-        if len(abbreviated) != 12 or len(wide) != 12:
-            raise LookupError("incomplete CLDR month data")
-    except (ImportError, LookupError):
-        abbreviated, wide = FALLBACK_THAI_MONTHS_ABBREVIATED, FALLBACK_THAI_MONTHS_WIDE
-    table = {_month_key(name): int(n) for names in (abbreviated, wide) for n, name in names.items()}
-    if len(table) != 24:
-        raise RuntimeError("Thai month table has colliding names; check the CLDR data")
-    return table
-
-
-def format_thai_date(value: dt.date, *, wide: bool = False, thai_digits: bool = False) -> str:
-    """'15 มี.ค. 2568' for a date: the inverse of the thai_date rule (tests and the simulator use it)."""
-    names = FALLBACK_THAI_MONTHS_WIDE if wide else FALLBACK_THAI_MONTHS_ABBREVIATED
-    text = f"{value.day} {names[value.month]} {value.year + BE_OFFSET}"
-    return text.translate({ord(str(i)): THAI_DIGITS[i] for i in range(10)}) if thai_digits else text
-
 
 # ------------------------------------------------------------------------------------- SQL pieces
 
@@ -399,9 +337,9 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
                 "THEN 'khmer_digits' END"
             )
         reasons.append(f"CASE {' '.join(problems)} END")
-        out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {_q(c.name)}")
+        out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {quote(c.name)}")
         if c.keep_raw:
-            out.append(f"c{i} AS {_q(c.name + '_raw')}")
+            out.append(f"c{i} AS {quote(c.name + '_raw')}")
         hashed.append(f"CAST({value} AS VARCHAR)")
         if cursor is not None and cursor in (c.name, c.source_key):
             out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
@@ -432,7 +370,8 @@ def _clean(v: str, ws: str) -> str:
     return f"CASE WHEN strlen({v}) = length({v}) THEN {ascii_} ELSE {unicode} END"
 
 
-def _q(name: str) -> str:
+def quote(name: str) -> str:
+    """A SQL identifier (spec names are validated as ``[a-z][a-z0-9_]*``; quoting is belt and braces)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -447,20 +386,15 @@ def normalise_cells(column: ColumnSpec, cells: list[str | None], *, calendar: st
     import duckdb
 
     table = TableSpec(table="t", primary_key=[column.name], columns=[column])
-    con = duckdb.connect()
-    try:
+    with duckdb.connect() as con:
         con.execute(
-            "CREATE TABLE src (_f INTEGER, _row_number INTEGER, _line INTEGER, _raw_text VARCHAR, "
-            "_error VARCHAR, c0 VARCHAR)"
+            "CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, c0 TEXT)"
         )
         con.executemany(
             "INSERT INTO src VALUES (0, ?, ?, NULL, NULL, ?)", [(n, n, v) for n, v in enumerate(cells, 1)]
         )
+        sql = normalise_sql(table, "src", calendar=calendar)
         rows = con.execute(
-            f"SELECT {_q(column.name)}, _normalisations, _reason FROM "
-            f"({normalise_sql(table, 'src', calendar=calendar)}) "
-            "ORDER BY _row_number"
+            f"SELECT {quote(column.name)}, _normalisations, _reason FROM ({sql}) ORDER BY _row_number"
         ).fetchall()
-    finally:
-        con.close()
     return [Normalised(v, list(n), r.split(": ", 1)[1] if r else None) for v, n, r in rows]

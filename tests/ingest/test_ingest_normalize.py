@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderwatch import normalize as nz
+from borderwatch import thai_calendar as tc
 from borderwatch.normalize import Normalised, normalise_cells
 from borderwatch.specs import ColumnSpec
 
@@ -133,8 +134,8 @@ def test_thai_date(raw: str, expected: dt.date, notes: list[str]) -> None:
 
 
 def test_thai_date_never_confuses_january_and_march() -> None:
-    table = nz.thai_month_table()
-    assert table[nz._month_key("ม.ค.")] == 1 and table[nz._month_key("มี.ค.")] == 3
+    table = tc.thai_month_table()
+    assert table[tc._month_key("ม.ค.")] == 1 and table[tc._month_key("มี.ค.")] == 3
     assert value("thai_date", "1 ม.ค. 2568").month == 1
     assert value("thai_date", "1 มี.ค. 2568").month == 3
 
@@ -156,9 +157,9 @@ def test_be_calendar_notes_ce_years_and_refuses_impossible_ones() -> None:
 def test_fallback_month_tables_match_cldr() -> None:
     from babel.dates import get_month_names
 
-    assert dict(get_month_names("abbreviated", locale="th")) == nz.FALLBACK_THAI_MONTHS_ABBREVIATED
-    assert dict(get_month_names("wide", locale="th")) == nz.FALLBACK_THAI_MONTHS_WIDE
-    assert len(set(nz.FALLBACK_THAI_MONTHS_ABBREVIATED.values())) == 12
+    assert dict(get_month_names("abbreviated", locale="th")) == tc.FALLBACK_THAI_MONTHS_ABBREVIATED
+    assert dict(get_month_names("wide", locale="th")) == tc.FALLBACK_THAI_MONTHS_WIDE
+    assert len(set(tc.FALLBACK_THAI_MONTHS_ABBREVIATED.values())) == 12
 
 
 def test_fallback_table_used_without_babel(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,14 +172,14 @@ def test_fallback_table_used_without_babel(monkeypatch: pytest.MonkeyPatch) -> N
             raise ImportError("no babel")
         return real_import(name, *args, **kwargs)
 
-    nz.thai_month_table.cache_clear()
+    tc.thai_month_table.cache_clear()
     monkeypatch.setattr(builtins, "__import__", no_babel)
     try:
-        table = nz.thai_month_table()
+        table = tc.thai_month_table()
     finally:
         monkeypatch.undo()
-        nz.thai_month_table.cache_clear()
-    assert table[nz._month_key("มี.ค.")] == 3 and table[nz._month_key("ธันวาคม")] == 12
+        tc.thai_month_table.cache_clear()
+    assert table[tc._month_key("มี.ค.")] == 3 and table[tc._month_key("ธันวาคม")] == 12
     assert len(table) == 24
 
 
@@ -200,7 +201,7 @@ def test_any_date_round_trips_through_thai_be_formatting(
 ) -> None:
     texts = []
     for day, wide, thai_digits, padded in cases:
-        text = nz.format_thai_date(day, wide=wide, thai_digits=thai_digits)
+        text = tc.format_thai_date(day, wide=wide, thai_digits=thai_digits)
         if padded:
             head, year = text.rsplit(" ", 1)
             text = f"{head} {('0' if not thai_digits else '๐')}{year}"

@@ -14,18 +14,9 @@ from collections.abc import Iterable
 
 import duckdb
 
+from borderwatch.normalize import SQL_TYPES, quote
 from borderwatch.specs import FeedSpec, TableSpec
 
-SQL_TYPES = {
-    "varchar": "VARCHAR",
-    "integer": "INTEGER",
-    "bigint": "BIGINT",
-    "double": "DOUBLE",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "boolean": "BOOLEAN",
-    "json": "JSON",
-}
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_feed", "VARCHAR"),  # the feed spec's name
     ("_file_sha256", "VARCHAR"),  # the landed payload (landing/objects/<sha[:2]>/<sha>)
@@ -94,11 +85,6 @@ def table_columns(table: TableSpec) -> list[tuple[str, str]]:
         if c.keep_raw:
             cols.append((f"{c.name}_raw", "VARCHAR"))
     return cols + list(LINEAGE_COLUMNS)
-
-
-def quote(name: str) -> str:
-    """A SQL identifier (spec names are validated as ``[a-z][a-z0-9_]*``; quoting is belt and braces)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, cols: Iterable[tuple[str, str]]) -> None:
