@@ -53,7 +53,6 @@ READERS: dict[str, Callable[..., Batch]] = {
     "json_api": read_json_pages,
     "xlsx": read_xlsx,
 }
-Outcome = "FileLoadResult | IngestError"
 
 
 @dataclass
@@ -389,16 +388,10 @@ def _advance(
 
 
 def _pause_for_tests(names: list[str]) -> None:
-    """Crash-safety tests SIGKILL the loader here, inside the open transaction.
-
-    ``BORDERWATCH_TEST_LOAD_PAUSE`` is JSON: ``{"marker": path, "seconds": 30, "file_name": optional}``;
-    the marker file is written when the pause starts so the test knows when to kill.
-    """
-    raw = os.environ.get(TEST_PAUSE_ENV)
-    if not raw:
-        return
-    hook = json.loads(raw)
-    if hook.get("file_name") not in (None, *names):
+    """Crash tests SIGKILL the load here, in the open transaction (``BORDERWATCH_TEST_LOAD_PAUSE``: JSON
+    ``{"marker": path, "seconds": 30, "file_name": optional}``; the marker says the pause began)."""
+    hook = json.loads(os.environ.get(TEST_PAUSE_ENV) or "null")
+    if not hook or hook.get("file_name") not in (None, *names):
         return
     Path(hook["marker"]).write_text(str(os.getpid()), encoding="utf-8")
     time.sleep(float(hook.get("seconds", 30)))
