@@ -51,6 +51,7 @@ def test_every_feed_loaded_and_every_report_balances(refreshed: Run) -> None:
     loads = {r.feed: r for r in refreshed.first.loads if r.source == "pull"}
     assert set(loads) == {
         "rtp_raids",
+        "kh_ncct_raids",
         "kh_gdi_deportations",
         "th_imm_receptions",
         "mfa_assistance",
@@ -101,14 +102,14 @@ def test_public_figures_come_out_of_the_marts(refreshed: Run) -> None:
             "where as_of_date = date '2025-03-31'",
         )
     )
-    assert snap["ALL"] == 7372
+    assert "ALL" not in snap  # totals live in their own mart: a BI SUM never adds a total to its parts
     assert (snap["CHN"], snap["IDN"], snap["IND"]) == (3634, 653, 549)
-    repatriated = _query(
+    total = _query(
         s,
-        "select persons_repatriated_cumulative from marts.fct_assistance_snapshots "
-        "where as_of_date = date '2025-03-31' and nationality_iso3 = 'ALL'",
+        "select persons_assisted_cumulative, persons_repatriated_cumulative, figure_origin "
+        "from marts.fct_assistance_totals where as_of_date = date '2025-03-31'",
     )
-    assert repatriated == [(4895,)]
+    assert total == [(7372, 4895, "stated")]
     thai_from_poipet = _query(
         s,
         """
@@ -173,3 +174,72 @@ def test_a_bi_tool_reads_current_through_sqlalchemy_while_the_build_file_is_held
         assert parquet == [(rows,)]
     finally:
         writer.close()
+
+
+def _check(settings: Settings, check_id: str) -> tuple:
+    rows = _query(
+        settings,
+        "select value_left, value_right, status, left_sources, right_sources from marts.fct_reconciliation "
+        f"where check_id = '{check_id}'",
+    )
+    assert len(rows) == 1, check_id
+    return rows[0]
+
+
+def test_every_disagreement_class_of_the_default_scenario_is_a_reconciliation_row(refreshed: Run) -> None:
+    """Issue 9's note: the row each class (C1-C10) produces in the default run."""
+    s = refreshed.settings
+    incidents = dict(_query(s, "select report_id, incident_id from marts.fct_raid_reports"))
+    # C1: explicit ref, rule only, analyst unlink, analyst link
+    assert incidents["KH-NCCT-2025-0031"] == incidents["RTP-2025-000031"] == "RTP-2025-000031"
+    assert incidents["KH-NCCT-2025-0044"] == "RTP-2025-000044"
+    assert incidents["KH-NCCT-2025-0901"] != incidents["RTP-2025-000901"]
+    assert incidents["KH-NCCT-2025-0902"] == "RTP-2025-000902"
+    found = _check(s, "raid_reports_disagree:RTP-2025-000031:KH-NCCT-2025-0031:people_found")
+    assert found[:3] == (215, 228, "conflict")
+    assert found[3:] == ("rtp_raids:RTP-2025-000031", "kh_ncct_raids:KH-NCCT-2025-0031")
+    assert _check(s, "raid_reports_disagree:RTP-2025-000044:KH-NCCT-2025-0044:people_found")[:3] == (
+        36,
+        38,
+        "conflict",
+    )
+    # C2: more Thai deported in a batch citing the raid than the raid found
+    # (the receiving checkpoint counted 39 of the bulletin's 41; the raid's 30 Thai include a minors cell
+    # under 11, so the found side is published as NULL: status and sources stay)
+    deported = _check(s, "raid_vs_deportation:RTP-2025-000044:THA")
+    assert (deported[0], deported[1], deported[2]) == (39, None, "conflict")
+    assert "kh_gdi_deportations:" in deported[3] and "_raids:" in deported[4]
+    # C3: the VNM legs add up to 25 less than the April snapshot change
+    legs = _check(s, "legs_vs_snapshot:VNM:2025-04-30")
+    assert legs[0] - legs[1] == -25 and legs[2] == "conflict"
+    # C4, C5
+    period = _query(
+        s,
+        "select value_left, value_right, status from marts.fct_reconciliation where rule = 'period_vs_legs' "
+        "and nationality_iso3 = 'CHN' and check_id like '%:persons' and check_date = date '2025-03-14'",
+    )
+    assert period == [(806, 810, "conflict")]
+    assert _check(s, "plan_vs_execution:PLAN-IDN-2025-03:persons")[:3] == (554, 400, "conflict")
+    assert _check(s, "plan_vs_schedule:PLAN-CHN-2025-R3:flights")[:3] == (11, 10, "conflict")
+    # C6: a workbook without a total row gives a derived total
+    assert ("derived",) in _query(s, "select distinct figure_origin from marts.fct_assistance_totals")
+    # C7: minors cells and minors on batches, under k = 11
+    assert _query(s, "select count(*) from marts.fct_raid_persons where age_group = 'minor'")[0][0] >= 1
+    assert _query(s, "select count(*) from marts.fct_raid_persons where persons < 11")[0][0] == 0
+    assert _query(s, "select count(*) from marts.fct_deportations where is_minor_suppressed")[0][0] >= 1
+    # C8: arrest-only raids are never a conflict
+    assert _query(s, "select has_conflict from marts.fct_raids where incident_id = 'RTP-2025-000060'") == [
+        (False,)
+    ]
+    # C9: the unknown labels are listed (the RTP cell and the quarantined KH-NCCT line), never mapped
+    labels = _query(
+        s, "select subject_type, detail from marts.fct_reconciliation where rule = 'unknown_label'"
+    )
+    assert {kind for kind, _ in labels} == {"incident", "file"}
+    assert any("teen" in detail for _, detail in labels)
+    # C10: summaries and notes published as text
+    assert (
+        "228 victims rescued"
+        in _query(s, "select notes from marts.fct_raid_reports where report_id = 'KH-NCCT-2025-0031'")[0][0]
+    )
+    assert _query(s, "select count(*) from marts.fct_repatriation_periods where note is not null")[0][0] >= 1

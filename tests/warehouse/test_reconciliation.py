@@ -62,6 +62,14 @@ def test_c1_two_agencies_one_raid_is_one_incident_with_each_disagreement_flagged
     )
 
 
+def test_c1_breakdowns_of_two_reports_are_compared_by_nationality(wh_run: WarehouseRun) -> None:
+    thai = _check(wh_run, "raid_reports_disagree:RTP-2025-000104:KH-NCCT-2025-0002:THA")
+    assert _sides(thai) == (40, 42, -2, "conflict")
+    # the Vietnamese cells of the published breakdown include a hidden one: both sides hidden, status kept
+    vnm = _check(wh_run, "raid_reports_disagree:RTP-2025-000104:KH-NCCT-2025-0002:VNM")
+    assert _sides(vnm) == (None, None, None, "conflict") and vnm["is_suppressed"]
+
+
 def test_c1_rule_only_link_and_the_analyst_seed(wh_run: WarehouseRun) -> None:
     (ncct,) = wh_run.query("select * from marts.fct_raid_reports where report_id = 'KH-NCCT-2025-0002'")
     assert (ncct["incident_id"], ncct["link_rule"]) == ("RTP-2025-000104", "site_date_nationality")
@@ -192,12 +200,23 @@ def test_c8_arrest_only_raids_are_no_conflict(wh_run: WarehouseRun) -> None:
 
 
 def test_c9_unknown_label_is_listed_never_mapped(wh_run: WarehouseRun) -> None:
-    (row,) = wh_run.query("select * from marts.fct_reconciliation where rule = 'unknown_label'")
-    assert row["subject_id"] == "RTP-2025-000104" and row["status"] == "conflict"
-    assert "unknown age label 'teen'" in row["detail"] and row["left_sources"] == "rtp_raids:RTP-2025-000104"
-    assert row["value_left"] is None and row["is_suppressed"]  # 3 people: under k = 11
+    rows = {
+        r["subject_type"]: r
+        for r in wh_run.query("select * from marts.fct_reconciliation where rule = 'unknown_label'")
+    }
+    assert set(rows) == {"incident", "file"}
+    cell = rows["incident"]  # a JSON breakdown cell: excluded from the facts and listed
+    assert cell["subject_id"] == "RTP-2025-000104" and cell["status"] == "conflict"
+    assert (
+        "unknown age label 'teen'" in cell["detail"] and cell["left_sources"] == "rtp_raids:RTP-2025-000104"
+    )
+    assert cell["value_left"] is None and cell["is_suppressed"]  # 3 people: under k = 11
     # the 3 are in no fact: the RTP report's breakdown counts 60, not 63
     assert _check(wh_run, "breakdown_vs_total:RTP-2025-000104:RTP-2025-000104")["value_left"] == 60
+    line = rows["file"]  # a KH-NCCT line the loader quarantined
+    assert line["subject_id"] == "kh_ncct_raids_2025-03-21.csv#14"
+    assert "unknown label 'teen' for age_group" in line["detail"]
+    assert line["left_sources"] == "kh_ncct_raids:kh_ncct_raids_2025-03-21.csv row 14"
 
 
 def test_c10_notes_and_summaries_are_published_as_text(wh_run: WarehouseRun) -> None:

@@ -455,6 +455,17 @@ def load_first(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, list
     kw = {"load_id": "load-1", "loaded_at": LOAD1}
     insert_file(con, tables, "rtp_raids", "rtp_raids_page_1.json", RAIDS_LOAD1, **kw)
     insert_file(con, tables, "kh_ncct_raids", "kh_ncct_raids_2025-03-21.csv", NCCT_LOAD1, **kw)
+    # C9: the loader quarantined a KH-NCCT line whose age group is 'teen' (never mapped to a default)
+    con.execute(
+        "insert into raw._quarantine values ('kh_ncct_raids', 'kh_ncct_raids', ?, "
+        "'kh_ncct_raids_2025-03-21.csv', 14, 'KH-NCCT-2025-0002,6,21/03/2025,...,Thai,M,teen,3', "
+        "?, 'load-1', ?)",
+        [
+            _sha("kh_ncct_raids_2025-03-21.csv"),
+            "unknown label 'teen' for age_group (accepted: adult, minor, unknown)",
+            LOAD1,
+        ],
+    )
     insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-01.xlsx", MFA_JAN, **kw)
     insert_file(con, tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-03-20.csv", KH_LOAD1, **kw)
     insert_file(con, tables, "th_imm_receptions", "th_imm_receptions_2025-03-21.csv", TH_LOAD1, **kw)

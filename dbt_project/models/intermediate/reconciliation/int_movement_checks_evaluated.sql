@@ -66,6 +66,8 @@ snapshot_legs as (
         snaps.as_of_date,
         snaps.previous_as_of_date,
         snaps.persons_repatriated_cumulative - snaps.previous_repatriated
+    -- only windows with itemised legs are checkable: snapshots also grow by movements nobody itemises
+    having count(legs.repatriation_id) > 0
 
 ),
 
@@ -122,7 +124,12 @@ period_legs as (
             periods.nationality_iso3 = legs.nationality_iso3
             and legs.movement_date between coalesce(periods.period_start, periods.movement_date)
             and periods.movement_date
-            and (periods.departure_site_id is null or periods.departure_site_id = legs.departure_site_id)
+            -- same departure place: the same site, or the same province ("Mae Sot" airport and bridge)
+            and (
+                periods.departure_site_id is null
+                or periods.departure_site_id = legs.departure_site_id
+                or periods.departure_admin1_iso = legs.departure_admin1_iso
+            )
     group by all
 
 ),
@@ -192,8 +199,40 @@ plan_legs as (
 
 ),
 
+plan_periods as (
+
+    -- stated period totals of the plan's nationality that cover one of its executed legs
+    select
+        plan_legs.plan_id,
+        sum(distinct_periods.persons) as period_persons,
+        sum(distinct_periods.flights) as period_flights,
+        string_agg('mfa_assistance_movements:' || distinct_periods.repatriation_id, ', ') as period_sources
+    from (
+        select distinct
+            plans.plan_id,
+            periods.repatriation_id,
+            periods.persons,
+            periods.flights
+        from plans
+        inner join executed_legs as legs on plans.plan_id = legs.plan_id
+        inner join periods
+            on
+                plans.nationality_iso3 = periods.nationality_iso3
+                and legs.movement_date between coalesce(periods.period_start, periods.movement_date)
+                and periods.movement_date
+    ) as distinct_periods
+    inner join plan_legs
+        on
+            distinct_periods.plan_id = plan_legs.plan_id
+            and plan_legs.status = 'executed'
+    group by plan_legs.plan_id
+
+),
+
 plan_checks as (
 
+    -- execution figure: the larger of the plan's executed legs and a stated period total covering them
+    -- (legs may be only partly itemised with the plan id; both count what was moved)
     select
         case when plan_legs.status = 'executed' then 'plan_vs_execution' else 'plan_vs_schedule' end as rule,
         'plan' as subject_type,
@@ -202,24 +241,39 @@ plan_checks as (
         plan_legs.movement_date as check_date,
         metrics.metric || '_planned' as metric_left,
         metrics.left_value as value_left,
-        metrics.metric || '_' || plan_legs.status || ' (' || plan_legs.leg_count || ' legs)' as metric_right,
-        metrics.right_value as value_right,
+        metrics.metric || '_' || plan_legs.status
+        || case
+            when metrics.period_value > metrics.right_value
+                then ' (stated period total ' || plan_periods.period_sources || ')'
+            else ' (' || plan_legs.leg_count || ' legs)'
+        end as metric_right,
+        greatest(metrics.right_value, metrics.period_value) as value_right,
         'mfa_assistance_movements:' || plan_legs.plan_row_id as left_sources,
-        plan_legs.leg_sources as right_sources,
-        metrics.left_value <> metrics.right_value as is_conflict,
+        case
+            when metrics.period_value > metrics.right_value then plan_periods.period_sources
+            else plan_legs.leg_sources
+        end as right_sources,
+        metrics.left_value <> greatest(metrics.right_value, metrics.period_value) as is_conflict,
         false as is_suppressed,
         metrics.metric as check_key,
         case
-            when plan_legs.status = 'executed' then 'what the plan announced vs what its executed legs moved'
+            when plan_legs.status = 'executed'
+                then
+                    'what the plan announced vs what moved (its executed legs, or a stated period total covering them'
+                    || ' when larger)'
             else 'what the plan announced vs its day-by-day schedule (a leg without a flight count is one flight)'
         end as detail
     from plan_legs
+    left join plan_periods
+        on
+            plan_legs.plan_id = plan_periods.plan_id
+            and plan_legs.status = 'executed'
     cross join
         lateral (
             values
-            ('persons', plan_legs.planned_persons, plan_legs.leg_persons),
-            ('flights', plan_legs.planned_flights, plan_legs.leg_flights)
-        ) as metrics (metric, left_value, right_value)
+            ('persons', plan_legs.planned_persons, plan_legs.leg_persons, plan_periods.period_persons),
+            ('flights', plan_legs.planned_flights, plan_legs.leg_flights, plan_periods.period_flights)
+        ) as metrics (metric, left_value, right_value, period_value)
     where
         metrics.left_value is not null
         and metrics.right_value is not null

@@ -32,6 +32,13 @@ deportations as (
 
 ),
 
+quarantined as (
+
+    select * from {{ ref('stg_raw__quarantined_rows') }}
+    where is_unknown_label
+
+),
+
 incident_reports as (
 
     select
@@ -130,6 +137,74 @@ people_found_disagree as (
         ((left_detained is null) <> (right_detained is null) or (left_rescued is null) <> (right_rescued is null))
         and (left_detained is not null or left_rescued is not null)
         and (right_detained is not null or right_rescued is not null)
+
+),
+
+report_nationality_sums as (
+
+    select
+        report_id,
+        nationality_iso3,
+        sum(persons) as persons
+    from persons
+    where
+        label_issue is null
+        and nationality_iso3 is not null
+    group by report_id, nationality_iso3
+
+),
+
+published_hidden as (
+
+    select
+        report_id,
+        nationality_iso3,
+        bool_or(is_suppressed) as has_hidden_cell
+    from incident_persons
+    group by report_id, nationality_iso3
+
+),
+
+report_nationalities as (
+
+    -- hidden when small, or when the published cells of this nationality include a hidden one
+    select
+        report_nationality_sums.*,
+        report_nationality_sums.persons < 11 or coalesce(published_hidden.has_hidden_cell, false) as is_suppressed
+    from report_nationality_sums
+    left join published_hidden
+        on
+            report_nationality_sums.report_id = published_hidden.report_id
+            and report_nationality_sums.nationality_iso3 = published_hidden.nationality_iso3
+
+),
+
+breakdown_nationality_disagree as (
+
+    select
+        'raid_reports_disagree' as rule,
+        'incident' as subject_type,
+        report_pairs.incident_id as subject_id,
+        left_side.nationality_iso3,
+        report_pairs.date_start as check_date,
+        'breakdown_persons (' || left_side.nationality_iso3 || ')' as metric_left,
+        case when left_side.is_suppressed or right_side.is_suppressed then null else left_side.persons end
+            as value_left,
+        'breakdown_persons (' || right_side.nationality_iso3 || ')' as metric_right,
+        case when left_side.is_suppressed or right_side.is_suppressed then null else right_side.persons end
+            as value_right,
+        report_pairs.left_source as left_sources,
+        report_pairs.right_source as right_sources,
+        left_side.persons <> right_side.persons as is_conflict,
+        left_side.is_suppressed or right_side.is_suppressed as is_suppressed,
+        report_pairs.right_report_id || ':' || left_side.nationality_iso3 as check_key,
+        'people of one nationality in the two reports'' breakdowns' as detail
+    from report_pairs
+    inner join report_nationalities as left_side on report_pairs.left_report_id = left_side.report_id
+    inner join report_nationalities as right_side
+        on
+            report_pairs.right_report_id = right_side.report_id
+            and left_side.nationality_iso3 = right_side.nationality_iso3
 
 ),
 
@@ -269,6 +344,28 @@ unknown_label as (
 
 ),
 
+quarantined_label as (
+
+    select
+        'unknown_label' as rule,
+        'file' as subject_type,
+        quarantined.file_name || '#' || quarantined.row_number as subject_id,
+        cast(null as varchar) as nationality_iso3,
+        cast(quarantined.quarantined_at as date) as check_date,
+        'quarantined row of ' || quarantined.table_name as metric_left,
+        cast(null as bigint) as value_left,
+        'accepted labels' as metric_right,
+        cast(null as bigint) as value_right,
+        quarantined.feed || ':' || quarantined.file_name || ' row ' || quarantined.row_number as left_sources,
+        'feeds/' || quarantined.feed || '.yaml (labels)' as right_sources,
+        true as is_conflict,
+        false as is_suppressed,
+        quarantined.file_sha256 as check_key,
+        quarantined.reason || ': row quarantined by the loader, never mapped to a default' as detail
+    from quarantined
+
+),
+
 unioned as (
 
     select * from raid_reports_disagree
@@ -280,6 +377,10 @@ unioned as (
     select * from raid_vs_deportation
     union all by name
     select * from unknown_label
+    union all by name
+    select * from breakdown_nationality_disagree
+    union all by name
+    select * from quarantined_label
 
 ),
 

@@ -44,9 +44,19 @@ resolved as (
 
 ),
 
+sites as (
+
+    select * from {{ ref('sites') }}
+
+),
+
 final as (
 
-    select * from resolved
+    select
+        resolved.*,
+        sites.admin1_iso as departure_admin1_iso
+    from resolved
+    left join sites on resolved.departure_site_id = sites.site_id
 
 )
 
