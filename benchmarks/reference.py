@@ -91,6 +91,7 @@ def compare_marts(bw_db: Path, ref_db: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"marts": {}, "identical": True, "ignored_columns": sorted(IGNORED_COLUMNS)}
     try:
         con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET memory_limit = '3GB'")  # a shared machine: the comparison spills, it never hogs
         con.execute(f"ATTACH '{bw_db}' AS bw (READ_ONLY)")
         con.execute(f"ATTACH '{ref_db}' AS ref (READ_ONLY)")
         for mart in MARTS:

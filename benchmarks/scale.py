@@ -69,6 +69,7 @@ def amplify(db: Path, copies: int, *, reference: bool) -> int:
     con = duckdb.connect(str(db), config={"autoinstall_known_extensions": False})
     try:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET memory_limit = '3GB'")
         con.execute(_countries_sql())
         n = con.execute("select count(*) from bench_countries").fetchone()[0]
         for bw_table, ref_table, key, day in TABLES.values():
