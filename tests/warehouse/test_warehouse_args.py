@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+
+from dbt_common.contracts.constraints import ConstraintType
 
 from borderwatch.config import get_settings
-from borderwatch.warehouse import MART_TABLES, BuildResult, dbt_args
+from borderwatch.warehouse import MART_TABLES, BuildResult, _node_result, dbt_args
 
 
 def test_dbt_args_keep_artefacts_out_of_the_repo(tmp_path: Path) -> None:
@@ -42,3 +45,42 @@ def test_build_result_as_dict_is_json_ready() -> None:
     data = result.as_dict()
     assert data["run_results_path"] == "/tmp/run_results.json"
     assert data["failed_nodes"] == ["test.x"] and data["manifest_path"] is None
+
+
+def _model(materialized: str) -> SimpleNamespace:
+    check = SimpleNamespace(type=ConstraintType.check, expression="n >= 0")
+    return SimpleNamespace(
+        unique_id=f"model.borderwatch.m_{materialized}",
+        resource_type="model",
+        contract=SimpleNamespace(enforced=True),
+        config=SimpleNamespace(materialized=materialized),
+        constraints=[check],
+        columns={
+            "id": SimpleNamespace(
+                constraints=[SimpleNamespace(type=ConstraintType.primary_key, expression=None)]
+            )
+        },
+    )
+
+
+def test_node_results_carry_the_constraints_duckdb_enforces() -> None:
+    """The gate lists contract constraints from the results; dbt ignores a view's, so they are not listed."""
+    table = _node_result(
+        SimpleNamespace(node=_model("table"), status="success", failures=None, message=None, execution_time=1)
+    )
+    view = _node_result(
+        SimpleNamespace(node=_model("view"), status="success", failures=None, message=None, execution_time=1)
+    )
+    assert table["constraints"] == [
+        {"column": None, "type": "check", "expression": "n >= 0"},
+        {"column": "id", "type": "primary_key", "expression": None},
+    ]
+    assert "constraints" not in view
+
+
+def test_freshness_failures_never_count_as_failed_nodes() -> None:
+    result = BuildResult(
+        ok=True,
+        results=[{"unique_id": "source.bw.rtp.rtp_raids", "resource_type": "source", "status": "error"}],
+    )
+    assert result.failed_nodes == []
