@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -200,8 +201,11 @@ def _read_csv_group(
 
 
 def _json_cells(table: TableSpec, record: str) -> str:
-    """Text of each spec key of a JSON object (nested values as JSON text, absent keys NULL)."""
-    return ", ".join(f"{record}->>{lit(c.source_key)} AS c{i}" for i, c in enumerate(table.columns))
+    """Text of each spec key of a JSON object, parsed once (nested values as JSON text, absent keys NULL)."""
+    shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
+    return ", ".join(
+        f"from_json({record}, {shape})[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns)
+    )
 
 
 def _json_drift(
@@ -215,9 +219,10 @@ def _json_drift(
     """Unknown keys in any record are drift for that file (absent keys are NULLs)."""
     expected = [c.source_key for c in table.columns]
     rows = con.execute(
-        "SELECT _f, min(_line), list_sort(list_distinct(flatten(list(list_filter(json_keys(obj), "
-        f"lambda k: NOT list_contains(?, k)))))) FROM {records} WHERE obj IS NOT NULL GROUP BY _f "
-        "HAVING bool_or(NOT list_has_all(?, json_keys(obj)))",
+        "SELECT _f, min(_line), list_sort(list_distinct(flatten(list(list_filter(keys, "
+        "lambda k: NOT list_contains(?, k)))))) FROM (SELECT _f, _line, json_keys(obj) AS keys FROM "
+        f"{records} "
+        "WHERE obj IS NOT NULL) GROUP BY _f HAVING bool_or(NOT list_has_all(?, keys))",
         [expected, expected],
     ).fetchall()
     for i, line, added in rows:
@@ -291,14 +296,10 @@ def read_ndjson(
                     )
                 )
         con.execute(
-            f"CREATE TEMP TABLE {name}_v AS SELECT _f, _line, rec, json_valid(rec) AS ok FROM {name} "
-            "WHERE trim(rec) <> ''"
-        )
-        con.execute(
             f"CREATE TEMP TABLE {name}_r AS SELECT _f, _line AS _row_number, _line, rec, "
-            f"CASE WHEN ok THEN CASE WHEN json_type(rec) = 'OBJECT' THEN rec END END AS obj, "
-            "CASE WHEN NOT ok THEN 'line is not valid JSON' WHEN json_type(rec) <> 'OBJECT' "
-            f"THEN 'line is not a JSON object' END AS _error FROM {name}_v"
+            "CASE WHEN json_valid(rec) THEN CASE WHEN json_type(rec) = 'OBJECT' THEN rec END END AS obj, "
+            "CASE WHEN NOT json_valid(rec) THEN 'line is not valid JSON' WHEN json_type(rec) <> 'OBJECT' "
+            f"THEN 'line is not a JSON object' END AS _error FROM {name} WHERE trim(rec) <> ''"
         )
         _insert_records(con, spec, table, files, batch, f"{name}_r")
     except duckdb.Error as exc:
@@ -311,7 +312,7 @@ def read_ndjson(
             )
     finally:
         con.unregister(f"{name}_map")
-        _drop(con, name, f"{name}_v", f"{name}_r", f"{name}_e", f"{name}_s")
+        _drop(con, name, f"{name}_r", f"{name}_e", f"{name}_s")
     return batch
 
 
