@@ -39,6 +39,56 @@ decisions as (
 
 ),
 
+cited_pairs as (
+
+    -- equi-joins only (never every report against every other): pairs a report cites
+    select
+        least(citing.report_id, cited.report_id) as report_id_a,
+        greatest(citing.report_id, cited.report_id) as report_id_b
+    from reports as citing
+    cross join unnest(citing.refs) as cited_refs (ref_id)
+    inner join reports as cited on cited_refs.ref_id = cited.report_id
+    where citing.report_id <> cited.report_id
+
+),
+
+place_pairs as (
+
+    -- pairs of different feeds in the same site or admin area within the date window
+    select
+        left_report.report_id as report_id_a,
+        right_report.report_id as report_id_b
+    from reports as left_report
+    inner join reports as right_report
+        on
+            left_report.admin1_iso = right_report.admin1_iso
+            and left_report.report_id < right_report.report_id
+            and left_report.source_feed <> right_report.source_feed
+            and left_report.date_start <= right_report.date_end + 1
+            and right_report.date_start <= left_report.date_end + 1
+    union
+    select
+        left_report.report_id as report_id_a,
+        right_report.report_id as report_id_b
+    from reports as left_report
+    inner join reports as right_report
+        on
+            left_report.site_id = right_report.site_id
+            and left_report.report_id < right_report.report_id
+            and left_report.source_feed <> right_report.source_feed
+            and left_report.date_start <= right_report.date_end + 1
+            and right_report.date_start <= left_report.date_end + 1
+
+),
+
+pair_keys as (
+
+    select * from cited_pairs
+    union
+    select * from place_pairs
+
+),
+
 candidates as (
 
     select
@@ -71,15 +121,9 @@ candidates as (
         || ', nationalities in both: '
         || array_to_string(list_sort(list_intersect(left_report.nationalities, right_report.nationalities)), ', ')
             as rule_reason
-    from reports as left_report
-    inner join reports as right_report
-        on
-            left_report.report_id < right_report.report_id
-            and (
-                left_report.source_feed <> right_report.source_feed
-                or list_contains(left_report.refs, right_report.report_id)
-                or list_contains(right_report.refs, left_report.report_id)
-            )
+    from pair_keys
+    inner join reports as left_report on pair_keys.report_id_a = left_report.report_id
+    inner join reports as right_report on pair_keys.report_id_b = right_report.report_id
 
 ),
 
