@@ -4,7 +4,8 @@ Scheduler, dag-processor, triggerer and api-server (``borderwatch.orchestration.
 a PostgreSQL metadata database; two ``airflow celery worker`` processes serve the queues the compose
 profile defines: ``build`` (the build-file writers, concurrency 1) and ``default``. A feed file dropped in
 the inbox becomes a new publication in the DuckDB files and in the PostgreSQL serving warehouse, and the
-build-file writers never overlap.
+build-file writers never overlap. The same flow on the LocalExecutor (same PostgreSQL metadata, no
+workers) prints the drop → publication latency to compare with.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import dataclasses
 import itertools
 import os
+import re
 import signal
 import subprocess
 import time
@@ -57,11 +59,11 @@ def wait_for(condition, timeout: float, what: str, logs: dict[str, Path]):
 
 
 @contextlib.contextmanager
-def celery_workers(env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Path]]:
+def celery_workers(env: dict[str, str], log_dir: Path, executor: str) -> Iterator[dict[str, Path]]:
     """The two workers of the compose profile, as processes on loopback; always stopped."""
     procs, logs = {}, {}
     try:
-        for name, (queue, concurrency) in WORKERS.items():
+        for name, (queue, concurrency) in WORKERS.items() if executor == "CeleryExecutor" else ():
             logs[name] = log_dir / f"worker-{name}.log"
             procs[name] = subprocess.Popen(
                 [airflow_executable(), "celery", "worker", "--queues", queue, "--concurrency", concurrency,
@@ -112,9 +114,11 @@ def failed_task_logs(meta: str, airflow_home: Path) -> str:
     return "\n".join(report)
 
 
-def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres_through_celery(
-    tmp_path, pg_server, redis_url, serving_db, capsys
+@pytest.mark.parametrize("executor", ["CeleryExecutor", "LocalExecutor"])
+def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres(
+    executor, tmp_path, pg_server, redis_url, serving_db, capsys
 ):
+    """Celery: the distributed profile. LocalExecutor on the same PostgreSQL: the latency to compare with."""
     from borderwatch.simulator.scenario import build_scenario
     from borderwatch.simulator.server import SimulatorServer
 
@@ -125,7 +129,7 @@ def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres_through_celer
     info = psycopg.conninfo.conninfo_to_dict(meta)
     where = f"{info['user']}@{info['host']}:{info['port']}/{metadata_db}"
     overrides = {
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CORE__EXECUTOR": executor,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{where}",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": f"postgresql+psycopg://{where}",
         "AIRFLOW__CELERY__BROKER_URL": redis_url,
@@ -145,7 +149,7 @@ def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres_through_celer
             overrides=overrides,
         ) as live:
             logs = {name: live.log_path(name) for name in live.processes}
-            with celery_workers(live.env, live.airflow_home / "live-logs") as worker_logs:
+            with celery_workers(live.env, live.airflow_home / "live-logs", executor) as worker_logs:
                 logs.update(worker_logs)
 
                 def registered() -> bool:
@@ -186,7 +190,7 @@ def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres_through_celer
                     logs,
                 )
                 with capsys.disabled():
-                    print(f"\nCelery: inbox drop → published in {time.monotonic() - dropped:.1f}s")
+                    print(f"\n{executor}: inbox drop → published in {time.monotonic() - dropped:.1f}s")
                 failure_report = failed_task_logs(meta, live.airflow_home)
             with psycopg.connect(meta, autocommit=True) as conn:
                 tis = conn.execute(
@@ -212,3 +216,11 @@ def test_dropped_file_becomes_a_publication_in_duckdb_and_postgres_through_celer
     assert {t[3] for t in tis if t[2] != BUILD_POOL} == {"default"}
     for before, after in itertools.pairwise(writers):  # one build-file writer at any moment
         assert before[6] is not None and before[6] <= after[5], (before, after)
+    if executor == "CeleryExecutor":  # which worker ran what, from the workers' own logs
+        ran = {
+            n: set(re.findall(r"task_id='(\w+)'", p.read_text(errors="replace")))
+            for n, p in worker_logs.items()
+        }
+        build_tasks = {t[1] for t in writers}
+        assert build_tasks <= ran["build"] and not build_tasks & ran["general"], ran
+        assert "announce_feeds" in ran["general"], ran
