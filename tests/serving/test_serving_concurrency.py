@@ -120,3 +120,19 @@ def test_loader_killed_half_way_leaves_readers_on_previous_version(
         assert loaded_versions(conn) == [first.version, new]
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace where nspname like 'bwv%'")}
         assert schemas == {version_schema(v, s) for v in (first.version, new) for s in ("marts", "reference")}
+
+
+def test_half_loaded_version_never_retried_is_cleaned_up(publish_now, serving_db, home, synthetic, passed):
+    first = publish_now(home, passed)
+    synthetic.make_build(home.build_db, raids=91)
+    assert run_killed_publication("load").returncode == -9
+    abandoned = current_version(home)
+    synthetic.make_build(home.build_db, raids=92)  # the next run brings newer data: the killed one is skipped
+    newest = publish_now(home, passed)
+    with serving_db.connect() as conn:
+        assert served_version(conn) == newest.version
+        assert abandoned not in loaded_versions(conn)
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace where nspname like 'bwv%'")}
+    assert schemas == {
+        version_schema(v, s) for v in (first.version, newest.version) for s in ("marts", "reference")
+    }
