@@ -283,10 +283,22 @@ def test_a_scheduler_backfill_owns_its_new_runs_and_the_completed_runs_it_cleare
 
     asked = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     runs = [
-        {"run_id": "scheduled__2025-03-01", "state": "success", "start_date": "2026-11-30T02:00:00+00:00"},
-        {"run_id": "scheduled__2025-03-02", "state": "running", "start_date": "2026-12-01T12:00:05+00:00"},
-        {"run_id": "backfill__2025-03-03", "state": "queued", "start_date": "", "logical_date": "2025-03-03"},
+        {"run_id": "scheduled__1", "state": "success", "start_date": "2026-11-30T02:00:00+00:00"},
+        {"run_id": "scheduled__2", "state": "running", "start_date": "2026-12-01T12:00:05+00:00"},
+        {"run_id": "backfill__3", "state": "queued", "start_date": ""},
         {"run_id": "manual__x", "state": "failed", "start_date": "2026-12-01T11:00:00+00:00"},
+        {"run_id": "scheduled__today", "state": "running", "start_date": "2026-12-01T12:00:09+00:00"},
     ]
-    chosen = [r["run_id"] for r in select_backfill_runs(runs, asked)]
-    assert sorted(chosen) == ["backfill__2025-03-03", "scheduled__2025-03-02"]
+    days = ["2025-03-01", "2025-03-02", "2025-03-03", "2025-03-02", "2026-11-30"]
+    for run, day in zip(runs, days, strict=True):
+        run["logical_date"] = f"{day}T19:00:00+00:00"
+    chosen = [r["run_id"] for r in select_backfill_runs(runs, asked, date(2025, 3, 3), date(2025, 3, 4))]
+    assert chosen == ["scheduled__2", "backfill__3"], "the backfill's runs only: not the nightly tick"
+
+
+def test_list_runs_json_is_found_between_log_lines():
+    from borderwatch.orchestration.backfill import parse_json_list
+
+    output = '2026-12-01T16:30:00Z [info     ] Filling up the DagBag [airflow]\n[{"run_id": "backfill__x"}]\n'
+    assert parse_json_list(output) == [{"run_id": "backfill__x"}]
+    assert parse_json_list("[warning] nothing\nNo data found\n") == []

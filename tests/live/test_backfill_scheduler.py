@@ -1,7 +1,8 @@
 """Live: `borderwatch backfill` finds the running scheduler, hands it the dates, and reports each run.
 
 A real live stack (api-server, scheduler, dag-processor, triggerer on loopback, SQLite metadata) and the
-simulator; `warehouse_refresh` stays paused, so every run here is the backfill's own.
+simulator. While `warehouse_refresh` is paused the command refuses at once (its runs would never
+start); unpaused, the backfill's runs are found, waited for and reported.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def test_backfill_goes_through_the_running_scheduler(tmp_path, monkeypatch):
                 "warehouse_refresh to be registered",
                 live,
             )
+            paused = CliRunner().invoke(
+                app, ["backfill", "--from", "2025-03-30", "--to", "2025-03-31", "--home", str(settings.home)]
+            )
+            live.unpause("^warehouse_refresh$")
             result = CliRunner().invoke(
                 app, ["backfill", "--from", "2025-03-30", "--to", "2025-03-31", "--home", str(settings.home)]
             )
@@ -48,8 +53,9 @@ def test_backfill_goes_through_the_running_scheduler(tmp_path, monkeypatch):
                 live.airflow_home,
                 "select run_id, state, backfill_id from dag_run where dag_id = 'warehouse_refresh'",
             )
+    assert paused.exit_code == 2 and "is paused" in paused.output, paused.output
     assert result.exit_code == 0, result.output
     assert "(scheduler)" in result.output, "a running scheduler was found and used"
-    assert runs and all(backfill_id is not None for _, _, backfill_id in runs), runs
-    assert {state for _, state, _ in runs} == {"success"}, runs
+    backfilled = [(run_id, state) for run_id, state, backfill_id in runs if backfill_id is not None]
+    assert backfilled and {state for _, state in backfilled} == {"success"}, runs
     assert settings.current_db.exists(), "the backfill published"

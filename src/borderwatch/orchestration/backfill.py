@@ -126,15 +126,21 @@ def _started_at(run: Mapping[str, Any]) -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 
 
-def select_backfill_runs(runs: list[dict[str, Any]], requested_at: datetime) -> list[dict[str, Any]]:
+def select_backfill_runs(
+    runs: list[dict[str, Any]], requested_at: datetime, start: date, end: date
+) -> list[dict[str, Any]]:
     """The runs a backfill requested at ``requested_at`` owns, from ``airflow dags list-runs`` rows.
 
     ``list-runs`` says nothing about backfills, so: runs Airflow's backfill created (``backfill__`` run
     ids), plus runs of earlier dates it cleared to re-run (``--reprocess-behavior completed``), which
     keep their old run id but start again after the request; queued ones have no start yet.
     """
+    # Nightly logical dates sit at 19:00 UTC of the day before (02:00 Asia/Bangkok): a day of slack.
+    first, last = (start - timedelta(days=1)).isoformat(), (end + timedelta(days=1)).isoformat()
     chosen = []
     for run in runs:
+        if not first <= str(run.get("logical_date") or "")[:10] <= last:
+            continue  # e.g. the latest nightly tick the scheduler runs on its own
         started = _started_at(run)
         fresh = started is None and run.get("state") == "queued"
         if (
@@ -146,11 +152,33 @@ def select_backfill_runs(runs: list[dict[str, Any]], requested_at: datetime) -> 
     return sorted(chosen, key=lambda r: str(r.get("logical_date") or ""))
 
 
+def dag_is_paused(env: Mapping[str, str]) -> bool:
+    """Whether ``warehouse_refresh`` is paused in this installation's metadata DB."""
+    output = run_airflow(["dags", "details", REFRESH_DAG_ID, "--output", "json"], env, timeout=300)
+    details = parse_json_list(output)
+    return bool(details) and str(details[0].get("is_paused")).lower() == "true"
+
+
 def list_runs(env: Mapping[str, str]) -> list[dict[str, Any]]:
     """``airflow dags list-runs warehouse_refresh`` as JSON rows (log lines before the JSON are skipped)."""
     output = run_airflow(["dags", "list-runs", REFRESH_DAG_ID, "--output", "json"], env, timeout=300)
-    body = output[output.find("[") :] if "[" in output else "[]"
-    return list(json.loads(body))
+    return parse_json_list(output)
+
+
+def parse_json_list(output: str) -> list[dict[str, Any]]:
+    """The JSON array in a CLI's stdout, skipping log lines around it (which contain brackets too)."""
+    decoder = json.JSONDecoder()
+    for line_start in [0, *(i + 1 for i, ch in enumerate(output) if ch == "\n")]:
+        if output.startswith("[", line_start):
+            try:
+                value, _ = decoder.raw_decode(output, line_start)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, list):
+                return value
+    if "No data found" in output or not output.strip():
+        return []
+    raise AirflowCommandError(f"`airflow dags list-runs` printed no JSON list: {output[-300:]!r}")
 
 
 def backfill_through_scheduler(
@@ -170,13 +198,19 @@ def backfill_through_scheduler(
     """
     env = airflow_env(settings, airflow_home=airflow_home)
     logical_dates(start, end)
+    if dag_is_paused(env):
+        raise BackfillRangeError(
+            f"{REFRESH_DAG_ID} is paused in the running Airflow, so the scheduler would never start the "
+            f"backfill's runs; unpause it (`airflow dags unpause {REFRESH_DAG_ID}` or the UI), or run "
+            "`borderwatch backfill --in-process`"
+        )
     requested_at = datetime.now(UTC) - timedelta(seconds=2)
     run_airflow(airflow_backfill_args(start, end), env)
     deadline = time.monotonic() + timeout
     runs: list[dict[str, Any]] = []
     stable = 0
     while time.monotonic() < deadline:
-        latest = select_backfill_runs(list_runs(env), requested_at)
+        latest = select_backfill_runs(list_runs(env), requested_at, start, end)
         stable = stable + 1 if [r.get("run_id") for r in latest] == [r.get("run_id") for r in runs] else 0
         runs = latest
         finished = [r for r in runs if r.get("state") in TERMINAL_STATES]

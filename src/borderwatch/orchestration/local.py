@@ -152,8 +152,12 @@ def run_airflow(args: Sequence[str], env: Mapping[str, str], *, timeout: float =
         check=False,
     )
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
-        raise AirflowCommandError(f"`airflow {' '.join(args)}` exited with {proc.returncode}:\n{tail}")
+        lines = (proc.stdout + proc.stderr).splitlines()
+        cause = next((line.strip() for line in reversed(lines) if "error" in line.lower()), "")
+        tail = "\n".join(lines[-40:])
+        raise AirflowCommandError(
+            f"`airflow {' '.join(args)}` exited with {proc.returncode}: {cause[:300]}\n{tail}"
+        )
     return proc.stdout
 
 
@@ -434,6 +438,22 @@ def start_live_airflow(
     to watch ``inbox_watch`` → ``warehouse_refresh`` → ``bi_refresh`` run in the UI.
     """
     parent = os.getppid()
+    interrupt = signal.getsignal(signal.SIGINT)
+    try:
+        _run_live(settings, api_port, with_simulator, simulator_port, poll_seconds, parent)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+
+
+def _run_live(
+    settings: Settings,
+    api_port: int,
+    with_simulator: bool,
+    simulator_port: int,
+    poll_seconds: float,
+    parent: int,
+) -> None:
+    """The body of ``start_live_airflow``: start, wait for a reason to stop, stop everything."""
     reason = "Ctrl-C"
     with stop_on_signals(), contextlib.ExitStack() as stack:
         try:
@@ -461,4 +481,5 @@ def start_live_airflow(
             reason = str(exc)
         except KeyboardInterrupt:
             reason = "Ctrl-C"
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         print(f"stopping every process started here ({reason}) ...", file=sys.stderr, flush=True)
