@@ -187,6 +187,11 @@ def _without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
 
 
+def _bounded_int(text: str) -> int | str:
+    """JSON integers too long for ``int()`` stay text, so the page lands; the loader quarantines it."""
+    return int(text) if len(text) <= 4000 else text
+
+
 class Fetcher:
     """Bounded GETs with retries for one feed run; raises FetchError naming the feed, URL and fix.
 
@@ -433,7 +438,7 @@ class Fetcher:
                 body = b"".join(chunks)
                 response._content = body  # what Response.read() would set; the body was read under limits
             try:
-                return response, json.loads(body)
+                return response, json.loads(body, parse_int=_bounded_int)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise _Transient(
                     f"invalid JSON body (at byte {getattr(exc, 'pos', '?')}); probably truncated"

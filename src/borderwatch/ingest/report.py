@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+from rich.markup import escape
 
 from borderwatch.config import Settings
 from borderwatch.ingest.contract import ensure_control_tables, new_load_id, utc_now
@@ -152,4 +153,4 @@ def render_reports(reports: list[LoadReport]) -> None:
     console.print(table)
     for r in reports:
         if r.error:
-            console.print(f"[red]{r.feed}[/red]: {r.error}", markup=True, highlight=False)
+            console.print(f"[red]{r.feed}[/red]: {escape(r.error)}", markup=True, highlight=False)
