@@ -264,7 +264,7 @@ def _rule_label(i: int, c: ColumnSpec, calendar: str) -> Rule:
     """One of the column's labels (compared NFC, trimmed, case-folded) → its canonical value."""
     whens = " ".join(f"WHEN {lit(key)} THEN {lit(value)}" for key, value in c.label_lookup.items())
     accepted = ", ".join(c.labels or {}).replace("'", "''")
-    why = f"'unknown label ''' || k{i} || ''' for {c.name} (accepted: {accepted})'"
+    why = f"'unknown label ' || {_shown(f'k{i}')} || ' for {c.name} (accepted: {accepted})'"
     return Rule({}, f"CASE lower(k{i}) {whens} END", [], why)
 
 
