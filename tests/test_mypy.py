@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(900)
 
 
-def test_mypy_passes() -> None:
+def test_mypy_passes(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable,

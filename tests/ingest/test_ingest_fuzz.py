@@ -129,3 +129,41 @@ def test_any_bytes_in_any_format_get_a_named_fate(
         o.rows_quarantined for o in loaded
     )
     assert isinstance(outcomes[2], FileLoadResult)  # a good file beside bad ones always loads
+
+
+POISONERS = {
+    "nul_in_last_line": lambda good: good.rstrip(b"\r\n") + b"\r\x00\n",
+    "nul_in_header": lambda good: good.replace(b"\r\n", b"\r\x00\n", 1),
+    "ndjson_nul": lambda good: b'{"a": 1\x00\n',
+}
+
+
+@pytest.mark.parametrize(
+    ("feed", "poison"),
+    [
+        ("kh_gdi_deportations", "nul_in_last_line"),
+        ("kh_gdi_deportations", "nul_in_header"),
+        ("nbtc_telecom", "ndjson_nul"),
+    ],
+)
+def test_an_unreadable_file_never_takes_its_batch_mates_down(
+    feed: str, poison: str, tmp_path: Path, specs: dict[str, FeedSpec]
+) -> None:
+    """Found by the fuzz test: a NUL byte broke DuckDB's reader for the whole batch, refusing good files."""
+    good = _valid(feed)
+    poisoned = POISONERS[poison](good)
+    archive = LandingArchive(tmp_path / "landing")
+    landed = [
+        archive.put(
+            body, feed=feed, source_url=f"test:{i}", status=200, headers={}, file_name=f"{feed}_{i}.x"
+        )
+        for i, body in enumerate([poisoned, good])
+    ]
+    con = duckdb.connect()
+    try:
+        outcomes = load_files(con, specs[feed], landed, "isolation")
+    finally:
+        con.close()
+    assert isinstance(outcomes[1], FileLoadResult) and outcomes[1].rows_loaded > 0
+    if isinstance(outcomes[0], IngestError):
+        assert f"{feed}_0.x" in str(outcomes[0])

@@ -105,6 +105,7 @@ def test_place_aliases_resolve_to_known_codes() -> None:
 def test_fixture_raw_tables_match_the_ingest_loader() -> None:
     """The warehouse fixture's raw DDL is the ingest contract's (``borderwatch.ingest.contract``)."""
     from borderwatch.ingest import contract as loader
+
     for spec in load_specs(REPO_ROOT / "feeds").values():
         for table in spec.tables:
             assert [(n, t.upper()) for n, t in raw_columns(spec, table.table)] == [

@@ -71,7 +71,13 @@ def _header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path) ->
                 text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise undecodable(spec, landed.file_name, raw, 0, exc) from None
-            record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
+            try:
+                record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
+            except csv.Error as exc:
+                raise FileFormatError(
+                    f"feed {spec.name!r} file {landed.file_name} line {number}: the header is not a CSV "
+                    f"record ({exc}); ask the agency to resend the file"
+                ) from None
             if any(cell.strip().lstrip("\ufeff") for cell in record):
                 header = [norm_header(h) for h in record]
                 check_header(spec, table, landed.file_name, header, number)
@@ -189,12 +195,16 @@ def _read_csv_group(
                 [i, line - header_line, line, csv_line, why],
             )
     except duckdb.Error as exc:
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
+        if len(members) > 1:  # one unreadable file must not take its batch-mates down: read each alone
+            for member in members:
+                _read_csv_group(con, spec, table, files, header, header_line, [member], batch)
+            return
         for i, _path in members:
             batch.errors.setdefault(
                 i,
                 FileFormatError(f"feed {spec.name!r} file {files[i].file_name}: not readable as CSV: {exc}"),
             )
-        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
     finally:
         con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
@@ -266,8 +276,19 @@ def read_ndjson(
             ok[str(landed.path)] = i
         except (IngestError, OSError) as exc:
             batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
-    if not ok:
-        return batch
+    if ok:
+        _read_ndjson_group(con, spec, table, files, ok, batch)
+    return batch
+
+
+def _read_ndjson_group(
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    table: TableSpec,
+    files: list[LandedFile],
+    ok: dict[str, int],
+    batch: Batch,
+) -> None:
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
     con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
@@ -303,6 +324,11 @@ def read_ndjson(
         )
         _insert_records(con, spec, table, files, batch, f"{name}_r")
     except duckdb.Error as exc:
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(ok.values())])
+        if len(ok) > 1:  # one unreadable file must not take its batch-mates down: read each alone
+            for path, i in ok.items():
+                _read_ndjson_group(con, spec, table, files, {path: i}, batch)
+            return
         for i in ok.values():
             batch.errors.setdefault(
                 i,
@@ -313,7 +339,6 @@ def read_ndjson(
     finally:
         con.unregister(f"{name}_map")
         _drop(con, name, f"{name}_r", f"{name}_e", f"{name}_s")
-    return batch
 
 
 def read_json_pages(
