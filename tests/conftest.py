@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from borderwatch.config import Settings, get_settings
+
+# Property tests run a fixed, reproducible set of examples by default (what CI runs: a red build names a
+# real defect, never a lucky draw); HYPOTHESIS_PROFILE=explore searches fresh random inputs on each run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=200)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
