@@ -35,12 +35,13 @@ if TYPE_CHECKING:
 
 
 class PublicationBlocked(RuntimeError):
-    """The audit failed: nothing was published and the previous version keeps serving."""
+    """The audit failed: nothing was published; readers stay on the version they had (if any)."""
 
     def __init__(self, gate: GateResult) -> None:
         self.gate = gate
         super().__init__(
-            "publication blocked by the quality gate; the previous version keeps serving. "
+            "publication blocked by the quality gate: nothing was published, and BI readers stay on the "
+            "version `borderwatch versions` marks current (none yet on a first run). "
             f"Failing checks: {', '.join(gate.blocking_failures) or 'see report'}; "
             f"report: {gate.summary_path}"
         )

@@ -126,30 +126,57 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def feed_health_suite(feeds: list[str], *, severity: str = "block") -> SuiteSpec:
-    """Per feed: its most recent load must not have failed (schema drift, reject rate, source down).
+    """Per feed, three rules over ``raw._loads`` (the latest load per feed and source: pull, inbox):
 
-    Publishing while a feed failed closed would serve stale figures for it as if they were current, so
-    this blocks by default; the previous publication keeps serving until the feed is fixed or its
-    bad file is removed from the inbox / fixed at the source.
+    - ``feed_health.<feed>`` (block): a latest load failed because what arrived is wrong (schema drift,
+      reject rate, an unreadable file). Publishing would serve that feed's stale figures as current.
+    - ``feed_source.<feed>`` (warn): the latest pull could not reach the agency. Its figures are stale,
+      not wrong, and its inbox files still load, so the other feeds publish.
+    - ``feed_awaiting.<feed>`` (warn): the feed has never delivered a row ("awaiting first delivery";
+      its raw tables exist, empty, from its spec), so onboarding a feed never holds publication.
     """
     expectations = []
+    latest = (
+        "select feed, load_id, report->>'source' as source, status, coalesce(report->>'failure_kind', "
+        "'data') as failure_kind, error from {{batch}} where feed = '{feed}' "
+        "qualify row_number() over (partition by report->>'source' "
+        "order by started_at desc, load_id desc) = 1"
+    )
     for feed in sorted(feeds):
-        query = (
-            "select feed, load_id, report->>'error' as error from {{batch}} where feed = '{feed}' "
-            "qualify row_number() over (order by started_at desc, load_id desc) = 1 "
-            "and report->>'status' = 'failed'"
-        ).format(feed=feed.replace("'", "''"))
-        expectations.append(
-            {
-                "type": "unexpected_rows_expectation",
-                "kwargs": {"unexpected_rows_query": query},
-                "meta": {"check": f"feed_health.{feed}", "severity": severity},
-            }
-        )
+        quoted = feed.replace("'", "''")
+        base = latest.format(feed=quoted)
+        rules = [
+            (
+                f"feed_health.{feed}",
+                severity,
+                f"select * from ({base}) where status = 'failed' and failure_kind <> 'source'",
+            ),
+            (
+                f"feed_source.{feed}",
+                "warn",
+                f"select * from ({base}) where status = 'failed' and failure_kind = 'source'",
+            ),
+            (
+                f"feed_awaiting.{feed}",
+                "warn",
+                f"select '{quoted}' as feed, 'awaiting first delivery' as state from (select 1) as one "
+                f"where not exists (select 1 from {{batch}} where feed = '{quoted}' "
+                "and try_cast(report->>'rows_loaded' as bigint) > 0)",
+            ),
+        ]
+        for check, level, query in rules:
+            expectations.append(
+                {
+                    "type": "unexpected_rows_expectation",
+                    "kwargs": {"unexpected_rows_query": query},
+                    "meta": {"check": check, "severity": level},
+                }
+            )
     suite = {
         "name": FEED_HEALTH_SUITE,
         "expectations": expectations,
-        "notes": "The latest load of each feed succeeded (raw._loads).",
+        "notes": "Per feed: no data failure in its latest loads (block); source reachable and first "
+        "delivery made (warn). Source: raw._loads.",
         "meta": {"borderwatch": {"schema": "raw", "table": "_loads"}},
     }
     return SuiteSpec(name=FEED_HEALTH_SUITE, schema="raw", table="_loads", suite=suite)

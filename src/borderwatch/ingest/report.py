@@ -35,6 +35,9 @@ class LoadReport:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     error: str | None = None
+    # 'source': the agency could not be reached (stale, not wrong: the gate warns);
+    # 'data': what arrived is wrong (drift, reject rate, unreadable file: the gate blocks)
+    failure_kind: Literal["source", "data"] | None = None
     cursor: str | None = None
     started_at: dt.datetime = field(default_factory=utc_now)
     finished_at: dt.datetime | None = None
@@ -74,9 +77,12 @@ class LoadReport:
             }
         )
 
-    def add_error(self, message: str, *, file_name: str | None = None) -> None:
-        """Record a failure; several (inbox, replay) are joined."""
+    def add_error(
+        self, message: str, *, file_name: str | None = None, kind: Literal["source", "data"] = "data"
+    ) -> None:
+        """Record a failure; several (inbox, replay) are joined, and a data failure outranks a source one."""
         self.error = message if not self.error else f"{self.error}\n{message}"
+        self.failure_kind = "data" if "data" in (kind, self.failure_kind) else "source"
         if file_name is not None:
             self.files.append({"file_name": file_name, "status": "rejected", "error": message})
 

@@ -93,7 +93,8 @@ def _pull(
             f"feed {spec.name!r}: could not pull from its source ({type(exc).__name__}: {exc}). Files that "
             "landed before were loaded, and its inbox files still load; check source in "
             f"feeds/{spec.name}.yaml "
-            "or drop the files into the inbox"
+            "or drop the files into the inbox",
+            kind="source",
         )
     report.files_seen += len(landed)
     if landed:
