@@ -243,3 +243,29 @@ def test_raids_delivered_by_dropping_api_shaped_files(settings: Settings, specs:
     )
     assert query(settings, "SELECT count(*) FROM raw.rtp_raids WHERE is_deleted")[0][0] == 1
     assert query(settings, "SELECT count(*) FROM raw._cursors") == [(0,)]  # inbox files never move a cursor
+
+
+@pytest.mark.slow
+def test_a_correction_reaches_the_marts(settings: Settings, specs: dict[str, FeedSpec]) -> None:
+    """Fate (issue 10 item 3): after the re-sent file, an incremental build serves the corrected total and
+    no longer serves the withdrawn line, exactly as a full rebuild does."""
+    from borderwatch.warehouse import build_warehouse
+
+    spec = specs["kh_gdi_deportations"]
+    name = "kh_gdi_deportations_2025-03-14.csv"
+    rows = kh_rows(6, bulletin="B1")
+    agency = FakeAgency(files={KH_INDEX: {name: kh_csv(rows)}})
+    served = "SELECT count(*), sum(persons_total) FROM marts.fct_deportations"
+    with agency.client() as client:
+        ingest_feed(settings, spec, client=client)
+        assert build_warehouse(settings, full_refresh=True).ok
+        assert query(settings, served) == [(6, sum(int(r[8]) for r in rows))]
+        corrected = [r[:] for r in rows[:5]]  # line 6 withdrawn, line 1's total corrected
+        corrected[0][8] = "77"
+        agency.files[KH_INDEX][name] = kh_csv(corrected)
+        ingest_feed(settings, spec, client=client)
+    expected = [(5, 77 + sum(int(r[8]) for r in rows[1:5]))]
+    assert build_warehouse(settings).ok
+    assert query(settings, served) == expected  # incremental
+    assert build_warehouse(settings, full_refresh=True).ok
+    assert query(settings, served) == expected  # and the same from scratch
