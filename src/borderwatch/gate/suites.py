@@ -137,8 +137,9 @@ def feed_health_suite(feeds: list[str], *, severity: str = "block") -> SuiteSpec
     """
     expectations = []
     latest = (
-        "select feed, load_id, report->>'source' as source, status, coalesce(report->>'failure_kind', "
-        "'data') as failure_kind, error from {{batch}} where feed = '{feed}' "
+        "select feed, load_id, report->>'source' as source, report->>'status' as status, "
+        "coalesce(report->>'failure_kind', 'data') as failure_kind, report->>'error' as error "
+        "from {{batch}} where feed = '{feed}' "
         "qualify row_number() over (partition by report->>'source' "
         "order by started_at desc, load_id desc) = 1"
     )
