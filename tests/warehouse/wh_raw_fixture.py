@@ -19,23 +19,8 @@ from typing import Any
 
 import duckdb
 
+from borderwatch.ingest.contract import ensure_control_tables, table_columns
 from borderwatch.specs import FeedSpec, load_specs
-
-try:  # the raw contract module (declared once, imported by the loader, the gate and these tests)
-    from borderwatch.ingest.contract import table_columns
-except ImportError:  # before the contract module: the loader held the same function
-    from borderwatch.ingest.loader import table_columns  # type: ignore[no-redef]
-
-CONTROL_DDL = (
-    "create table raw._files (feed varchar, file_sha256 varchar, file_name varchar, status varchar, "
-    "load_id varchar, rows_in bigint, rows_loaded bigint, rows_quarantined bigint, rows_duplicate bigint, "
-    "loaded_at timestamp)",
-    "create table raw._quarantine (feed varchar, table_name varchar, file_sha256 varchar, file_name varchar, "
-    "row_number integer, raw_text varchar, reason varchar, load_id varchar, quarantined_at timestamp)",
-    "create table raw._cursors (feed varchar, cursor_value varchar, updated_at timestamp)",
-    "create table raw._loads (load_id varchar, feed varchar, started_at timestamp, finished_at timestamp, "
-    "report JSON)",
-)
 
 
 def raw_columns(spec: FeedSpec, table: str) -> list[tuple[str, str]]:
@@ -54,8 +39,7 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, feeds_dir: Path) -> dict[s
             ddl = ", ".join(f'"{name}" {typ}' for name, typ in cols)
             con.execute(f"create table raw.{tspec.table} ({ddl})")
             tables[tspec.table] = (spec.name, cols)
-    for ddl in CONTROL_DDL:
-        con.execute(ddl)
+    ensure_control_tables(con)  # the control tables exactly as the loader declares them
     return tables
 
 
@@ -100,7 +84,8 @@ def insert_file(
             [values.get(n) for n in names],
         )
     con.execute(
-        "insert into raw._files values (?, ?, ?, 'loaded', ?, ?, ?, 0, 0, ?)",
+        "insert into raw._files (feed, file_sha256, file_name, status, load_id, rows_in, rows_loaded, "
+        "rows_quarantined, rows_duplicate, loaded_at) values (?, ?, ?, 'loaded', ?, ?, ?, 0, 0, ?)",
         [feed, sha, file_name, load_id, len(rows), len(rows), loaded_at],
     )
     return sha
