@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from borderwatch.thai_calendar import FALLBACK_THAI_MONTHS_ABBREVIATED, FALLBACK_THAI_MONTHS_WIDE
+
 TZ_BANGKOK = timezone(timedelta(hours=7))
 DEFAULT_UNTIL = date(2025, 12, 31)
 FILE_FEEDS: tuple[str, ...] = (
@@ -94,34 +96,9 @@ CHUNK_ROWS = 4000
 
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
-THAI_MONTHS_ABBR = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
-THAI_MONTHS_FULL = (
-    "มกราคม",
-    "กุมภาพันธ์",
-    "มีนาคม",
-    "เมษายน",
-    "พฤษภาคม",
-    "มิถุนายน",
-    "กรกฎาคม",
-    "สิงหาคม",
-    "กันยายน",
-    "ตุลาคม",
-    "พฤศจิกายน",
-    "ธันวาคม",
-)
+# the one copy of the Thai month names the warehouse parses with (borderwatch.thai_calendar)
+THAI_MONTHS_ABBR = tuple(FALLBACK_THAI_MONTHS_ABBREVIATED.values())
+THAI_MONTHS_FULL = tuple(FALLBACK_THAI_MONTHS_WIDE.values())
 EN_MONTHS = (
     "January",
     "February",
