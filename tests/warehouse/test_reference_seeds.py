@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pycountry
 import pytest
+import yaml
 from wh_raw_fixture import raw_columns
 
 from borderwatch import reference
@@ -111,3 +112,20 @@ def test_fixture_raw_tables_match_the_ingest_loader() -> None:
             assert [(n, t.upper()) for n, t in raw_columns(spec, table.table)] == [
                 (n, t.upper()) for n, t in loader.table_columns(table)
             ], table.table
+
+
+def test_every_seed_column_is_documented() -> None:
+    """Each seed's YAML lists exactly its CSV's columns, each with a description."""
+    documented = {
+        seed["name"]: {column["name"]: column.get("description", "") for column in seed.get("columns", [])}
+        for seed in yaml.safe_load((SEEDS / "_reference__seeds.yml").read_text(encoding="utf-8"))["seeds"]
+    }
+    for csv_path in sorted(SEEDS.glob("*.csv")):
+        header = csv_path.read_text(encoding="utf-8").splitlines()[0].split(",")
+        columns = documented.get(csv_path.stem)
+        assert columns is not None, f"seeds/{csv_path.name} has no entry in seeds/_reference__seeds.yml"
+        assert list(columns) and set(columns) == set(header), (
+            f"seeds/{csv_path.name}: YAML documents {sorted(columns)}, CSV has {sorted(header)}"
+        )
+        blank = [name for name, text in columns.items() if not str(text).strip()]
+        assert not blank, f"seeds/{csv_path.name}: columns without a description: {blank}"
