@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
-
-# Before anything imports airflow: never write ~/airflow, never load example DAGs.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="borderwatch-airflow-tests-"))
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = REPO_ROOT / "dags"

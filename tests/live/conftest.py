@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import socket
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="borderwatch-airflow-tests-"))
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 
 def free_port() -> int:

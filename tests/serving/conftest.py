@@ -25,10 +25,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-# Before anything imports airflow: never write ~/airflow, never load example DAGs.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="borderwatch-airflow-tests-"))
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-
 import psycopg
 import pytest
 from psycopg import sql
