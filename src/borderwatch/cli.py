@@ -26,7 +26,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from borderwatch.config import Settings, SettingsError, get_settings, init_home
+from borderwatch.config import Settings, SettingsError, get_settings, init_home, installed_settings
 from borderwatch.simulator.cli import app as feeds_app
 
 DEBUG_ENV = "BORDERWATCH_DEBUG"
@@ -107,10 +107,7 @@ DATE_FORMATS = ["%Y-%m-%d"]
 
 def _settings(home: Path | None) -> Settings:
     """Settings for an existing installation: a home nobody initialised is refused, not created."""
-    settings = get_settings(home)
-    settings.require_initialised()
-    settings.ensure_dirs()
-    return settings
+    return installed_settings(home)
 
 
 @contextlib.contextmanager

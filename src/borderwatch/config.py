@@ -164,6 +164,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def installed_settings(home: str | os.PathLike[str] | None = None) -> Settings:
+    """Settings of an existing installation, its directories present: how the CLI and every Airflow task open
+    a home. A home nobody initialised (a typo in ``--home`` or in the deployment's ``BORDERWATCH_HOME``) is
+    refused with :class:`HomeNotInitialisedError`, never created empty and published from."""
+    settings = get_settings(home)
+    settings.require_initialised()
+    settings.ensure_dirs()
+    return settings
+
+
 def get_settings(home: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings from ``BORDERWATCH_*`` environment variables, with repo-relative defaults."""
     env = os.environ

@@ -302,3 +302,16 @@ def test_list_runs_json_is_found_between_log_lines():
     output = '2026-12-01T16:30:00Z [info     ] Filling up the DagBag [airflow]\n[{"run_id": "backfill__x"}]\n'
     assert parse_json_list(output) == [{"run_id": "backfill__x"}]
     assert parse_json_list("[warning] nothing\nNo data found\n") == []
+
+
+@pytest.mark.parametrize("step", ["ingest_feeds", "ingest_inbox_only", "run_build"])
+def test_a_task_on_a_mistyped_home_fails_and_creates_nothing(step, tmp_path, monkeypatch):
+    """A deployment whose BORDERWATCH_HOME has a typo must fail the task, not start an empty installation."""
+    from borderwatch.config import HomeNotInitialisedError
+    from borderwatch.orchestration import steps
+
+    typo = tmp_path / "bordrewatch-home"
+    monkeypatch.setenv("BORDERWATCH_HOME", str(typo))
+    with pytest.raises(HomeNotInitialisedError, match="borderwatch init --home"):
+        getattr(steps, step)()
+    assert not typo.exists()

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from borderwatch.config import Settings, get_settings
+from borderwatch.config import Settings, get_settings, installed_settings
 
 
 def loads_summary(reports: list[Any]) -> dict[str, Any]:
@@ -39,8 +39,7 @@ def ingest_feeds(
     """Pull the named (or all) feeds and optionally the drop inbox."""
     from borderwatch import pipeline
 
-    settings = settings or get_settings()
-    settings.ensure_dirs()
+    settings = settings or installed_settings()
     return loads_summary(pipeline.ingest(settings, feeds, include_inbox=include_inbox))
 
 
@@ -48,8 +47,7 @@ def ingest_inbox_only(settings: Settings | None = None) -> dict[str, Any]:
     """Load only what sits in the drop inbox (the inbox watcher's DAG)."""
     from borderwatch import pipeline
 
-    settings = settings or get_settings()
-    settings.ensure_dirs()
+    settings = settings or installed_settings()
     return loads_summary(pipeline.ingest(settings, [], include_inbox=True))
 
 
@@ -57,7 +55,7 @@ def run_build(*, full_refresh: bool = False, settings: Settings | None = None) -
     """One ``dbt build`` on the build file and the candidate snapshot the audit will judge."""
     from borderwatch import pipeline
 
-    return pipeline.build(settings or get_settings(), full_refresh=full_refresh).as_dict()
+    return pipeline.build(settings or installed_settings(), full_refresh=full_refresh).as_dict()
 
 
 def run_audit(build_payload: dict[str, Any], *, settings: Settings | None = None) -> dict[str, Any]:
@@ -67,7 +65,7 @@ def run_audit(build_payload: dict[str, Any], *, settings: Settings | None = None
     """
     from borderwatch import pipeline
 
-    audited = pipeline.audit(settings or get_settings(), pipeline.Built.from_dict(build_payload))
+    audited = pipeline.audit(settings or installed_settings(), pipeline.Built.from_dict(build_payload))
     pipeline.block_if_failed(audited, notify=False)
     return audited.as_dict()
 
@@ -77,7 +75,7 @@ def run_publish(audit_payload: dict[str, Any], *, settings: Settings | None = No
     from borderwatch import pipeline
 
     audited = pipeline.Audited.from_dict(audit_payload)
-    return pipeline.publish(settings or get_settings(), audited, notify=False).as_dict()
+    return pipeline.publish(settings or installed_settings(), audited, notify=False).as_dict()
 
 
 def _safe(run_id: str) -> str:
