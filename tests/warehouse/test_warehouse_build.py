@@ -100,6 +100,11 @@ def test_revision_updates_the_fact_and_history_keeps_the_old_value(wh_run: Wareh
         "and not is_deleted"
     )
     assert as_of_feb_21["persons_detained"] == 120
+    # every version names the incident fct_raids serves, so history joins the other agencies' reports
+    incidents = wh_run.query(
+        "select distinct incident_id from marts.fct_raids_history where raid_id = 'RTP-2025-000101'"
+    )
+    assert incidents == [{"incident_id": raid["incident_id"]}]
 
 
 def test_khmer_labels_resolve_to_codes(wh_run: WarehouseRun) -> None:
@@ -115,9 +120,10 @@ def test_tombstoned_raid_leaves_current_marts_but_not_history(wh_run: WarehouseR
     assert wh_run.query("select * from marts.fct_raid_reports where report_id = ?", [op]) == []
     assert wh_run.query("select * from marts.fct_figure_claims where fact_key = ?", [op]) == []
     history = wh_run.query(
-        "select is_deleted from marts.fct_raids_history where raid_id = ? order by 1", [op]
+        "select is_deleted, incident_id from marts.fct_raids_history where raid_id = ? order by 1", [op]
     )
     assert [h["is_deleted"] for h in history] == [False, True]
+    assert {h["incident_id"] for h in history} == {None}, "a withdrawn operation belongs to no incident"
 
 
 def test_small_cell_is_hidden_with_a_secondary_cell(wh_run: WarehouseRun) -> None:
