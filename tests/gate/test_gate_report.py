@@ -7,19 +7,16 @@ network at all, runs must be named, and an index must list the history of runs.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from offline_browser import dump_dom
 
 from borderwatch.gate import GateResult, run_gate
 
 pytestmark = pytest.mark.slow
-
-BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
 
 class _Rows(HTMLParser):
@@ -61,30 +58,9 @@ class _Rows(HTMLParser):
 
 def rendered(page: Path, profile: Path) -> _Rows:
     """Chromium loads the page with every network request refused, and dumps the DOM it rendered."""
-    assert BROWSER, "chromium is needed to render the report (make test installs it)"
-    out = subprocess.run(
-        [
-            BROWSER,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--proxy-server=http://127.0.0.1:9",  # nothing listens there: any request fails
-            "--host-resolver-rules=MAP * ~NOTFOUND",  # and no name resolves
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    dom = dump_dom(page, profile, timeout=120)
     parser = _Rows()
-    parser.feed(out.stdout)
+    parser.feed(dom)
     return parser
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,12 +17,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from offline_browser import dump_dom
 
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
 from borderwatch.publish import Publication, sha256_file
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 PROBE = """
 <script>
@@ -64,45 +61,21 @@ class _Probe(HTMLParser):
             self.text += data
 
 
-def _browser() -> str:
-    browser = next((b for b in BROWSERS if shutil.which(b)), None)
-    if browser is None:
-        pytest.skip("no headless Chromium on this machine (apt-get install chromium)")
-    return browser
-
-
 def render(report: Path, workdir: Path) -> dict[str, Any]:
     """What the browser shows: the probe's JSON from the DOM of a copy of ``report``, network off."""
     page = workdir / "rendered.html"
     text = report.read_text(encoding="utf-8")
     text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text)  # let the probe run
     page.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    out = subprocess.run(
-        [
-            _browser(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--proxy-server=http://127.0.0.1:9",  # nothing listens there: every fetch fails
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={workdir / 'profile'}",
-            "--window-size=1200,3000",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
+    dom = dump_dom(
+        page,
+        workdir / "profile",
+        extra_args=["--window-size=1200,3000", "--virtual-time-budget=5000"],
         timeout=120,
-        check=True,
     )
     parser = _Probe()
-    parser.feed(out.stdout)
-    assert parser.text, f"the probe did not run: {out.stderr[-2000:]}"
+    parser.feed(dom)
+    assert parser.text, f"the probe did not run; rendered DOM: {dom[-2000:]}"
     return json.loads(parser.text)
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from offline_browser import dump_dom
 
 from borderwatch.warehouse import MART_TABLES, docs_generate
 
 pytestmark = pytest.mark.slow
-
-BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +43,6 @@ def test_marts_carry_owner_group_access_and_tags(docs_page: Path) -> None:
 
 def test_static_docs_render_from_disk_with_the_overview(docs_page: Path, tmp_path: Path) -> None:
     """What a person sees opening the file from disk, with every network request refused."""
-    assert BROWSER, "chromium is needed to render the docs (make test installs it)"
-    out = subprocess.run(
-        [
-            BROWSER,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--proxy-server=http://127.0.0.1:9",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            docs_page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    assert "BorderWatch warehouse" in out.stdout  # the overview, rendered by the docs app from inlined data
-    assert "fct_deportations" in out.stdout
+    dom = dump_dom(docs_page, tmp_path / "profile", extra_args=["--virtual-time-budget=15000"])
+    assert "BorderWatch warehouse" in dom  # the overview, rendered by the docs app from inlined data
+    assert "fct_deportations" in dom
