@@ -261,6 +261,7 @@ def refresh(
         loads = pipeline.ingest(settings, feed)  # prints its load report once
     with _step("dbt build on the build file"):
         built = pipeline.build(settings, full_refresh=full_refresh)
+    _print_rebuilt(built.build.rebuilt_models)
     with _step("quality gate: dbt tests + Great Expectations"):
         gate = pipeline.audit(settings, built)
     _print_gate_verdict(gate.as_dict())
@@ -319,12 +320,19 @@ def build(home: HomeOption = None, full_refresh: bool = False) -> None:
     settings = _settings(home)
     with _step("dbt build on the build file"):
         result = _build(settings, full_refresh=full_refresh)
+    _print_rebuilt(result.build.rebuilt_models)
     _print_row_counts("marts", result.row_counts)
     if not result.ok:
         messages = " ".join(str(r.get("message") or "") for r in result.results).lower()
         if any(text in messages for text in _DISK_FULL_TEXT):
             raise OSError(errno.ENOSPC, "No space left on device", str(settings.build_db))
         raise RuntimeError(f"dbt build failed: {', '.join(result.failed_tests) or 'see the dbt log'}")
+
+
+def _print_rebuilt(models: list[str]) -> None:
+    """Say which marts were rebuilt whole because an upgrade changed their columns (a slow night, once)."""
+    if models:
+        console.print(f"  rebuilt from scratch once, their columns changed: {', '.join(models)}")
 
 
 @app.command()

@@ -95,6 +95,7 @@ class Built:
             elapsed_s=float(data.get("elapsed_s", 0.0)),
             run_results_path=Path(data["run_results_path"]) if data.get("run_results_path") else None,
             manifest_path=Path(data["manifest_path"]) if data.get("manifest_path") else None,
+            rebuilt_models=[str(name) for name in data.get("rebuilt_models", [])],
         )
         return cls(build=build, candidate=Candidate.from_dict(data["candidate"]))
 

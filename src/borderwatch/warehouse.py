@@ -12,7 +12,9 @@ verdict, thresholds declared once in the dbt sources) so neither parses again.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -24,6 +26,8 @@ from typing import Any
 import duckdb
 
 from borderwatch.config import Settings
+
+logger = logging.getLogger(__name__)
 
 MART_SCHEMA = "marts"
 MART_TABLES: tuple[tuple[str, str], ...] = (
@@ -69,6 +73,7 @@ class BuildResult:
     elapsed_s: float = 0.0
     run_results_path: Path | None = None
     manifest_path: Path | None = None
+    rebuilt_models: list[str] = field(default_factory=list)
 
     @property
     def failed_nodes(self) -> list[str]:
@@ -276,6 +281,7 @@ def build_warehouse(
     """
     started = time.monotonic()
     manifest = parse_project(settings)
+    rebuilt = [] if full_refresh else rebuild_drifted_models(settings, manifest)
     res = _invoke(
         settings, dbt_args(settings, ["build"], full_refresh=full_refresh, select=select), manifest=manifest
     )
@@ -302,7 +308,66 @@ def build_warehouse(
         elapsed_s=round(time.monotonic() - started, 2),
         run_results_path=target / "run_results.json",
         manifest_path=target / "manifest.json",
+        rebuilt_models=rebuilt,
     )
+
+
+def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, str]:
+    """Incremental models whose table in the build file has other columns than their enforced contract.
+
+    After an upgrade that adds or removes a column of an incremental model, ``on_schema_change='fail'``
+    would stop every nightly build until someone ran a full refresh by hand; appending the new column would
+    leave it NULL on every old row. Neither is what a user wants: such a model is rebuilt from scratch once.
+    Returns ``{unique_id: what changed}``.
+    """
+    if not settings.build_db.exists():
+        return {}
+    models = [
+        node
+        for node in manifest.nodes.values()
+        if node.resource_type == "model"
+        and node.config.materialized == "incremental"
+        and getattr(node.contract, "enforced", False)
+        and node.columns
+    ]
+    if not models:
+        return {}
+    with contextlib.closing(duckdb.connect(str(settings.build_db), read_only=True)) as con:
+        rows = con.execute(
+            "select table_schema, table_name, list(lower(column_name)) from information_schema.columns "
+            "where table_catalog = current_database() group by all"
+        ).fetchall()
+    existing = {(schema, table): set(columns) for schema, table, columns in rows}
+    drifted: dict[str, str] = {}
+    for node in models:
+        have = existing.get((node.schema, node.alias or node.name))
+        want = {name.lower() for name in node.columns}
+        if have is not None and have != want:
+            added, removed = sorted(want - have), sorted(have - want)
+            drifted[node.unique_id] = f"columns added {added or 'none'}, removed {removed or 'none'}"
+    return drifted
+
+
+def rebuild_drifted_models(settings: Settings, manifest: Any) -> list[str]:
+    """Rebuild from scratch, once, every incremental model whose columns changed (and what it reads)."""
+    drifted = drifted_incremental_models(settings, manifest)
+    if not drifted:
+        return []
+    names = sorted(manifest.nodes[uid].name for uid in drifted)
+    for uid, change in sorted(drifted.items()):
+        logger.warning(
+            "%s changed shape since the last build (%s): rebuilding it from scratch once", uid, change
+        )
+    selection = " ".join(f"+{name}" for name in names)
+    res = _invoke(
+        settings, dbt_args(settings, ["run"], full_refresh=True, select=selection), manifest=manifest
+    )
+    if not res.success:
+        raise WarehouseBuildError(
+            f"rebuilding {', '.join(names)} after their columns changed failed: {res.exception}. "
+            f"Run `borderwatch build --full-refresh`; see {dbt_log_dir(settings) / 'dbt.log'}"
+        )
+    return names
 
 
 def docs_generate(settings: Settings) -> Path:

@@ -124,6 +124,7 @@ def test_typed_payloads_round_trip_without_reflection(
         elapsed_s=1.5,
         run_results_path=home.home / "dbt" / "target" / "run_results.json",
         manifest_path=home.home / "dbt" / "target" / "manifest.json",
+        rebuilt_models=["fct_deportations"],
     )
     assert {f.name for f in dataclasses.fields(BuildResult)} == {
         "ok",
@@ -134,6 +135,7 @@ def test_typed_payloads_round_trip_without_reflection(
         "elapsed_s",
         "run_results_path",
         "manifest_path",
+        "rebuilt_models",
     }, "BuildResult changed: carry the new field in pipeline.Built.from_dict"
     built = pipeline.Built(build, pipeline.snapshot(home))
     again = pipeline.Built.from_dict(_xcom(built.as_dict()))

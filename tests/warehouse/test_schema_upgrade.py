@@ -1,0 +1,37 @@
+"""An upgrade that changes an incremental mart's columns rebuilds that mart once, by itself, correctly.
+
+Without this, ``on_schema_change='fail'`` stops every nightly build of an existing installation until an
+operator runs a full refresh by hand, and appending the column would leave it NULL on every old row.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from conftest import WarehouseRun, query
+
+from borderwatch.config import get_settings
+from borderwatch.warehouse import build_warehouse, drifted_incremental_models, parse_project
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_mart_built_before_a_column_was_added_is_rebuilt_whole(wh_run: WarehouseRun, tmp_path) -> None:
+    settings = get_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    shutil.copy(wh_run.settings.build_db, settings.build_db)
+    with duckdb.connect(str(settings.build_db)) as con:  # the table as an older release built it
+        con.execute("alter table marts.fct_deportations drop column notes")
+
+    drifted = drifted_incremental_models(settings, parse_project(settings))
+    assert list(drifted) == ["model.borderwatch.fct_deportations"]
+    assert "added ['notes']" in drifted["model.borderwatch.fct_deportations"]
+
+    result = build_warehouse(settings)
+    assert result.ok, result.failed_nodes
+    assert result.rebuilt_models == ["fct_deportations"]
+    sql = "select * exclude (_loaded_at) from marts.fct_deportations order by deportation_id"
+    assert query(settings.build_db, sql) == wh_run.query(sql)
+    assert drifted_incremental_models(settings, parse_project(settings)) == {}
