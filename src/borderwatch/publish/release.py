@@ -1,0 +1,303 @@
+"""Publish an audited candidate as a new version and switch readers to it with one atomic rename.
+
+The version is built in ``published/.tmp-<version>/``: the candidate's bytes copied and hashed in one
+read (the hash must equal the audited one, or nothing is published), the gate-only tables dropped, the
+marts exported to Parquet, the report rendered, the manifest written, every file fsynced; then the
+directory is renamed into place and only then is ``current`` swapped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from borderwatch.config import REPO_ROOT, Settings
+from borderwatch.locking import require_writer_lock
+from borderwatch.publish.candidate import (
+    Candidate,
+    drop_candidate,
+    locate_candidate,
+    refuse_broken_keys,
+    refuse_changed,
+)
+from borderwatch.publish.core import (
+    DB_NAME,
+    GATE_INPUTS,
+    MANIFEST_NAME,
+    NO_DOWNLOADS,
+    PARQUET_META_PREFIX,
+    PARQUET_SCHEMA,
+    REPORT_NAME,
+    STORAGE_VERSION,
+    TMP_PREFIX,
+    GateVerdict,
+    Publication,
+    PublishError,
+    copy_and_hash,
+    count_rows,
+    crash_point,
+    fsync_dir,
+    fsync_file,
+    fsync_files,
+    ident,
+    is_disk_full,
+    publication_from_manifest,
+    sha256_file,
+    sql_literal,
+    sql_str,
+    write_json,
+)
+from borderwatch.publish.dictionary import published_dictionary
+from borderwatch.publish.versions import apply_retention, cleanup_stale, served_manifest, switch_current
+
+if TYPE_CHECKING:
+    from borderwatch.gate import GateResult
+
+logger = logging.getLogger(__name__)
+
+
+def publish(
+    settings: Settings, candidate: Candidate, gate: GateResult, *, code_version: str | None = None
+) -> Publication:
+    """Publish the audited candidate as a new version and point ``current`` at it atomically.
+
+    Runs under the writer lock (taken by :func:`borderwatch.pipeline.publish`, which decides "blocked").
+    """
+    from borderwatch.pipeline import PublicationBlocked
+
+    require_writer_lock(settings, "publishing")
+    if not gate.passed:
+        raise PublicationBlocked(gate)
+    settings.published_dir.mkdir(parents=True, exist_ok=True)
+    cleanup_stale(settings)
+    served = served_manifest(settings)
+    if served is not None and served.get("content") == candidate.content:
+        # Same marts as the version being served (a night with nothing new, or a retried task whose
+        # first try already switched): publish nothing, so no-op nights don't push meaningful versions
+        # out of retention (rollback keeps its reach). Nothing is copied, so the candidate need not exist.
+        drop_candidate(settings, candidate)
+        path = settings.published_dir / str(served["version"])
+        return replace(publication_from_manifest(path, served), unchanged=True)
+    locate_candidate(settings, candidate)
+    refuse_broken_keys(candidate)
+    now = datetime.now(UTC)
+    version = new_version(now)
+    staging = settings.published_dir / f"{TMP_PREFIX}{version}"
+    final = settings.published_dir / version
+    try:
+        code = code_version or git_describe()
+        manifest = build_version(settings, staging, version, now, candidate, gate, code)
+        crash_point("rename")
+        os.rename(staging, final)
+        fsync_dir(settings.published_dir)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError | duckdb.Error) and is_disk_full(exc):
+            raise PublishError(
+                f"{staging}: disk full while writing version {version} ({exc}); nothing was published "
+                "and the current version keeps serving. Free space (or drop old versions with a lower "
+                "BORDERWATCH_KEEP_VERSIONS) and publish again."
+            ) from exc
+        if isinstance(exc, OSError | duckdb.Error):
+            raise PublishError(
+                f"{staging}: could not write version {version}: {exc}; the current version keeps serving"
+            ) from exc
+        raise
+    crash_point("switch")
+    switch_current(settings, version)
+    crash_point("retention")
+    apply_retention(settings)
+    drop_candidate(settings, candidate)
+    return publication_from_manifest(final, manifest)
+
+
+def build_version(
+    settings: Settings,
+    staging: Path,
+    version: str,
+    now: datetime,
+    candidate: Candidate,
+    gate: GateVerdict,
+    code_version: str | None,
+) -> dict[str, Any]:
+    """Write the whole version into ``staging``: database, Parquet, report, manifest, all fsynced.
+
+    The database's fsync runs while DuckDB writes the Parquet files, so the disk flushes while the CPUs
+    encode; nothing is renamed into place before every fsync has returned.
+    """
+    staging.mkdir(parents=True)
+    db_path = staging / DB_NAME
+    refuse_changed(candidate, copy_and_hash(candidate.path, db_path))
+    crash_point("copy")
+    strip_gate_inputs(db_path)
+    db_path.chmod(0o444)
+    files = {DB_NAME: sha256_file(db_path)}
+    with ThreadPoolExecutor(max_workers=1) as flusher:
+        db_synced: Future[None] = flusher.submit(fsync_file, db_path)
+        crash_point("verify")
+        dictionary = published_dictionary(db_path)
+        counts, parquet_files = verify_and_export(
+            db_path, candidate.row_counts, staging / "parquet", version, dictionary
+        )
+        crash_point("report")
+        report = render_report(db_path, staging / REPORT_NAME, version, now, counts)
+        crash_point("manifest")
+        files.update({f"parquet/{p.name}": sha256_file(p) for p in parquet_files})
+        if report is not None:
+            files[REPORT_NAME] = sha256_file(report)
+        relative_root = Path(settings.published_dir.name) / version
+        manifest = {
+            "version": version,
+            "created_at": now.isoformat(),
+            "code_version": code_version,
+            "build_db": str(settings.build_db),
+            "candidate": candidate.sha256,
+            "storage_version": STORAGE_VERSION,
+            "row_counts": counts,
+            "files": files,
+            "parquet": {p.stem: str(relative_root / "parquet" / p.name) for p in parquet_files},
+            "report": REPORT_NAME if report is not None else None,
+            "content": candidate.content,
+            "dictionary": dictionary,
+            "gate": gate.as_dict(),
+        }
+        manifest_path = staging / MANIFEST_NAME
+        write_json(manifest_path, manifest)
+        crash_point("fsync")
+        written = [manifest_path, *parquet_files, *([report] if report else [])]
+        for path in written:
+            path.chmod(0o444)
+        fsync_files(written)
+        db_synced.result()
+    fsync_dir(staging / "parquet")
+    fsync_dir(staging)
+    return manifest
+
+
+def strip_gate_inputs(db_path: Path) -> None:
+    """Drop the tables only the gate reads (``GATE_INPUTS``) and their then-empty schemas from a copy.
+
+    The published tables' blocks are left as audited; only the catalog and the freed blocks change.
+    """
+    con = duckdb.connect(str(db_path), config=dict(NO_DOWNLOADS))
+    try:
+        present = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
+        doomed = [t for t in GATE_INPUTS if t in present]
+        for schema, table in doomed:
+            con.execute(f"drop table {ident(schema)}.{ident(table)}")
+        for schema in sorted({s for s, _ in doomed}):
+            left = con.execute(
+                "select count(*) from duckdb_tables() where schema_name = ? union all "
+                "select count(*) from duckdb_views() where schema_name = ?",
+                [schema, schema],
+            ).fetchall()
+            if not any(n for (n,) in left):
+                con.execute(f"drop schema {ident(schema)}")
+        if doomed:
+            con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def verify_and_export(
+    db_path: Path, expected: dict[str, int], parquet_dir: Path, version: str, dictionary: dict[str, Any]
+) -> tuple[dict[str, int], list[Path]]:
+    """Reopen the finished file read-only, check every row count, export each mart to Parquet.
+
+    Each Parquet file carries, in its key-value metadata, the version, the relation, its description and a
+    JSON object of column descriptions (``borderwatch.*`` keys), so a file that travels alone still explains
+    itself and says which version it belongs to.
+    """
+    parquet_dir.mkdir()
+    con = duckdb.connect(str(db_path), read_only=True, config=dict(NO_DOWNLOADS))
+    try:
+        actual = {name: count_rows(con, ".".join(ident(p) for p in name.split("."))) for name in expected}
+        if actual != expected:
+            diff = {k: (expected[k], actual.get(k)) for k in expected if actual.get(k) != expected[k]}
+            raise PublishError(
+                f"{db_path}: row counts differ from the audited candidate (candidate, copy): {diff}"
+            )
+        crash_point("parquet")
+        files = []
+        for name in sorted(expected):
+            schema, table = name.split(".")
+            if schema != PARQUET_SCHEMA:
+                continue
+            out = parquet_dir / f"{table}.parquet"
+            export_parquet(con, schema, table, out, parquet_metadata(version, name, dictionary))
+            files.append(out)
+    finally:
+        con.close()
+    return actual, files
+
+
+def parquet_metadata(version: str, relation: str, dictionary: dict[str, Any]) -> dict[str, str]:
+    entry = dictionary.get(relation) or {}
+    return {
+        "version": version,
+        "relation": relation,
+        "description": entry.get("description", ""),
+        "columns": json.dumps(
+            {c: spec.get("description", "") for c, spec in (entry.get("columns") or {}).items()},
+            ensure_ascii=False,
+        ),
+    }
+
+
+def export_parquet(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, out: Path, metadata: dict[str, str]
+) -> None:
+    """One COPY per mart (DuckDB encodes row groups on every thread), descriptions in KV metadata."""
+    kv = ", ".join(
+        f"{sql_literal(PARQUET_META_PREFIX + key)}: {sql_literal(value)}" for key, value in metadata.items()
+    )
+    con.execute(
+        f"copy (select * from {ident(schema)}.{ident(table)}) to '{sql_str(out)}' "
+        f"(format parquet, kv_metadata {{{kv}}})"
+    )
+
+
+def render_report(
+    db_path: Path, out: Path, version: str, now: datetime, row_counts: dict[str, int]
+) -> Path | None:
+    """The publication report; a charting failure is logged and never blocks the data itself."""
+    from borderwatch.report import ReportError, render_publication_report
+
+    try:
+        return render_publication_report(db_path, out, version=version, created_at=now.isoformat())
+    except (ReportError, duckdb.Error, ValueError) as exc:
+        logger.error("version %s: could not render the publication report: %s", version, exc)
+        out.unlink(missing_ok=True)
+        return None
+
+
+def git_describe() -> str | None:
+    """``git describe --always --dirty`` of the code that published, when run from a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def new_version(now: datetime) -> str:
+    """UTC timestamp (microseconds, so names sort in publication order) plus a short random hash."""
+    return f"{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{uuid.uuid4().hex[:8]}"
