@@ -100,6 +100,9 @@ class Rule(NamedTuple):
     value: str  # typed value or NULL (for a non-blank cell, NULL means refused)
     notes: list[str]  # expressions yielding a note or NULL
     why: str  # text expression: why a non-blank cell was refused
+    # (pattern, value): the common plain-ASCII shape, typed without ``prep`` (which then runs only for
+    # the other cells); the shape's cells must get exactly the value, and no note, of the full rule
+    fast: tuple[str, str] | None = None
 
 
 def _rule_text(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -115,13 +118,15 @@ def _rule_int(i: int, c: ColumnSpec, calendar: str) -> Rule:
     prep[f"ok{i}"] = f"regexp_full_match({a}, {lit(shape)})"
     prep[f"n{i}"] = f"CASE WHEN regexp_full_match({a}, {lit(shape)}) THEN {number} END"
     value = f"CASE WHEN n{i} BETWEEN {low} AND {high} THEN n{i} END"
+    digits = 9 if c.type == "integer" else 18  # always within the type's bounds
+    fast = (f"[0-9]{{1,{digits}}}", f"CAST(k{i} AS BIGINT)")
     why = (
         f"CASE WHEN ok{i} THEN 'is out of range for a {c.type} column' "
         f"WHEN regexp_matches(lower(k{i}), {lit(QUALIFIERS)}) THEN 'is a qualified figure, not an exact "
         "integer: qualifiers (about, more than, ...) belong in claims, never in a raw integer column' "
         "ELSE 'is not an integer (accepted: digits in ASCII, Thai or Khmer, optional thousands commas)' END"
     )
-    return Rule(prep, value, [], why)
+    return Rule(prep, value, [], why, fast)
 
 
 def _rule_float(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -169,7 +174,7 @@ def _rule_iso_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"{CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1}; iso_date columns are CE (use thai_date or "
         "year_month for Buddhist Era values)' ELSE 'is not a real calendar date' END"
     )
-    return Rule(prep, value, [], why)
+    return Rule(prep, value, [], why, ("(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}", f"try_cast(k{i} AS DATE)"))
 
 
 def _rule_dmy_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -185,7 +190,8 @@ def _rule_dmy_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"WHEN NOT {_in(y, CE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ', not a plausible CE year' "
         "ELSE 'is not a real calendar date' END"
     )
-    return Rule(prep, value, [], why)
+    fast = ("[0-9]{2}/[0-9]{2}/(19|20|21)[0-9]{2}", f"CAST(try_strptime(k{i}, '%d/%m/%Y') AS DATE)")
+    return Rule(prep, value, [], why, fast)
 
 
 def _rule_year_month(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -292,50 +298,62 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     """SQL over ``source`` (``_f, _row_number, _line, _raw_text, _error, c0..cN`` text) → typed rows.
 
     Yields ``_f, _row_number, _line, _raw_text``, each spec column typed (and ``<name>_raw``),
-    ``_normalisations``, ``_row_hash`` and ``_reason``. Three layers so each cell is cleaned once and
-    each regex runs once per cell.
+    ``_normalisations``, ``_row_hash`` and ``_reason``. Layers so each cell is cleaned once, a cell of
+    the common shape is typed by one cast (``Rule.fast``), each regex runs at most once per other cell,
+    and reasons are only spelled out for the rows that have one.
     """
-    clean = ["*"]
-    prep = ["*"]
-    values = ["*"]
+    nfc, clean, fast, prep, values = ["*"], ["*"], ["*"], ["*"], ["*"]
     out = ["_f", "_row_number", "_line"]
     hashed: list[str] = []
     notes: list[str] = []
     reasons: list[str] = []
+    bad = ["_error IS NOT NULL"]
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
-        clean.append(f"NULLIF({_clean(f'c{i}', ws)}, '') AS k{i}")
+        k, value, label = f"k{i}", f"v{i}", lit(f"{c.name} ({c.source_key!r}): ")
+        nfc.append(f"{_nfc(f'c{i}')} AS u{i}")
+        clean.append(f"NULLIF({_strip(f'u{i}', ws)}, '') AS {k}")
         rule = RULES[c.parse](i, c, calendar)
-        prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
-        values.append(f"CASE WHEN k{i} IS NOT NULL THEN {rule.value} END AS v{i}")
-        value = f"v{i}"
-        label = lit(f"{c.name} ({c.source_key!r}): ")
+        typed = rule.value
+        if rule.fast is not None:
+            pattern, cast = rule.fast
+            fast.append(f"CASE WHEN regexp_full_match({k}, {lit(pattern)}) THEN {cast} END AS f{i}")
+            prep += [
+                f"CASE WHEN f{i} IS NULL THEN {expr} END AS {alias}" for alias, expr in rule.prep.items()
+            ]
+            typed = f"coalesce(f{i}, {rule.value})"
+        else:
+            prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
+        values.append(f"CASE WHEN {k} IS NOT NULL THEN {typed} END AS {value}")
         problems = [
-            f"WHEN k{i} IS NULL THEN " + (f"{label} || 'required but empty'" if c.required else "NULL")
+            f"WHEN {k} IS NULL THEN " + (f"{label} || 'required but empty'" if c.required else "NULL")
         ]
+        if c.required:
+            bad.append(f"{k} IS NULL")
         if c.parse == "text" and _is_key(c, table):
+            unsafe = f"regexp_matches({k}, {lit(UNSAFE_KEY_CHARS)})"
             problems.append(
-                f"WHEN regexp_matches(k{i}, {lit(UNSAFE_KEY_CHARS)}) THEN {label} || {_shown(f'k{i}')} || "
+                f"WHEN {unsafe} THEN {label} || {_shown(k)} || "
                 "' contains control or bidirectional-override characters, which never reach keys'"
             )
             problems.append(
-                f"WHEN length(k{i}) > {MAX_KEY_CHARS} THEN {label} || 'is ' || length(k{i}) || "
+                f"WHEN length({k}) > {MAX_KEY_CHARS} THEN {label} || 'is ' || length({k}) || "
                 f"' characters long; keys are at most {MAX_KEY_CHARS}'"
             )
+            bad.append(f"{unsafe} OR length({k}) > {MAX_KEY_CHARS}")
         if c.parse == "label":
             problems.append(f"WHEN {value} IS NULL THEN {rule.why}")
         elif c.parse != "text":
-            problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(f'k{i}')} || ' ' || ({rule.why})")
-            notes += [f"CASE WHEN k{i} IS NOT NULL THEN {n} END" for n in rule.notes]
-            ascii_ = f"strlen(k{i}) = length(k{i})"
-            notes.append(
-                f"CASE WHEN NOT {ascii_} AND regexp_matches(k{i}, {lit('[' + THAI_DIGITS + ']')}) "
-                "THEN 'thai_digits' END"
-            )
-            notes.append(
-                f"CASE WHEN NOT {ascii_} AND regexp_matches(k{i}, {lit('[' + KHMER_DIGITS + ']')}) "
-                "THEN 'khmer_digits' END"
-            )
+            problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(k)} || ' ' || ({rule.why})")
+            notes += [f"CASE WHEN {k} IS NOT NULL THEN {n} END" for n in rule.notes]
+            ascii_ = f"strlen({k}) = length({k})"
+            for note, digits in (("thai_digits", THAI_DIGITS), ("khmer_digits", KHMER_DIGITS)):
+                notes.append(
+                    f"CASE WHEN NOT {ascii_} AND regexp_matches({k}, {lit('[' + digits + ']')}) "
+                    f"THEN '{note}' END"
+                )
+        if c.parse != "text":
+            bad.append(f"({k} IS NOT NULL AND {value} IS NULL)")
         reasons.append(f"CASE {' '.join(problems)} END")
         out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {quote(c.name)}")
         if c.keep_raw:
@@ -346,28 +364,31 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     note_list = f"list_sort(list_distinct([{', '.join(notes)}]::VARCHAR[]))" if notes else "[]::VARCHAR[]"
     out.append(f"{note_list} AS _normalisations")
     out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
-    why = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')"
-    reason = f"'line ' || _line || ': ' || coalesce(_error, {why})"
-    cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(table.columns)))
-    out.append(f"{reason} AS _reason")
+    why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
+    out.append(f"CASE WHEN {' OR '.join(bad)} THEN 'line ' || _line || ': ' || {why} END AS _reason")
     # CSV rows carry no raw line: a quarantined row's text is rebuilt from its cells (spec order)
+    cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(table.columns)))
     out.append(
-        f"coalesce(_raw_text, CASE WHEN {reason} IS NOT NULL THEN concat_ws(',', {cells}) END) AS _raw_text"
+        f"coalesce(_raw_text, CASE WHEN {' OR '.join(bad)} THEN concat_ws(',', {cells}) END) AS _raw_text"
     )
-    return (
-        f"SELECT {', '.join(out)} FROM (SELECT {', '.join(values)} FROM (SELECT {', '.join(prep)} FROM "
-        f"(SELECT {', '.join(clean)} FROM {source})))"
-    )
+    query = f"SELECT {', '.join(nfc)} FROM {source}"
+    for layer in (clean, fast, prep, values, out):
+        query = f"SELECT {', '.join(layer)} FROM ({query})"
+    return query
 
 
-def _clean(v: str, ws: str) -> str:
-    """NFC, NBSP as space, then Python's ``str.strip()``; ASCII cells (most) take a cheap path."""
-    ascii_edge = f"left({v}, 1) <= ' ' OR right({v}, 1) <= ' '"
-    ascii_ = f"CASE WHEN {ascii_edge} THEN trim({v}, {lit(WHITESPACE[:10])}) ELSE {v} END"
-    text = f"replace(nfc_normalize({v}), chr(160), ' ')"
-    edge = f"contains({ws}, left({text}, 1)) OR contains({ws}, right({text}, 1))"
-    unicode = f"CASE WHEN {edge} THEN trim({text}, {ws}) ELSE {text} END"
-    return f"CASE WHEN strlen({v}) = length({v}) THEN {ascii_} ELSE {unicode} END"
+def _nfc(v: str) -> str:
+    """NFC with NBSP as a space; ASCII cells (most) are already both."""
+    return f"CASE WHEN strlen({v}) = length({v}) THEN {v} ELSE replace(nfc_normalize({v}), chr(160), ' ') END"
+
+
+def _strip(u: str, ws: str) -> str:
+    """Python's ``str.strip()``: ``trim`` (costly with a set) only for a cell with whitespace at an end."""
+    codes = ", ".join(str(ord(ch)) for ch in WHITESPACE if ord(ch) > 32)
+    edge = " OR ".join(
+        f"{end} <= 32 OR {end} IN ({codes})" for end in (f"ascii({u})", f"ascii(right({u}, 1))")
+    )
+    return f"CASE WHEN {edge} THEN trim({u}, {ws}) ELSE {u} END"
 
 
 def quote(name: str) -> str:

@@ -141,8 +141,8 @@ def land_inbox(
 ) -> dict[str, list[tuple[str, LandedFile]]]:
     """Land every acceptable inbox file, in name order, per feed; refuse the rest into ``report``.
 
-    One manifest fsync for all: every object and manifest line is durable before any of them is loaded.
-    Files stay in the inbox until their batch has committed (:func:`settle`).
+    Nothing is fsynced here: the caller starts ``archive.sync_in_background()`` and waits for it before
+    committing any of these files. Files stay in the inbox until their batch has committed (:func:`settle`).
     """
     inbox = settings.inbox_dir
     landed: dict[str, list[tuple[str, LandedFile]]] = {}
@@ -162,7 +162,6 @@ def land_inbox(
             report.add_error(str(exc), file_name=name)
             _safe_reject(inbox, name, str(exc))
     report.files_seen -= sum(len(v) for v in landed.values())  # counted again by their feed's report
-    archive.sync()
     return landed
 
 

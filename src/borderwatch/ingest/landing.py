@@ -14,7 +14,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -58,6 +59,11 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a rename durable: fsync the directory entry (no-op where directories cannot be opened)."""
     try:
@@ -81,6 +87,7 @@ class LandingArchive:
         self.manifest_path = self.root / "manifest.jsonl"
         self.tmp_dir = self.root / "tmp"
         self._unsynced_dirs: set[Path] = set()
+        self._unsynced_files: list[Path] = []
         self._manifest_unsynced = False
 
     def _ensure(self) -> None:
@@ -106,9 +113,10 @@ class LandingArchive:
     ) -> LandedFile:
         """Store a payload once (bytes, or a path/binary file streamed in chunks) and record this delivery.
 
-        The object's bytes are always fsynced before it is linked in. With ``defer_sync`` the directory
-        entry and the manifest line are made durable by the next :meth:`sync` instead of here, so a batch
-        of files pays one manifest fsync; the caller must call ``sync()`` before loading any of them.
+        With ``defer_sync`` the object's bytes, its directory entry and the manifest line are made durable
+        by the next :meth:`sync` (or :meth:`sync_in_background`) instead of here, so a batch pays for its
+        fsyncs while it is read; the caller must wait for it before committing any of those files. An
+        existing object whose bytes do not hash to its name (a crash before such a sync) is repaired.
         """
         self._ensure()
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=".landing-")
@@ -127,18 +135,23 @@ class LandingArchive:
                 else:
                     size = self._copy(data, out, digest)
                 out.flush()
-                os.fsync(out.fileno())
+                if not defer_sync:
+                    os.fsync(out.fileno())
             sha = digest.hexdigest()
             target = self.object_path(sha)
-            if target.exists():
+            if target.exists() and _sha256(target) == sha:
                 tmp.unlink()
             else:
+                if defer_sync:
+                    self._unsynced_files.append(target)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp, 0o444)
-                # link() fails if the target appeared meanwhile: an object is never overwritten.
-                with contextlib.suppress(FileExistsError):
-                    os.link(tmp, target)
-                tmp.unlink()
+                if target.exists():  # torn by a crash before its deferred fsync: the one repair allowed
+                    os.replace(tmp, target)
+                else:  # link() fails if the target appeared meanwhile: an object is never overwritten
+                    with contextlib.suppress(FileExistsError):
+                        os.link(tmp, target)
+                    tmp.unlink()
                 self._unsynced_dirs.add(target.parent)
                 self._unsynced_dirs.add(self.objects_dir)  # the <sha[:2]> directory may be new
                 if not defer_sync:
@@ -168,7 +181,14 @@ class LandingArchive:
         self._unsynced_dirs.clear()
 
     def sync(self) -> None:
-        """Make every deferred ``put`` durable: object directory entries, then the manifest (one fsync)."""
+        """Make every deferred ``put`` durable: objects, their directory entries, then the manifest."""
+        files, self._unsynced_files = self._unsynced_files, []
+        for path in files:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         self._sync_dirs()
         if self._manifest_unsynced:
             fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND)
@@ -177,6 +197,14 @@ class LandingArchive:
             finally:
                 os.close(fd)
             self._manifest_unsynced = False
+
+    def sync_in_background(self) -> Callable[[], None]:
+        """:meth:`sync` in a thread (the disk writes overlap reading the batch); returns the wait, which
+        re-raises a failed sync. Call it before committing any file landed with ``defer_sync``."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-sync")
+        future = pool.submit(self.sync)
+        pool.shutdown(wait=False)
+        return future.result
 
     @staticmethod
     def _copy(src: BinaryIO, out: BinaryIO, digest: Any) -> int:

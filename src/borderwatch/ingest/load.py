@@ -104,12 +104,18 @@ class FileLoadResult:
 
 
 def load_files(
-    con: duckdb.DuckDBPyConnection, spec: FeedSpec, files: list[LandedFile], load_id: str
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    files: list[LandedFile],
+    load_id: str,
+    *,
+    durable: Callable[[], None] | None = None,
 ) -> list[FileLoadResult | IngestError]:
     """Load landed files of one feed in order; failures are returned per file, never raised.
 
     Files go in batches of one transaction each; a new batch starts where a file name repeats, so two
-    revisions of one file never share a batch.
+    revisions of one file never share a batch. ``durable`` (the landing archive's pending fsyncs) is
+    waited for before each COMMIT.
     """
     ensure_control_tables(con)
     ensure_feed_tables(con, spec)
@@ -117,11 +123,11 @@ def load_files(
     batch: list[LandedFile] = []
     for landed in files:
         if spec.cursor.kind == "file_name" and any(f.file_name == landed.file_name for f in batch):
-            out += _load_batch(con, spec, batch, load_id)
+            out += _load_batch(con, spec, batch, load_id, durable)
             batch = []
         batch.append(landed)
     if batch:
-        out += _load_batch(con, spec, batch, load_id)
+        out += _load_batch(con, spec, batch, load_id, durable)
     return out
 
 
@@ -182,7 +188,11 @@ def _refusals(
 
 
 def _load_batch(
-    con: duckdb.DuckDBPyConnection, spec: FeedSpec, files: list[LandedFile], load_id: str
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    files: list[LandedFile],
+    load_id: str,
+    durable: Callable[[], None] | None,
 ) -> list[FileLoadResult | IngestError]:
     token = uuid.uuid4().hex[:10]
     loaded, current = _loaded(con, spec)
@@ -217,6 +227,8 @@ def _load_batch(
             if previous is not None:
                 result.supersedes, result.revision = previous[0], previous[1] + 1
             outcomes[todo[j]] = result
+        if durable is not None:  # the landed bytes are on disk before anything of them commits
+            durable()
         _commit(con, spec, files, todo, good, norms, meta, outcomes, load_id, token)
     finally:
         for norm in norms.values():
@@ -261,28 +273,31 @@ def _commit(
                     )
             _insert_table(con, spec, table, norms[table.table], fmap, results, load_id, now)
         cursor = _advance(con, spec, files, outcomes, todo, norms, meta, now)
-        for i, landed in enumerate(files):
-            result = outcomes[i]
-            if isinstance(result, FileLoadResult):
-                result.cursor_value = cursor
-                con.execute(
-                    "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
+        settled = [(f, r) for i, f in enumerate(files) if isinstance(r := outcomes[i], FileLoadResult)]
+        for _landed, result in settled:
+            result.cursor_value = cursor
+        if settled:
+            con.executemany(
+                "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
                         spec.name,
-                        landed.sha256,
-                        landed.file_name,
-                        result.status,
+                        f.sha256,
+                        f.file_name,
+                        r.status,
                         load_id,
-                        result.rows_in,
-                        result.rows_loaded,
-                        result.rows_quarantined,
-                        result.rows_duplicate,
+                        r.rows_in,
+                        r.rows_loaded,
+                        r.rows_quarantined,
+                        r.rows_duplicate,
                         now,
-                        landed.stream,
-                        result.revision,
-                        result.supersedes,
-                    ],
-                )
+                        f.stream,
+                        r.revision,
+                        r.supersedes,
+                    )
+                    for f, r in settled
+                ],
+            )
         _pause_for_tests([f.file_name for f in files])
         con.execute("COMMIT")
     except BaseException:

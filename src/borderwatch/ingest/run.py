@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -47,14 +47,18 @@ def connect_build_db(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, spec: FeedSpec, files: list[LandedFile], report: LoadReport
+    con: duckdb.DuckDBPyConnection,
+    spec: FeedSpec,
+    files: list[LandedFile],
+    report: LoadReport,
+    durable: Callable[[], None] | None = None,
 ) -> list[FileLoadResult | IngestError | None]:
     """Load landed files into raw and fold the outcomes into the feed's report.
 
     ``None`` per file when the load itself failed (not the files): they are kept for the next run.
     """
     try:
-        outcomes = load_files(con, spec, files, report.load_id)
+        outcomes = load_files(con, spec, files, report.load_id, durable=durable)
     except Exception as exc:
         report.add_error(
             f"feed {spec.name!r}: loading {len(files)} landed file(s) failed ({type(exc).__name__}: {exc}); "
@@ -162,16 +166,19 @@ def ingest_inbox(settings: Settings) -> list[LoadReport]:
     orphans = LoadReport(feed=INBOX_REPORT, source="inbox")
     reports: list[LoadReport] = []
     with _build_db(settings, list(specs.values())) as con:
-        landed = land_inbox(settings, list(specs.values()), LandingArchive(settings.landing_dir), orphans)
+        archive = LandingArchive(settings.landing_dir)
+        landed = land_inbox(settings, list(specs.values()), archive, orphans)
+        durable = archive.sync_in_background()  # the fsyncs overlap reading; waited for before COMMIT
         if orphans.files_seen:
             reports.append(orphans.finish())
         for feed, entries in landed.items():
             report = LoadReport(feed=feed, source="inbox", files_seen=len(entries))
-            outcomes = _load(con, specs[feed], [lf for _, lf in entries], report)
+            outcomes = _load(con, specs[feed], [lf for _, lf in entries], report, durable)
             for (name, _lf), outcome in zip(entries, outcomes, strict=True):
                 if outcome is not None:
                     settle(settings.inbox_dir, name, outcome if isinstance(outcome, IngestError) else None)
             reports.append(report.finish())
+        durable()
         _save_all(con, settings, reports)
     return reports
 
