@@ -215,24 +215,101 @@ def test_pg_type(duck, pg):
     assert pg_type(duck) == pg
 
 
-def test_csv_stream_matches_postgres_csv_rules_and_never_hangs(tmp_path):
-    """The DuckDB → pipe → COPY stream: NULL vs empty string, quotes, newlines; failures raise, not hang."""
+# (name, DuckDB type, DuckDB literal, what PostgreSQL's `::text` shows): one row of values, one of NULLs
+TYPED_VALUES = [
+    ("empty", "VARCHAR", "''", ""),
+    ("quoted", "VARCHAR", "'a\"b' || chr(10) || 'c,d'", 'a"b\nc,d'),
+    ("thai", "VARCHAR", "'ไทย'", "ไทย"),
+    ("i", "INTEGER", "7", "7"),
+    ("big", "BIGINT", "-9007199254740993", "-9007199254740993"),
+    ("small", "SMALLINT", "-5", "-5"),
+    ("tiny", "TINYINT", "-5", "-5"),
+    ("utiny", "UTINYINT", "200", "200"),
+    ("usmall", "USMALLINT", "60000", "60000"),
+    ("uint", "UINTEGER", "4000000000", "4000000000"),
+    ("ubig", "UBIGINT", "18446744073709551615", "18446744073709551615"),
+    ("huge", "HUGEINT", "12345678901234567890123", "12345678901234567890123"),
+    ("amount", "DECIMAL(10,2)", "12.34", "12.34"),
+    ("ratio", "DOUBLE", "1.5", "1.5"),
+    ("real4", "FLOAT", "2.25", "2.25"),
+    ("flag", "BOOLEAN", "true", "true"),
+    ("day", "DATE", "'2024-02-29'", "2024-02-29"),
+    ("at", "TIMESTAMP", "'2024-01-02 03:04:05.123456'", "2024-01-02 03:04:05.123456"),
+    ("at_tz", "TIMESTAMP WITH TIME ZONE", "'2024-01-02 03:04:05+07'", "2024-01-01 20:04:05+00"),
+    ("clock", "TIME", "'12:34:56.789'", "12:34:56.789"),
+    ("span", "INTERVAL", "interval '1 day 3 hours'", "1 day 03:00:00"),
+    ("id", "UUID", "'6f1c2a4e-1234-4abc-9def-0123456789ab'", "6f1c2a4e-1234-4abc-9def-0123456789ab"),
+    ("raw", "BLOB", "'\\xAA\\x00'", "\\xaa00"),
+    ("doc", "JSON", "'{\"a\": [1, 2]}'", '{"a": [1, 2]}'),
+    ("items", "INTEGER[]", "[1, 2, NULL]", "[1, 2, null]"),
+    ("pair", "STRUCT(a INTEGER, b VARCHAR)", "{'a': 1, 'b': 'x'}", '{"a": 1, "b": "x"}'),
+    ("kind", "ENUM('a', 'b')", "'b'", "b"),
+]
+
+
+def typed_relation(duck) -> object:
+    """A DuckDB table ``marts.typed`` of every type above, as the loader describes it."""
+    from borderwatch.serving.postgres import Column, Relation
+
+    duck.execute("create schema if not exists marts")
+    values = ", ".join(f"{lit}::{typ} as {name}" for name, typ, lit, _ in TYPED_VALUES)
+    nulls = ", ".join(f"null::{typ} as {name}" for name, typ, _, _ in TYPED_VALUES)
+    duck.execute(f"create table marts.typed as select 1 as k, {values} union all select 2, {nulls}")
+    columns = duck.execute(
+        "select column_name, data_type from duckdb_columns() where table_name = 'typed' order by column_index"
+    ).fetchall()
+    return Relation("marts", "typed", "typed", tuple(Column(n, t, n) for n, t in columns))
+
+
+def test_every_type_arrives_in_postgres_as_duckdb_has_it(serving_db):
+    """Binary COPY from Arrow: each value lands in its PostgreSQL column as DuckDB has it (NULL is not '')."""
+    import adbc_driver_postgresql.dbapi as adbc_pg
     import duckdb
 
-    from borderwatch.serving.postgres import _duckdb_csv_stream
+    from borderwatch.serving.postgres import _create_table, _run_script, copy_relation
 
-    con = duckdb.connect()
-    query = "select * from (values (1, '', null, 'a\"b\nc', 'ไทย')) as t(i, empty, nothing, quoted, thai)"
-    data = b"".join(_duckdb_csv_stream(con, query, tmp_path / "ok.csv"))
-    assert data == '1,"",,"a""b\nc",ไทย\n'.encode()
-    with pytest.raises(duckdb.Error, match="boom"):
-        list(_duckdb_csv_stream(con, "select error('boom')", tmp_path / "fails.csv"))
-    stream = _duckdb_csv_stream(
-        con, "select i, repeat('x', 100) from range(2000000) as r(i)", tmp_path / "big"
+    duck = duckdb.connect()
+    relation = typed_relation(duck)
+    with serving_db.connect() as conn:
+        conn.execute("create schema bwv_types__marts")
+        _run_script(conn, _create_table(relation, "bwv_types__marts"))
+    with adbc_pg.connect(serving_db.loader_dsn) as adbc:
+        assert copy_relation(adbc, duck, relation, "bwv_types__marts") == 2
+        adbc.commit()
+    names = [name for name, *_ in TYPED_VALUES]
+    with serving_db.connect() as conn:
+        conn.execute("set timezone = 'UTC'")
+        rows = conn.execute(
+            f"select {', '.join(f'{n}::text' for n in names)} from bwv_types__marts.typed order by k"
+        ).fetchall()
+    assert dict(zip(names, rows[0], strict=True)) == {name: text for name, _, _, text in TYPED_VALUES}
+    assert rows[1] == (None,) * len(names)
+
+
+def test_a_value_postgres_cannot_take_fails_the_copy_and_stores_nothing(serving_db):
+    import adbc_driver_manager
+    import adbc_driver_postgresql.dbapi as adbc_pg
+    import duckdb
+
+    from borderwatch.serving.postgres import Column, Relation, _create_table, _run_script, copy_relation
+
+    duck = duckdb.connect()
+    duck.execute("create schema marts")
+    duck.execute(
+        "create table marts.huge as select (i::hugeint * 10::hugeint ** 37) as n from range(12) r(i)"
     )
-    next(stream)
-    stream.close()  # the reader went away (PostgreSQL failed): DuckDB's write fails with EPIPE, no hang
-    assert not list(tmp_path.iterdir())
+    relation = Relation("marts", "huge", "huge", (Column("n", "HUGEINT", "n"),))
+    with serving_db.connect() as conn:
+        conn.execute("create schema bwv_huge__marts")
+        _run_script(conn, _create_table(relation, "bwv_huge__marts"))
+    with adbc_pg.connect(serving_db.loader_dsn) as adbc:
+        with pytest.raises(
+            (adbc_driver_manager.Error, duckdb.Error), match=r"(?i)out of range|overflow|cast"
+        ):
+            copy_relation(adbc, duck, relation, "bwv_huge__marts")
+        adbc.rollback()
+    with serving_db.connect() as conn:
+        assert conn.execute("select count(*) from bwv_huge__marts.huge").fetchone()[0] == 0
 
 
 def test_large_tables_load_in_slices_without_loss_or_duplicates(

@@ -20,21 +20,23 @@ Versions are kept with the files' retention (``BORDERWATCH_KEEP_VERSIONS``) so a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import queue
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi as adbc_pg
 import duckdb
 import psycopg
 from psycopg import sql
@@ -55,11 +57,20 @@ CRASH_STEPS = ("load", "switch")
 META_SCHEMA = "borderwatch_meta"
 VERSION_SCHEMA_PREFIX = "bwv_"
 LOAD_JOBS = min(4, os.cpu_count() or 1)  # parallel COPY connections (pg_restore --jobs style)
-SLICE_ROWS = 50_000  # a table this large is cut into parallel COPY jobs
+SLICE_ROWS = 50_000  # a table this large is cut by rowid range into parallel COPY jobs
 SWITCH_LOCK_TIMEOUT = "500ms"  # below readers' deadlock_timeout (1s): the switch yields, readers never abort
 _ADVISORY_KEY = "borderwatch.serving"
-_COPY_CHUNK = 1 << 20
 _NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+# DuckDB types whose Arrow form ADBC would not write as the PostgreSQL column's binary form: cast first.
+_ARROW_CASTS = {
+    "UTINYINT": "SMALLINT",
+    "USMALLINT": "INTEGER",
+    "UINTEGER": "BIGINT",
+    "UBIGINT": "DECIMAL(20,0)",
+    "HUGEINT": "DECIMAL(38,0)",
+    "UHUGEINT": "DECIMAL(38,0)",
+}
 
 # DuckDB type name (prefix) → PostgreSQL type; anything nested travels as JSON.
 _SIMPLE_TYPES = {
@@ -210,7 +221,7 @@ def serve_publication(settings: Settings, publication: Publication) -> ServedVer
         return None
     try:
         return _serve(settings, config, publication)
-    except (psycopg.Error, OSError, duckdb.Error) as exc:
+    except (psycopg.Error, adbc_driver_manager.Error, OSError, duckdb.Error) as exc:
         raise ServingError(
             f"PostgreSQL serving warehouse: could not serve version {publication.version} ({exc}). "
             f"The files are published ({settings.current_dir} -> {publication.version}); PostgreSQL readers "
@@ -433,47 +444,34 @@ def _load_version(
 ) -> None:
     """Create the version's schemas and tables, COPY them in parallel, check every count, then record it.
 
-    The COPY jobs (a relation, or a slice of a large table) each run in their own transaction on their
-    own connection, as ``pg_restore --jobs`` does, so several PostgreSQL backends share the work. Readers
-    never see a half-loaded version: only the stable views point at a version, and only after its
-    ``publications`` row is committed, last. A load that dies half-way leaves unreferenced tables that
+    The COPY jobs (a relation, or a rowid range of a large table) each run in their own transaction, as
+    ``pg_restore --jobs`` does, on ``LOAD_JOBS`` connections, so several PostgreSQL backends share the
+    work. Readers never see a half-loaded version: only the stable views point at a version, and only after
+    its ``publications`` row is committed, last. A load that dies half-way leaves unreferenced tables that
     the next load of that version, or retention, drops.
     """
     manifest = json.loads(publication.manifest_path.read_text(encoding="utf-8"))
     expected = {k: int(v) for k, v in manifest.get("row_counts", {}).items()}
     schemas = sorted({r.schema for r in relations})
     started = time.monotonic()
-    with conn.transaction():
-        # a version dropped by retention and now rolled back to, or a crashed load, is loaded afresh
-        conn.execute(f"delete from {META_SCHEMA}.publications where version = %s", (publication.version,))
-        script: list[sql.Composable] = []
-        for schema in schemas:
-            name = sql.Identifier(version_schema(publication.version, schema))
-            script += [
-                sql.SQL("drop schema if exists {} cascade").format(name),
-                sql.SQL("create schema {}").format(name),
-            ]
-        for relation in relations:
-            script += _create_table(relation, version_schema(publication.version, relation.schema))
-        _run_script(conn, script)
     jobs = [
-        (relation, part, parts)
+        (relation, rows)
         for relation in sorted(relations, key=lambda r: -expected.get(r.key, 0))
-        for parts in [_slices(relation, expected.get(relation.key, 0))]
-        for part in range(parts)
+        for rows in _row_ranges(relation, expected.get(relation.key, 0))
     ]
     source = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
     counts = dict.fromkeys((r.key for r in relations), 0)
+    connections = _LoadConnections(dsn)
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="borderwatch-serving-") as tmp,
-            ThreadPoolExecutor(max_workers=LOAD_JOBS, thread_name_prefix="serving-load") as pool,
-        ):
+        with ThreadPoolExecutor(max_workers=LOAD_JOBS, thread_name_prefix="serving-load") as pool:
+            # the load connections open (a backend start each) while the tables are created
+            opening = [pool.submit(connections.open) for _ in range(LOAD_JOBS)]
+            _create_version_tables(conn, publication.version, schemas, relations)
+            for future in opening:
+                future.result()
             futures = {
-                pool.submit(
-                    _load_slice, dsn, source, relation, publication.version, part, parts, Path(tmp)
-                ): relation
-                for relation, part, parts in jobs
+                pool.submit(_copy_job, connections, source, relation, publication.version, rows): relation
+                for relation, rows in jobs
             }
             try:
                 for index, future in enumerate(as_completed(futures)):
@@ -485,6 +483,7 @@ def _load_version(
                     future.cancel()
                 raise
     finally:
+        connections.close()
         source.close()
     wrong = {k: (expected.get(k), n) for k, n in counts.items() if k in expected and expected[k] != n}
     if wrong:
@@ -493,6 +492,7 @@ def _load_version(
             f"(manifest, PostgreSQL): {wrong}; nothing was switched"
         )
     gate = manifest.get("gate") or {}
+    # synchronous (the session default): its commit flushes the WAL of every load job committed before it
     with conn.transaction():
         conn.execute(
             f"""insert into {META_SCHEMA}.publications
@@ -518,11 +518,34 @@ def _load_version(
             )
 
 
-def _slices(relation: Relation, rows: int) -> int:
-    """How many parallel COPY jobs a relation gets: large tables are cut by ``rowid``, views never."""
-    if relation.is_view or rows < SLICE_ROWS:
-        return 1
-    return min(LOAD_JOBS, -(-rows // SLICE_ROWS))
+def _create_version_tables(
+    conn: psycopg.Connection[Any], version: str, schemas: list[str], relations: list[Relation]
+) -> None:
+    """The version's schemas, created afresh (a version dropped by retention and now rolled back to, or a
+    crashed load, is loaded again), with every table and its comments, in one transaction."""
+    with conn.transaction():
+        conn.execute(f"delete from {META_SCHEMA}.publications where version = %s", (version,))
+        script: list[sql.Composable] = []
+        for schema in schemas:
+            name = sql.Identifier(version_schema(version, schema))
+            script += [
+                sql.SQL("drop schema if exists {} cascade").format(name),
+                sql.SQL("create schema {}").format(name),
+            ]
+        for relation in relations:
+            script += _create_table(relation, version_schema(version, relation.schema))
+        _run_script(conn, script)
+
+
+def _row_ranges(relation: Relation, rows: int) -> list[tuple[int, int | None]]:
+    """The ``rowid`` ranges [start, stop) of a relation's COPY jobs: a large table is cut into up to
+    ``LOAD_JOBS`` contiguous ranges (each job reads only its own row groups), a view never (no rowid).
+
+    The last range is open-ended, so rowid gaps (deleted rows) can never drop a row.
+    """
+    parts = 1 if relation.is_view or rows < SLICE_ROWS else min(LOAD_JOBS, -(-rows // SLICE_ROWS))
+    step = -(-rows // parts)
+    return [(part * step, None if part == parts - 1 else (part + 1) * step) for part in range(parts)]
 
 
 def _create_table(relation: Relation, target_schema: str) -> list[sql.Composable]:
@@ -541,77 +564,115 @@ def _create_table(relation: Relation, target_schema: str) -> list[sql.Composable
     ]
 
 
-def _load_slice(
-    dsn: str,
+class _LoadConnections:
+    """The load's ADBC connections (a connection costs a backend start): opened once, each used by one
+    COPY job at a time, closed together when the load ends.
+
+    Load sessions commit with ``synchronous_commit = off``: a job's commit does not wait for its WAL flush.
+    That is safe because nothing reads a version before its ``publications`` row commits synchronously,
+    and that flush covers every WAL record written before it (WAL is one sequence).
+    """
+
+    def __init__(self, dsn: str) -> None:
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
+        params.setdefault("connect_timeout", 10)
+        params["application_name"] = "borderwatch-serving-load"
+        self._dsn = psycopg.conninfo.make_conninfo(**params)
+        self._idle: queue.SimpleQueue[adbc_pg.Connection] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._opened: list[adbc_pg.Connection] = []
+
+    def open(self) -> None:
+        conn = adbc_pg.connect(self._dsn)
+        with self._lock:
+            self._opened.append(conn)
+        with conn.cursor() as cur:
+            cur.execute("set synchronous_commit = off")
+        conn.commit()
+        self._idle.put(conn)
+
+    @contextmanager
+    def take(self) -> Iterator[adbc_pg.Connection]:
+        conn = self._idle.get()
+        try:
+            yield conn
+        finally:
+            self._idle.put(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            try:
+                conn.close()
+            except adbc_driver_manager.Error:  # a connection the server already dropped
+                log.debug("closing a load connection failed", exc_info=True)
+
+
+def _copy_job(
+    connections: _LoadConnections,
     source: duckdb.DuckDBPyConnection,
     relation: Relation,
     version: str,
-    part: int,
-    parts: int,
-    tmp: Path,
+    rows: tuple[int, int | None],
 ) -> int:
-    """One COPY job: DuckDB streams CSV, PostgreSQL reads it with COPY FROM STDIN (never row by row).
-
-    Its own connection and transaction; returns PostgreSQL's own count of the rows it stored.
-    """
-    select = ", ".join(
-        f"to_json({_duck_ident(c.name)})::varchar" if c.nested else _duck_ident(c.name)
-        for c in relation.columns
-    )
-    query = f"select {select} from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}"
-    if parts > 1:
-        query += f" where rowid % {parts} = {part}"
-    target = sql.Identifier(version_schema(version, relation.schema), relation.name)
-    pipe = tmp / f"{relation.schema}.{relation.name}.{part}.csv"
-    with _connect(dsn) as conn, conn.transaction(), conn.cursor() as cur:
-        with cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy:
-            for chunk in _duckdb_csv_stream(source, query, pipe):
-                copy.write(chunk)
-        return cur.rowcount  # the "COPY <n>" tag
-
-
-def _duckdb_csv_stream(source: duckdb.DuckDBPyConnection, query: str, fifo: Path) -> Iterator[bytes]:
-    """DuckDB writes ``query`` as CSV into a named pipe from a thread while we read it: export and COPY
-    overlap, and no table is ever staged whole on disk or in memory.
-
-    DuckDB's CSV is what PostgreSQL's CSV COPY reads: NULL is an empty field, an empty string is ``""``.
-    """
-    os.mkfifo(fifo, 0o600)
-    failure: list[BaseException] = []
-    reader_done = threading.Event()
+    """One COPY job in its own transaction on this thread's connection; returns the rows it stored."""
     cursor = source.cursor()  # a DuckDB connection is not shared between threads; its cursors are
-
-    def export() -> None:
-        try:
-            cursor.execute(f"copy ({query}) to '{_duck_str(fifo)}' (format csv, header false)")
-        except BaseException as exc:
-            failure.append(exc)
-            _release_reader(fifo, reader_done)
-
-    writer = threading.Thread(target=export, name=f"duckdb-csv-{fifo.stem}", daemon=True)
-    writer.start()
     try:
-        with fifo.open("rb") as pipe:
-            while chunk := pipe.read(_COPY_CHUNK):
-                yield chunk
-    finally:  # closing the read end makes a still-writing DuckDB fail with EPIPE instead of hanging
-        reader_done.set()
-        writer.join()
+        with connections.take() as conn:
+            try:
+                count = copy_relation(conn, cursor, relation, version_schema(version, relation.schema), rows)
+                conn.commit()
+            except BaseException:
+                with contextlib.suppress(adbc_driver_manager.Error):
+                    conn.rollback()
+                raise
+    finally:
         cursor.close()
-        fifo.unlink(missing_ok=True)
-    if failure:
-        raise failure[0]
+    return count
 
 
-def _release_reader(fifo: Path, reader_done: threading.Event) -> None:
-    """The export failed, maybe before opening the pipe: open and close its write end so a reader blocked
-    in ``open()`` sees EOF. Non-blocking, and only while a reader may still come, so it never hangs."""
-    while not reader_done.is_set():
-        try:
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            return
-        except OSError:  # ENXIO: no reader has the pipe open yet
-            time.sleep(0.01)
+def copy_relation(
+    conn: adbc_pg.Connection,
+    source: duckdb.DuckDBPyConnection,
+    relation: Relation,
+    target_schema: str,
+    rows: tuple[int, int | None] = (0, None),
+) -> int:
+    """COPY a relation (or a rowid range of it) from DuckDB into its PostgreSQL table, in the caller's
+    transaction: DuckDB streams Arrow record batches, ADBC writes them as binary COPY (in C, never row by
+    row in Python; binary spares PostgreSQL the text parsing that dominated the CSV load).
+
+    Returns the rows COPY stored (all or nothing: a failed COPY raises and stores none).
+    """
+    query = f"select {', '.join(map(_arrow_column, relation.columns))} "
+    query += f"from {_duck_ident(relation.schema)}.{_duck_ident(relation.name)}"
+    start, stop = rows
+    if not relation.is_view and (start, stop) != (0, None):
+        query += f" where rowid >= {int(start)}" + ("" if stop is None else f" and rowid < {int(stop)}")
+    with conn.cursor() as cur:
+        return int(
+            cur.adbc_ingest(relation.name, source.sql(query), mode="append", db_schema_name=target_schema)
+        )
+
+
+def _arrow_column(column: Column) -> str:
+    """The DuckDB expression whose Arrow form ADBC writes as the column's PostgreSQL binary COPY value.
+
+    Most types map one to one. jsonb's binary form is a version byte (1) then the JSON text, uuid's the 16
+    raw bytes: both travel as BLOB. Unsigned and huge integers are cast to the signed or decimal type of
+    their PostgreSQL column (a value that does not fit fails the load loudly instead of wrapping).
+    """
+    name = _duck_ident(column.name)
+    duck = column.duckdb_type.strip().upper()
+    if column.pg_type == "jsonb":
+        text = f"{name}::varchar" if duck == "JSON" else f"to_json({name})::varchar"
+        return f"'\\x01'::blob || encode({text}) as {name}"
+    if column.pg_type == "uuid":
+        return f"unhex(replace({name}::varchar, '-', '')) as {name}"
+    if duck in _ARROW_CASTS:
+        return f"{name}::{_ARROW_CASTS[duck]} as {name}"
+    return name
 
 
 def _switch(
@@ -750,10 +811,6 @@ def _comment(kind: str, target: sql.Composable, text: str) -> sql.Composed:
 def _run_script(conn: psycopg.Connection[Any], statements: list[sql.Composable]) -> None:
     """Many parameterless statements in one round trip (simple query protocol), inside the caller's txn."""
     conn.execute(sql.SQL(";\n").join(statements))
-
-
-def _duck_str(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _duck_ident(name: str) -> str:
