@@ -11,33 +11,32 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
-import importlib.util
 import os
 import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import psycopg
+import publish_support
 import pytest
 from psycopg import sql
 
-from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
-from borderwatch.publish import Publication
 from borderwatch.serving.postgres import DSN_ENV, READER_PASSWORD_ENV, READER_ROLE_ENV
+
+synthetic = publish_support.synthetic  # fixtures shared with tests/publish
+publish_now = publish_support.publish_now
 
 PG_ADMIN_DSN_ENV = "BORDERWATCH_TEST_PG_ADMIN_DSN"
 REDIS_URL_ENV = "BORDERWATCH_TEST_REDIS_URL"
-SYNTHETIC = Path(__file__).resolve().parents[1] / "gate" / "bw_synthetic_build.py"
 READER_PASSWORD = "bi-reader-test-password"
 
 
@@ -222,18 +221,6 @@ def redis_url() -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def synthetic() -> ModuleType:
-    """The shared synthetic-build helper from tests/gate, imported by path (importlib mode)."""
-    if "bw_synthetic_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("bw_synthetic_build", SYNTHETIC)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bw_synthetic_build"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["bw_synthetic_build"]
-
-
 @pytest.fixture
 def home(tmp_path: Path, synthetic: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("BORDERWATCH_HOME", str(tmp_path / "home"))
@@ -245,14 +232,3 @@ def home(tmp_path: Path, synthetic: ModuleType, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def passed() -> GateResult:
     return GateResult(passed=True, run_id="serving-test-gate")
-
-
-def publish_build(settings: Settings, gate: GateResult) -> Publication:
-    """What a run does after the audit: snapshot the build as it stands, publish it (and so serve it)."""
-    audited = pipeline.Audited(candidate=pipeline.snapshot(settings), gate=gate)
-    return pipeline.publish(settings, audited, notify=False)
-
-
-@pytest.fixture
-def publish_now() -> Callable[[Settings, GateResult], Publication]:
-    return publish_build
