@@ -1,50 +1,74 @@
 {#- Resolution: in each conflict group (one value of one fact row) the claim the fact uses is the
     current version of a record with the best priority (deportations: the receiving checkpoint's count
     beats the sending bulletin), then the newest delivery. A group has a conflict when the current claims
-    of different records disagree; older revisions of the same record are superseded, not conflicts. -#}
+    of different records disagree; older revisions of the same record are superseded, not conflicts.
+    Every group is keyed by _partition_key first (a conflict group and a raw row's claims never span two
+    partitions), so an incremental mart's partition filter on _partition_key reaches the table scan. -#}
 with
 
-claims as (
+{#- aggregates and joins, not window functions: a window would sort every (wide) claim row; grouping the
+    few columns a group needs and joining back is several times cheaper over all history. Each part reads
+    the table itself (no shared CTE, which DuckDB would materialise whole): a partition filter on this view
+    reaches all three scans #}
+conflict_groups as (
 
-    select * from {{ ref('int_figure_claims_unioned') }}
+    select
+        _partition_key,
+        conflict_group_id,
+        -- the claim the fact uses: current version first, best priority, newest delivery (claim_id breaks ties)
+        arg_min(
+            claim_id,
+            (not is_latest_of_record, priority, - epoch_us(_loaded_at), - _row_number, claim_id)
+        ) as used_claim_id,
+        coalesce(
+            min(value) filter (where is_latest_of_record) <> max(value) filter (where is_latest_of_record), false
+        ) as has_conflict,
+        count(*) filter (where is_latest_of_record) as current_claims
+    from {{ ref('int_figure_claims_unioned') }}
+    group by _partition_key, conflict_group_id
 
 ),
 
-ranked as (
+{#- k = 11: a sex-level count below 11 is never published, and then neither is the other sex of the
+    same record (total minus the visible one would reveal it) #}
+suppressed_rows as (
 
-    select
-        *,
-        row_number() over (
-            partition by conflict_group_id
-            order by is_latest_of_record desc, priority asc, _loaded_at desc, _row_number desc
-        ) = 1 as is_used,
-        count(distinct value) filter (where is_latest_of_record) over (partition by conflict_group_id) > 1
-            as has_conflict,
-        count(*) filter (where is_latest_of_record) over (partition by conflict_group_id) as current_claims
-    from claims
+    select distinct
+        _partition_key,
+        raw_table,
+        _file_sha256,
+        _row_number
+    from {{ ref('int_figure_claims_unioned') }}
+    where sex in ('M', 'F') and value < 11
 
 ),
 
 final as (
 
     select
-        *,
+        claims.*,
+        claims.claim_id = conflict_groups.used_claim_id as is_used,
+        conflict_groups.has_conflict,
+        conflict_groups.current_claims,
         case
-            when is_used and current_claims = 1 then 'used: only current claim'
-            when is_used then 'used: rule ' || rule
-            when not is_latest_of_record then 'superseded: a newer version of the same record'
-            else 'not used: rule ' || rule
+            when claims.claim_id = conflict_groups.used_claim_id and conflict_groups.current_claims = 1
+                then 'used: only current claim'
+            when claims.claim_id = conflict_groups.used_claim_id then 'used: rule ' || claims.rule
+            when not claims.is_latest_of_record then 'superseded: a newer version of the same record'
+            else 'not used: rule ' || claims.rule
         end as resolution,
-        -- k = 11: a sex-level count below 11 is never published, and then neither is the other sex of the
-        -- same record (total minus the visible one would reveal it)
-        coalesce(
-            sex in ('M', 'F')
-            and min(case when sex in ('M', 'F') then value end) over (
-                partition by raw_table, _file_sha256, _row_number
-            ) < 11,
-            false
-        ) as is_suppressed
-    from ranked
+        coalesce(claims.sex in ('M', 'F') and suppressed_rows._row_number is not null, false) as is_suppressed
+    from {{ ref('int_figure_claims_unioned') }} as claims
+    inner join conflict_groups
+        on
+            claims._partition_key = conflict_groups._partition_key
+            and claims.conflict_group_id = conflict_groups.conflict_group_id
+    left join suppressed_rows
+        on
+            claims._partition_key = suppressed_rows._partition_key
+            and claims.raw_table = suppressed_rows.raw_table
+            and claims._file_sha256 = suppressed_rows._file_sha256
+            and claims._row_number = suppressed_rows._row_number
 
 )
 

@@ -1,7 +1,26 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_partition_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partitions(claim_partitions_to_rebuild(), keep_prefix='dep|') }}",
+    )
+}}
 
 {#- Every figure every feed states (all deliveries and revisions), one row per raw row × metric × sex,
-    tagged with the fact row it speaks about (fact_table, fact_key) and its conflict group. -#}
+    tagged with the fact row it speaks about (fact_table, fact_key) and its conflict group.
+    Incremental: deportation claims ('dep|' + crossing|nationality, most of the rows) are rebuilt only for
+    the partitions with new KH/TH deliveries; the other feeds' claims are small and rebuilt every time
+    (macros/incremental_partitions.sql). Every conflict group lies inside one partition. -#}
+{%- set dep_partitions = none %}
+{%- if is_incremental() %}
+    {%- set dep_partitions = [] %}
+    {%- for partition in claim_partitions_to_rebuild() %}
+        {%- do dep_partitions.append(partition[4:]) %}
+    {%- endfor %}
+{%- endif %}
+
 with
 
 raid_versions as (
@@ -32,18 +51,35 @@ ncct_reports as (
 deportations as (
 
     select * from {{ ref('int_deportations_matched') }}
+    {%- if dep_partitions is not none %}
+    where _partition_key in {{ sql_string_list(dep_partitions) }}
+    {%- endif %}
 
 ),
 
 bulletins as (
 
-    select * from {{ ref('stg_kh_gdi__deportations') }}
+    -- every delivery of the lines behind the (rebuilt) batches; the latest one is the current claim
+    select
+        bulletin_deliveries.* exclude (is_latest_delivery),
+        {{ is_latest_delivery(['bulletin_no', 'line_no']) }} as is_latest_delivery
+    from {{ ref('stg_kh_gdi__deportations') }} as bulletin_deliveries
+    {%- if dep_partitions is not none %}
+    semi join deportations
+        on 'KH-' || bulletin_deliveries.bulletin_no || '-' || bulletin_deliveries.line_no = deportations.kh_record_key
+    {%- endif %}
 
 ),
 
 receptions as (
 
-    select * from {{ ref('stg_th_imm__receptions') }}
+    select
+        reception_deliveries.* exclude (is_latest_delivery),
+        {{ is_latest_delivery(['reception_no']) }} as is_latest_delivery
+    from {{ ref('stg_th_imm__receptions') }} as reception_deliveries
+    {%- if dep_partitions is not none %}
+    semi join deportations on 'TH-' || reception_deliveries.reception_no = deportations.th_record_key
+    {%- endif %}
 
 ),
 
@@ -346,7 +382,11 @@ movement_claims as (
         end as fact_key,
         1 as priority,
         'newest_delivery' as rule,
-        'mov|' || movements.movement_id as _partition_key,
+        -- a plan's conflict group spans its movements: one partition per fact row
+        'mov|' || case
+            when movements.row_type = 'plan' then coalesce(movements.plan_id, movements.movement_id)
+            else movements.movement_id
+        end as _partition_key,
         movements._feed,
         movements._file_sha256,
         movements._row_number,

@@ -1,23 +1,33 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_partition_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partitions(deportations_matched_partitions_to_rebuild()) }}",
+    )
+}}
 
 {#- Match rule (one handover batch = one row): a Cambodian GDI bulletin line and a Thai Immigration
     reception are the same batch when they have the same nationality, the same crossing site
     (Poipet and Aranyaprathet are one crossing) and the reception date is 0 or 1 day after the handover
     date. Among several candidates the pair with the smallest day gap, then the closest totals, wins, and
-    each line is used once (mutual best candidate). Unmatched lines stay as one-sided rows. -#}
+    each line is used once (mutual best candidate). Unmatched lines stay as one-sided rows.
+    Incremental: matching never leaves a partition (crossing|nationality), so a night rebuilds only the
+    partitions with new deliveries or a relinked raid (macros/incremental_partitions.sql). -#}
+{%- set rebuilt = deportations_matched_partitions_to_rebuild() if is_incremental() else none %}
+
 with
 
-bulletins as (
+bulletin_rows as (
 
-    select * from {{ ref('stg_kh_gdi__deportations') }}
-    where is_latest_delivery
+    select * exclude (is_latest_delivery) from {{ ref('stg_kh_gdi__deportations') }}
 
 ),
 
-receptions as (
+reception_rows as (
 
-    select * from {{ ref('stg_th_imm__receptions') }}
-    where is_latest_delivery
+    select * exclude (is_latest_delivery) from {{ ref('stg_th_imm__receptions') }}
 
 ),
 
@@ -27,15 +37,100 @@ incidents as (
 
 ),
 
+{#- labels are mapped once per distinct (checkpoint, nationality) pair, not once per row #}
+bulletin_labels as (
+
+    select
+        checkpoint_label,
+        nationality_label,
+        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
+        {{ label_key('checkpoint_label') }} as checkpoint_key,
+        {{ country_iso3('nationality_label') }} as nationality_iso3,
+        {{ label_key('nationality_label') }} as nationality_key,
+        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
+    from (select distinct checkpoint_label, nationality_label from bulletin_rows)
+
+),
+
+reception_labels as (
+
+    select
+        checkpoint_label,
+        nationality_label,
+        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
+        {{ label_key('checkpoint_label') }} as checkpoint_key,
+        {{ country_iso3('nationality_label') }} as nationality_iso3,
+        {{ label_key('nationality_label') }} as nationality_key,
+        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
+    from (select distinct checkpoint_label, nationality_label from reception_rows)
+
+),
+
+bulletin_deliveries as (
+
+    select
+        bulletin_rows.*,
+        bulletin_labels.* exclude (checkpoint_label, nationality_label)
+    from bulletin_rows
+    inner join bulletin_labels
+        on
+            bulletin_rows.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
+            and bulletin_rows.nationality_label is not distinct from bulletin_labels.nationality_label
+
+),
+
+reception_deliveries as (
+
+    select
+        reception_rows.*,
+        reception_labels.* exclude (checkpoint_label, nationality_label)
+    from reception_rows
+    inner join reception_labels
+        on
+            reception_rows.checkpoint_label is not distinct from reception_labels.checkpoint_label
+            and reception_rows.nationality_label is not distinct from reception_labels.nationality_label
+
+),
+
+bulletins as (
+
+    -- the latest delivery of each line; incremental: of the lines with a delivery in a rebuilt partition
+    select bulletin_deliveries.* from bulletin_deliveries
+    {%- if rebuilt is not none %}
+    semi join (
+        select distinct bulletin_no, line_no from bulletin_deliveries
+        where _partition_key in {{ sql_string_list(rebuilt) }}
+    ) as lines_in_scope
+        on bulletin_deliveries.bulletin_no = lines_in_scope.bulletin_no
+        and bulletin_deliveries.line_no = lines_in_scope.line_no
+    {%- endif %}
+    qualify {{ is_latest_delivery(['bulletin_no', 'line_no']) }}
+
+),
+
+receptions as (
+
+    select reception_deliveries.* from reception_deliveries
+    {%- if rebuilt is not none %}
+    semi join (
+        select distinct reception_no from reception_deliveries
+        where _partition_key in {{ sql_string_list(rebuilt) }}
+    ) as receptions_in_scope
+        on reception_deliveries.reception_no = receptions_in_scope.reception_no
+    {%- endif %}
+    qualify {{ is_latest_delivery(['reception_no']) }}
+
+),
+
 sending as (
 
     select
         'KH-' || bulletin_no || '-' || line_no as kh_record_key,
         handover_date,
-        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
-        {{ label_key('checkpoint_label') }} as checkpoint_key,
-        {{ country_iso3('nationality_label') }} as nationality_iso3,
-        {{ label_key('nationality_label') }} as nationality_key,
+        crossing_site_id,
+        checkpoint_key,
+        nationality_iso3,
+        nationality_key,
         {{ country_iso3('destination_label') }} as destination_iso3,
         persons_total,
         persons_male,
@@ -46,6 +141,9 @@ sending as (
         _loaded_at,
         {{ lineage_struct('kh_gdi_deportations') }} as lineage
     from bulletins
+    {%- if rebuilt is not none %}
+    where _partition_key in {{ sql_string_list(rebuilt) }}
+    {%- endif %}
 
 ),
 
@@ -54,10 +152,10 @@ receiving as (
     select
         'TH-' || reception_no as th_record_key,
         received_date,
-        {{ site_id('checkpoint_label', ['border_crossing', 'airport']) }} as crossing_site_id,
-        {{ label_key('checkpoint_label') }} as checkpoint_key,
-        {{ country_iso3('nationality_label') }} as nationality_iso3,
-        {{ label_key('nationality_label') }} as nationality_key,
+        crossing_site_id,
+        checkpoint_key,
+        nationality_iso3,
+        nationality_key,
         {{ country_iso3('from_country_label') }} as from_country_iso3,
         persons_total,
         persons_male,
@@ -69,6 +167,9 @@ receiving as (
         _loaded_at,
         {{ lineage_struct('th_imm_receptions') }} as lineage
     from receptions
+    {%- if rebuilt is not none %}
+    where _partition_key in {{ sql_string_list(rebuilt) }}
+    {%- endif %}
 
 ),
 

@@ -1,7 +1,29 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_partition_key',
+        on_schema_change='fail',
+        pre_hook="{{ delete_partitions(claim_partitions_to_rebuild(), keep_prefix='dep|') }}",
+    )
+}}
 
+-- depends_on: {{ ref('stg_kh_gdi__deportations') }}, {{ ref('stg_th_imm__receptions') }}
 {#- One row per public mart row × raw row behind it: what `borderwatch.explain` reads to list the feed
-    rows and landing files behind a figure. Keys are the marts' primary keys. -#}
+    rows and landing files behind a figure. Keys are the marts' primary keys.
+    Incremental: the lineage of fct_deportations and of deportation claims (most rows) is rebuilt only
+    for the deportation partitions with new KH/TH deliveries ('dep|' + crossing|nationality); every other
+    mart's lineage is small and rebuilt every time (macros/incremental_partitions.sql). -#}
+{%- set rebuilt = none %}
+{%- set dep_partitions = none %}
+{%- if is_incremental() %}
+    {%- set rebuilt = claim_partitions_to_rebuild() %}
+    {%- set dep_partitions = [] %}
+    {%- for partition in rebuilt %}
+        {%- do dep_partitions.append(partition[4:]) %}
+    {%- endfor %}
+{%- endif %}
+
 with
 
 raid_versions as (
@@ -31,6 +53,9 @@ raid_persons as (
 deportations as (
 
     select * from {{ ref('int_deportations_matched') }}
+    {%- if dep_partitions is not none %}
+    where _partition_key in {{ sql_string_list(dep_partitions) }}
+    {%- endif %}
 
 ),
 
@@ -55,6 +80,9 @@ telecom as (
 claims as (
 
     select * from {{ ref('int_figure_claims_unioned') }}
+    {%- if rebuilt is not none %}
+    where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
+    {%- endif %}
 
 ),
 
@@ -89,12 +117,6 @@ keyed as (
     where raid_persons.label_issue is null
     union all
     select
-        'fct_deportations' as mart,
-        deportation_id as mart_key,
-        _lineage
-    from deportations
-    union all
-    select
         case row_type
             when 'plan' then 'fct_repatriation_plans'
             when 'period_total' then 'fct_repatriation_periods'
@@ -125,10 +147,11 @@ keyed as (
         [{ 'feed': _feed, 'raw_table': raw_table, 'file_sha256': _file_sha256, 'row_number': _row_number }]
             as _lineage
     from claims
+    where not starts_with(_partition_key, 'dep|')
 
 ),
 
-final as (
+small_marts as (
 
     select distinct
         keyed.mart,
@@ -136,9 +159,48 @@ final as (
         entry.feed,
         entry.raw_table,
         entry.file_sha256,
-        entry.row_number
+        entry.row_number,
+        keyed.mart as _partition_key,
+        cast(null as timestamp) as _loaded_at
     from keyed
     cross join unnest(keyed._lineage) as lineage_entries (entry)
+
+),
+
+{#- the two big marts need no distinct: one deportation's entries come from two raw tables, a claim has one #}
+deportation_marts as (
+
+    select
+        'fct_deportations' as mart,
+        deportations.deportation_id as mart_key,
+        entry.feed,
+        entry.raw_table,
+        entry.file_sha256,
+        entry.row_number,
+        'dep|' || deportations._partition_key as _partition_key,
+        deportations._loaded_at
+    from deportations
+    cross join unnest(deportations._lineage) as lineage_entries (entry)
+    union all
+    select
+        'fct_figure_claims' as mart,
+        claim_id as mart_key,
+        _feed as feed,
+        raw_table,
+        _file_sha256 as file_sha256,
+        _row_number as row_number,
+        _partition_key,
+        _loaded_at
+    from claims
+    where starts_with(_partition_key, 'dep|')
+
+),
+
+final as (
+
+    select * from small_marts
+    union all
+    select * from deportation_marts
 
 )
 

@@ -4,30 +4,25 @@
         incremental_strategy='delete+insert',
         unique_key='_partition_key',
         on_schema_change='fail',
-        post_hook=[
-            "delete from {{ this }} where _partition_key not in (
-                select distinct current_claims._partition_key from {{ ref('int_figure_claims_resolved') }} as current_claims
-            )",
-        ],
+        pre_hook="{{ delete_partitions(claim_partitions_to_rebuild(), keep_prefix='dep|') }}",
     )
 }}
 
+-- depends_on: {{ ref('stg_kh_gdi__deportations') }}, {{ ref('stg_th_imm__receptions') }}
+{#- Incremental: deportation partitions with new KH/TH deliveries since the last build are rebuilt; every
+    other partition (raids: linking can regroup reports without a load; assistance, repatriations,
+    telecom) is small and rebuilt every time, so tombstoned raids and regrouped incidents disappear
+    (macros/incremental_partitions.sql). -#}
+{%- set rebuilt = claim_partitions_to_rebuild() if is_incremental() else none %}
+
 with
-
-claims as (
-
-    select
-        *,
-        max(_loaded_at) over (partition by _partition_key) as _partition_loaded_at
-    from {{ ref('int_figure_claims_resolved') }}
-
-),
 
 touched as (
 
-    select * from claims
-    -- raid partitions are rebuilt every time: linking (rule or analyst seed) can regroup reports without a load
-    where {{ partitions_loaded_since_last_build() }} or _partition_key like 'raid|%'
+    select * from {{ ref('int_figure_claims_resolved') }}
+    {%- if rebuilt is not none %}
+    where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
+    {%- endif %}
 
 ),
 

@@ -4,19 +4,23 @@
         incremental_strategy='delete+insert',
         unique_key='_partition_key',
         on_schema_change='fail',
+        pre_hook="{{ delete_partitions(fct_deportations_partitions_to_rebuild()) }}",
     )
 }}
+
+-- depends_on: {{ ref('stg_kh_gdi__deportations') }}, {{ ref('stg_th_imm__receptions') }}
+{#- Incremental: a night rebuilds the partitions (crossing|nationality) with new KH/TH deliveries since
+    the last build and those where a raid link changed (macros/incremental_partitions.sql). -#}
+{%- set rebuilt = fct_deportations_partitions_to_rebuild() if is_incremental() else none %}
 
 with
 
 deportations as (
 
     select * from {{ ref('int_deportations_matched') }}
-    -- batches citing a raid are rebuilt every time: the raid's incident can change without a new load
-    where {{ partitions_loaded_since_last_build() }} or _partition_key in (
-        select cited._partition_key from {{ ref('int_deportations_matched') }} as cited
-        where cited.raid_ref is not null
-    )
+    {%- if rebuilt is not none %}
+    where _partition_key in {{ sql_string_list(rebuilt) }}
+    {%- endif %}
 
 ),
 

@@ -1,0 +1,146 @@
+{#- Incremental rebuild by partition for the deportation family (int_deportations_matched,
+    fct_deportations, int_figure_claims_unioned, fct_figure_claims, int_lineage).
+
+    A deportation partition is crossing|nationality: every KH-TH match, every conflict group and every
+    window of those models stays inside one partition, so rebuilding a whole partition from its inputs
+    gives exactly the rows a full rebuild gives. Each model asks, before it runs, which partitions changed
+    since its own last build (its newest _loaded_at) and gets them as literals: DuckDB pushes a literal
+    IN-list through views and window functions partitioned by _partition_key down to the table scans, so
+    a night sorts and joins only those partitions, never all history. A pre-hook deletes exactly those
+    partitions (also the ones that became empty) and the model appends their new rows. -#}
+
+
+{#- Partition key of one side of a batch (a KH bulletin line or a TH reception): crossing|nationality,
+    'unmapped:<label key>' for a label not in the seeds. A matched batch has both sides mapped and equal,
+    so this is int_deportations_matched._partition_key of the batch the line ends up in. -#}
+{% macro deportation_side_partition_key(checkpoint_expr, nationality_expr) -%}
+    coalesce(
+        {{ site_id(checkpoint_expr, ['border_crossing', 'airport']) }},
+        'unmapped:' || {{ label_key(checkpoint_expr) }}
+    )
+    || '|'
+    || coalesce({{ country_iso3(nationality_expr) }}, 'unmapped:' || {{ label_key(nationality_expr) }})
+{%- endmacro %}
+
+
+{#- Partitions touched by KH/TH rows loaded after `watermark_sql`: the partitions of EVERY delivery of
+    each bulletin line or reception that got a new delivery (a corrected delivery can move a line to
+    another crossing or nationality; its old partition must lose it). Labels are mapped once per
+    distinct label pair, not per row. -#}
+{% macro deportation_partitions_loaded_after_sql(watermark_sql) -%}
+    with
+    watermark as (select {{ watermark_sql }} as loaded_after),
+    new_bulletin_lines as (
+        select distinct bulletin_no, line_no
+        from {{ ref('stg_kh_gdi__deportations') }}
+        where _loaded_at > (select loaded_after from watermark)
+    ),
+    new_receptions as (
+        select distinct reception_no
+        from {{ ref('stg_th_imm__receptions') }}
+        where _loaded_at > (select loaded_after from watermark)
+    ),
+    touched_labels as (
+        select distinct checkpoint_label, nationality_label
+        from {{ ref('stg_kh_gdi__deportations') }}
+        semi join new_bulletin_lines using (bulletin_no, line_no)
+        union
+        select distinct checkpoint_label, nationality_label
+        from {{ ref('stg_th_imm__receptions') }}
+        semi join new_receptions using (reception_no)
+    )
+    select distinct {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as partition_key
+    from touched_labels
+{%- endmacro %}
+
+
+{#- The newest load a model has built from, over its rows matching `where` (1900 when it is empty). -#}
+{% macro built_until(where='true') -%}
+    (select coalesce(max(_loaded_at), timestamp '1900-01-01') from {{ this }} where {{ where }})
+{%- endmacro %}
+
+
+{#- Runs a one-column query at execution time and returns its values (sorted, NULLs dropped); an empty
+    list at parse time and in a full rebuild, where nothing is filtered. -#}
+{% macro partition_values(sql) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set result = run_query(sql) -%}
+    {{ return(result.columns[0].values() | reject('none') | map('string') | unique | sort | list) }}
+{%- endmacro %}
+
+
+{#- A SQL IN-list of string literals; `(null)` when empty, which matches nothing. -#}
+{% macro sql_string_list(values) -%}
+    ({%- for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor %}
+    {%- if not values %}null{% endif %})
+{%- endmacro %}
+
+
+{#- Pre-hook of a partitioned incremental model: delete the partitions it is about to rebuild (the
+    listed ones, plus, with `keep_prefix`, every partition without that prefix). A no-op in a
+    full rebuild. -#}
+{% macro delete_partitions(partition_keys, keep_prefix=none) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where _partition_key in {{ sql_string_list(partition_keys) }}
+        {%- if keep_prefix is not none %} or not starts_with(_partition_key, '{{ keep_prefix }}'){% endif %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- int_deportations_matched: partitions with new KH/TH deliveries since its last build, plus the
+    partitions of batches whose cited raid now resolves to another report or incident (linking can
+    change without a KH/TH load). -#}
+{% macro deportations_matched_partitions_to_rebuild() -%}
+    {%- set sql -%}
+        {{ deportation_partitions_loaded_after_sql(built_until()) }}
+        union
+        select distinct batches._partition_key
+        from {{ this }} as batches
+        left join {{ ref('int_raid_incidents_linked') }} as incidents on batches.raid_ref = incidents.report_id
+        where
+            batches.raid_ref is not null
+            and (
+                batches.raid_report_id is distinct from incidents.report_id
+                or batches.incident_id is distinct from incidents.incident_id
+            )
+    {%- endset -%}
+    {{ return(partition_values(sql)) }}
+{%- endmacro %}
+
+
+{#- fct_deportations: partitions with new KH/TH deliveries since its last build, plus the partitions
+    where a batch's raid link differs from int_deportations_matched's (a relinked raid). -#}
+{% macro fct_deportations_partitions_to_rebuild() -%}
+    {%- set sql -%}
+        {{ deportation_partitions_loaded_after_sql(built_until()) }}
+        union
+        select distinct batches._partition_key
+        from {{ ref('int_deportations_matched') }} as batches
+        left join {{ this }} as published on batches.deportation_id = published.deportation_id
+        where
+            batches.raid_ref is not null
+            and (
+                published.deportation_id is null
+                or batches.raid_report_id is distinct from published.raid_report_id
+                or batches.incident_id is distinct from published.incident_id
+            )
+    {%- endset -%}
+    {{ return(partition_values(sql)) }}
+{%- endmacro %}
+
+
+{#- Claims and lineage: 'dep|' + each deportation partition with new KH/TH deliveries since the
+    model's last build of a deportation partition; every other partition (raids, assistance,
+    repatriations, telecom: small) is rebuilt every time. -#}
+{% macro claim_partitions_to_rebuild() -%}
+    {%- set sql -%}
+        select 'dep|' || partition_key
+        from ({{ deportation_partitions_loaded_after_sql(built_until("starts_with(_partition_key, 'dep|')")) }})
+    {%- endset -%}
+    {{ return(partition_values(sql)) }}
+{%- endmacro %}
