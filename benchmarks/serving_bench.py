@@ -4,8 +4,13 @@ Target (issue 14): the PostgreSQL load ≤ 2× the time of writing the version's
 largest benchmark scale. Both sides start from the same published ``warehouse.duckdb``:
 
 - Parquet: every mart ``COPY ... TO (FORMAT parquet)`` then fsync, as ``borderwatch.publish`` writes them;
-- PostgreSQL: ``borderwatch.serving.serve_publication`` into a fresh database (DuckDB → CSV → ``COPY FROM
-  STDIN``, comments, row-count check, commit; then the switch), on a PostgreSQL with default durability.
+- PostgreSQL: ``borderwatch.serving.serve_publication`` into a fresh database (DuckDB → Arrow record
+  batches → ADBC binary ``COPY FROM STDIN``, comments, row-count check, commit; then the switch), on a
+  PostgreSQL with default durability.
+
+Beside wall time it records CPU seconds (this process: DuckDB and the ADBC encoder; the PostgreSQL server
+it started: every backend) and the load average, because on a shared machine the wall ratio follows
+whoever else is running.
 
 The build comes from the benchmark harness's history snapshot (``make bench`` prepares it); ``--multiply K``
 repeats every mart's rows K times to stand in for a larger history. PostgreSQL is Debian's server binaries,
@@ -22,6 +27,7 @@ import dataclasses
 import glob
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -34,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -58,10 +65,36 @@ class Sample:
     pg_total_s: float
     pg_load_s: float
     pg_switch_s: float
+    parquet_cpu_s: float = 0.0
+    pg_client_cpu_s: float = 0.0
+    pg_server_cpu_s: float | None = None  # None: a server this benchmark did not start
+    load_average: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.pg_total_s / self.parquet_s
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    admin_dsn: str
+    postmaster_pid: int | None = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU of the whole server: postmaster, live processes, and backends that already exited."""
+        if self.postmaster_pid is None:
+            return None
+        main = psutil.Process(self.postmaster_pid)
+        total = sum(main.cpu_times()[:4])  # user, system, children_user, children_system
+        for child in main.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += sum(child.cpu_times()[:2])
+        return total
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def largest_snapshot_build() -> Path:
@@ -75,7 +108,7 @@ def largest_snapshot_build() -> Path:
 
 
 @contextlib.contextmanager
-def local_postgres() -> Iterator[str]:
+def local_postgres() -> Iterator[Server]:
     """Debian's PostgreSQL in a temp dir on a loopback port, default durability (fsync on)."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[4]))
     if not binaries:
@@ -97,8 +130,9 @@ def local_postgres() -> Iterator[str]:
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {root}"
     ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w"]
     subprocess.run([*ctl, "-o", options, "start"], check=True, capture_output=True)
+    pid = int((data / "postmaster.pid").read_text().split()[0])
     try:
-        yield f"host=127.0.0.1 port={port} user=bench dbname=postgres"
+        yield Server(f"host=127.0.0.1 port={port} user=bench dbname=postgres", pid)
     finally:
         subprocess.run([*ctl, "-m", "fast", "stop"], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
@@ -135,10 +169,13 @@ def prepare_home(build: Path, multiply: int, work: Path) -> tuple[object, Public
     return settings, publication
 
 
-def time_parquet(publication: Publication, out: Path) -> float:
-    """Every mart to Parquet from the published file, fsynced: what publication's export step costs."""
+def time_parquet(publication: Publication, out: Path) -> tuple[float, float]:
+    """Every mart to Parquet from the published file, fsynced: what publication's export step costs.
+
+    Returns (wall, CPU) seconds."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    cpu = cpu_seconds()
     started = time.perf_counter()
     con = duckdb.connect(str(publication.database_path), read_only=True)
     try:
@@ -153,27 +190,36 @@ def time_parquet(publication: Publication, out: Path) -> float:
             os.close(fd)
     finally:
         con.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu
 
 
-def time_pg(settings: object, publication: Publication, admin_dsn: str) -> tuple[float, float, float]:
-    """serve_publication into a fresh database: (total, load, switch) seconds."""
+def time_pg(settings: object, publication: Publication, server: Server) -> dict[str, float | None]:
+    """serve_publication into a fresh database: seconds of wall (total, load, switch) and of CPU."""
     tag = uuid.uuid4().hex[:8]
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+    with psycopg.connect(server.admin_dsn, autocommit=True) as admin:
         admin.execute(sql.SQL("create database {}").format(sql.Identifier(f"bench_{tag}")))
-    params = psycopg.conninfo.conninfo_to_dict(admin_dsn)
+    params = psycopg.conninfo.conninfo_to_dict(server.admin_dsn)
     params["dbname"] = f"bench_{tag}"
     os.environ[DSN_ENV] = psycopg.conninfo.make_conninfo(**params)
     os.environ[READER_ROLE_ENV] = f"bi_{tag}"
     os.environ[READER_PASSWORD_ENV] = "bench"
     try:
+        server_cpu, client_cpu = server.cpu_seconds(), cpu_seconds()
         started = time.perf_counter()
         served = serve_publication(settings, publication)  # type: ignore[arg-type]
         total = time.perf_counter() - started
+        client_cpu = cpu_seconds() - client_cpu
+        after = server.cpu_seconds()
     finally:
         os.environ.pop(DSN_ENV, None)
     assert served is not None and served.loaded
-    return total, served.load_seconds, served.switch_seconds
+    return {
+        "pg_total_s": total,
+        "pg_load_s": served.load_seconds,
+        "pg_switch_s": served.switch_seconds,
+        "pg_client_cpu_s": client_cpu,
+        "pg_server_cpu_s": None if after is None or server_cpu is None else after - server_cpu,
+    }
 
 
 def main() -> None:
@@ -182,32 +228,46 @@ def main() -> None:
     parser.add_argument("--multiply", default="1,10", help="mart row multipliers, comma-separated")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--pg-admin-dsn", help="use this PostgreSQL (superuser) instead of starting one")
+    parser.add_argument("--name", help="results file stem (default: serving-<date>)")
     args = parser.parse_args()
     build = args.build or largest_snapshot_build()
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="borderwatch-serving-bench-") as tmp:
         work = Path(tmp)
         with contextlib.ExitStack() as stack:
-            admin_dsn = args.pg_admin_dsn or stack.enter_context(local_postgres())
+            server = Server(args.pg_admin_dsn) if args.pg_admin_dsn else stack.enter_context(local_postgres())
             for multiply in [int(m) for m in args.multiply.split(",")]:
                 settings, publication = prepare_home(build, multiply, work)
                 rows = sum(n for k, n in publication.row_counts.items() if k.startswith(f"{PARQUET_SCHEMA}."))
                 for rep in range(args.reps):
                     order = ("pq", "pg") if rep % 2 == 0 else ("pg", "pq")  # interleaved
-                    parquet_s = pg = None
+                    parquet = pg = None
                     for side in order:
                         if side == "pq":
-                            parquet_s = time_parquet(publication, work / "parquet")
+                            parquet = time_parquet(publication, work / "parquet")
                         else:
-                            pg = time_pg(settings, publication, admin_dsn)
-                    assert parquet_s is not None and pg is not None
-                    samples.append(Sample(multiply, rows, parquet_s, *pg))
-                    print(f"x{multiply} rep {rep}: parquet {parquet_s:.2f}s, pg {pg[0]:.2f}s", flush=True)
-    write_report(build, samples)
+                            pg = time_pg(settings, publication, server)
+                    assert parquet is not None and pg is not None
+                    sample = Sample(
+                        multiply,
+                        rows,
+                        parquet[0],
+                        parquet_cpu_s=parquet[1],
+                        load_average=os.getloadavg()[0],
+                        **pg,
+                    )
+                    samples.append(sample)
+                    print(
+                        f"x{multiply} rep {rep}: parquet {sample.parquet_s:.2f}s, "
+                        f"pg {sample.pg_total_s:.2f}s (load average {sample.load_average:.1f})",
+                        flush=True,
+                    )
+    write_report(build, samples, args.name)
 
 
-def write_report(build: Path, samples: list[Sample]) -> None:
+def write_report(build: Path, samples: list[Sample], name: str | None = None) -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    name = name or f"serving-{stamp}"
     reps = len(samples) // max(1, len({s.multiply for s in samples}))
     RESULTS.mkdir(exist_ok=True)
     lines = [
@@ -217,8 +277,8 @@ def write_report(build: Path, samples: list[Sample]) -> None:
         f"{os.cpu_count()} CPUs (shared). Median (min–max) of {reps} interleaved repetitions.",
         "",
         "| marts × | mart rows | Parquet exports (s) | PostgreSQL load+switch (s) | of which switch (s) "
-        "| ratio | target ≤ 2× |",
-        "|---|---|---|---|---|---|---|",
+        "| ratio | target ≤ 2× | CPU s: Parquet / PG client / PG server | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for multiply in sorted({s.multiply for s in samples}):
         group = [s for s in samples if s.multiply == multiply]
@@ -227,14 +287,22 @@ def write_report(build: Path, samples: list[Sample]) -> None:
             return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
 
         ratio = statistics.median([s.ratio for s in group])
+        server = [s.pg_server_cpu_s for s in group if s.pg_server_cpu_s is not None]
+        cpu = (
+            f"{statistics.median([s.parquet_cpu_s for s in group]):.2f} / "
+            f"{statistics.median([s.pg_client_cpu_s for s in group]):.2f} / "
+            f"{f'{statistics.median(server):.2f}' if server else 'n/a'}"
+        )
+        loads = [s.load_average for s in group]
         lines.append(
             f"| {multiply} | {group[0].rows:,} | {fmt([s.parquet_s for s in group])} | "
             f"{fmt([s.pg_total_s for s in group])} | {fmt([s.pg_switch_s for s in group])} | "
-            f"{ratio:.2f}× | {'met' if ratio <= TARGET_RATIO else '**missed**'} |"
+            f"{ratio:.2f}× | {'met' if ratio <= TARGET_RATIO else '**missed**'} | {cpu} | "
+            f"{min(loads):.1f}–{max(loads):.1f} |"
         )
     text = "\n".join(lines) + "\n"
-    (RESULTS / f"serving-{stamp}.md").write_text(text, encoding="utf-8")
-    (RESULTS / f"serving-{stamp}.json").write_text(
+    (RESULTS / f"{name}.md").write_text(text, encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(
         json.dumps([dataclasses.asdict(s) for s in samples], indent=2) + "\n", encoding="utf-8"
     )
     print(text)
