@@ -73,7 +73,7 @@ def _int(text: str) -> str:
 
 def _date(y: str, m: str, d: str) -> str:
     """A DATE from integer parts, NULL when not a real calendar date."""
-    return f"try_cast(printf('%04d-%02d-%02d', {y}, {m}, {d}) AS DATE)"
+    return f"try(make_date({y}, {m}, {d}))"
 
 
 def _year(y: str, calendar: str) -> tuple[str, list[str], str]:
@@ -119,7 +119,7 @@ def _rule_int(i: int, c: ColumnSpec, calendar: str) -> Rule:
     prep[f"n{i}"] = f"CASE WHEN regexp_full_match({a}, {lit(shape)}) THEN {number} END"
     value = f"CASE WHEN n{i} BETWEEN {low} AND {high} THEN n{i} END"
     digits = 9 if c.type == "integer" else 18  # always within the type's bounds
-    fast = (f"[0-9]{{1,{digits}}}", f"CAST(k{i} AS BIGINT)")
+    fast = (f"[0-9{THAI_DIGITS}{KHMER_DIGITS}]{{1,{digits}}}", f"CAST({_digits(f'k{i}')} AS BIGINT)")
     why = (
         f"CASE WHEN ok{i} THEN 'is out of range for a {c.type} column' "
         f"WHEN regexp_matches(lower(k{i}), {lit(QUALIFIERS)}) THEN 'is a qualified figure, not an exact "
@@ -196,7 +196,10 @@ def _rule_dmy_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
 
 def _rule_year_month(i: int, c: ColumnSpec, calendar: str) -> Rule:
     g = f"g{i}"
-    prep = {g: _groups("([0-9]{4})-([0-9]{1,2})", _digits(f"k{i}"), ["y", "m"])}
+    k = f"k{i}"
+    split = f"struct_pack(y := left({k}, 4), m := right({k}, 2))"  # the common shape, without the regex
+    regex = _groups("([0-9]{4})-([0-9]{1,2})", _digits(k), ["y", "m"])
+    prep = {g: f"CASE WHEN regexp_full_match({k}, '[0-9]{{4}}-[0-9]{{2}}') THEN {split} ELSE {regex} END"}
     y = _int(f"{g}.y")
     ce, notes, year_why = _year(y, calendar)
     value = f"CASE WHEN {g}.y <> '' THEN {_date(ce, _int(f'{g}.m'), '1')} END"
@@ -214,12 +217,18 @@ THAI_DATE = (
 
 
 def _rule_thai_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
-    g = f"g{i}"
-    prep = {g: _groups(THAI_DATE, _digits(f"k{i}"), ["d", "m", "y"])}
-    key = f"replace(replace({g}.m, '.', ''), ' ', '')"
-    month = (
-        f"(CASE {key} " + " ".join(f"WHEN {lit(k)} THEN {n}" for k, n in thai_month_table().items()) + " END)"
+    g, k = f"g{i}", f"k{i}"
+    months = "MAP {" + ", ".join(f"{lit(name)}: {n}" for name, n in thai_month_table().items()) + "}"
+    # the common shape ("4 ม.ค. 2568", any digits, a known month) is split; the rest goes to the regex
+    digit = f"[0-9{THAI_DIGITS}{KHMER_DIGITS}]"
+    simple = (
+        f"regexp_full_match({k}, {lit(f'{digit}{{1,2}} [^ ]+ {digit}{{4}}')}) AND "
+        f"{months}[replace(split_part({k}, ' ', 2), '.', '')] IS NOT NULL"
     )
+    parts = {n: _digits(f"split_part({k}, ' ', {j})") for j, n in ((1, "d"), (3, "y"))}
+    split = f"struct_pack(d := {parts['d']}, m := split_part({k}, ' ', 2), y := {parts['y']})"
+    prep = {g: f"CASE WHEN {simple} THEN {split} ELSE {_groups(THAI_DATE, _digits(k), ['d', 'm', 'y'])} END"}
+    month = f"{months}[replace(replace({g}.m, '.', ''), ' ', '')]"
     y = _int(f"{g}.y")
     ce, notes, year_why = _year(y, "BE" if calendar == "BE" else "CE")
     padded_ok = f"(length({g}.y) = 4 OR starts_with({g}.y, '0'))"
@@ -263,7 +272,15 @@ def _rule_iso_timestamp(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"an offset is required' WHEN NOT {_in(y, CE_YEAR_RANGE)} THEN 'has year ' || {g}.y || ' outside "
         f"{CE_YEAR_RANGE.start}–{CE_YEAR_RANGE.stop - 1}' ELSE 'is not a real date and time' END"
     )
-    return Rule(prep, value, [], why)
+    k = f"k{i}"
+    offset = (
+        f"(CASE WHEN {k}[20] = '-' THEN -1 ELSE 1 END) * ({k}[21:22]::INTEGER * 60 + {k}[24:25]::INTEGER)"
+    )
+    fast = (
+        "(19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}",
+        f"try_cast(left({k}, 19) AS TIMESTAMP) - to_minutes({offset})",
+    )
+    return Rule(prep, value, [], why, fast)
 
 
 def _rule_label(i: int, c: ColumnSpec, calendar: str) -> Rule:
@@ -385,9 +402,7 @@ def _nfc(v: str) -> str:
 def _strip(u: str, ws: str) -> str:
     """Python's ``str.strip()``: ``trim`` (costly with a set) only for a cell with whitespace at an end."""
     codes = ", ".join(str(ord(ch)) for ch in WHITESPACE if ord(ch) > 32)
-    edge = " OR ".join(
-        f"{end} <= 32 OR {end} IN ({codes})" for end in (f"ascii({u})", f"ascii(right({u}, 1))")
-    )
+    edge = " OR ".join(f"{end} <= 32 OR {end} IN ({codes})" for end in (f"ascii({u})", f"ascii({u}[-1])"))
     return f"CASE WHEN {edge} THEN trim({u}, {ws}) ELSE {u} END"
 
 

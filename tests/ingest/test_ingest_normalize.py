@@ -272,3 +272,45 @@ def test_every_spec_parse_rule_has_a_sql_form() -> None:
     from borderwatch.specs import ParseRule
 
     assert set(get_args(ParseRule)) == set(nz.RULES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("15 มี.ค. พ.ศ. 2568", dt.date(2025, 3, 15)),  # era marker: the regex, not the split, reads it
+        ("15 มี.ค.พ.ศ. 2568", dt.date(2025, 3, 15)),
+        ("15  มี.ค.  2568", dt.date(2025, 3, 15)),
+        ("15มี.ค. 2568", dt.date(2025, 3, 15)),
+        ("๑๕ มีนาคม ๒๐๒๕", dt.date(2025, 3, 15)),
+    ],
+)
+def test_thai_date_shapes_beside_the_common_one(raw: str, expected: dt.date) -> None:
+    assert value("thai_date", raw) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2200, 12, 31)), st.integers(1, 31))
+def test_plain_dates_take_the_cast_and_agree_with_the_calendar(day: dt.date, wrong_day: int) -> None:
+    """The one-cast shape (DD/MM/YYYY, YYYY-MM-DD) types exactly what the full rule would, refusals too."""
+    assert value("dmy_date", day.strftime("%d/%m/%Y")) == day
+    assert value("iso_date", day.isoformat()) == day
+    try:
+        real = day.replace(day=wrong_day)
+    except ValueError:
+        refused("dmy_date", f"{wrong_day:02d}/{day:%m/%Y}", "not a real calendar date")
+        refused("iso_date", f"{day:%Y-%m}-{wrong_day:02d}", "not a real calendar date")
+    else:
+        assert value("dmy_date", f"{wrong_day:02d}/{day:%m/%Y}") == real
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.datetimes(min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2199, 12, 30)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    st.integers(-14 * 60, 14 * 60),
+)
+def test_plain_timestamps_take_the_cast_and_are_stored_utc(local: dt.datetime, minutes: int) -> None:
+    zone = dt.timezone(dt.timedelta(minutes=minutes))
+    text = local.replace(tzinfo=zone).isoformat()
+    assert value("iso_timestamp", text) == local - dt.timedelta(minutes=minutes)

@@ -331,8 +331,8 @@ def _insert_table(
         f"INSERT INTO raw.{t} ({', '.join(data)}, _feed, _file_sha256, _row_number, _row_hash, _load_id, "
         f"_loaded_at, _normalisations) SELECT {', '.join('s.' + d for d in data)}, ?, m.sha, s._row_number, "
         f"s._row_hash, ?, ?, s._normalisations FROM {norm} s JOIN {fmap} m ON m.f = s._f "
-        f"WHERE s._reason IS NULL AND NOT EXISTS (SELECT 1 FROM raw.{t} x WHERE x._row_hash = s._row_hash) "
-        f"AND NOT EXISTS (SELECT 1 FROM {dups} d WHERE d._row_hash = s._row_hash AND d.keep <> {order})",
+        f"ANTI JOIN raw.{t} x ON x._row_hash = s._row_hash "
+        f"ANTI JOIN {dups} d ON d._row_hash = s._row_hash AND d.keep <> {order} WHERE s._reason IS NULL",
         [spec.name, load_id, now],
     )
     con.execute(f"DROP TABLE {dups}")

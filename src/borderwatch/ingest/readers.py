@@ -292,16 +292,20 @@ def _read_ndjson_group(
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
     con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT m.i AS _f, row_number() OVER (PARTITION BY m.i ORDER BY "
-            "r.ordinality) AS _line, "
-            "r.line AS rec FROM read_csv(?, header = false, auto_detect = false, columns = "
-            "{'line': 'VARCHAR'}, "
+        lines = (
+            "SELECT m.i AS _f, row_number() OVER (PARTITION BY m.i ORDER BY r.ordinality) AS _line, "
+            "r.line AS rec FROM read_csv(?, header = false, auto_detect = false, "
+            "columns = {'line': 'VARCHAR'}, "
             "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
-            "true, "
-            f"rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
-            f"{max(spec.format.max_line_bytes, 4096)}) "
-            f"WITH ORDINALITY r JOIN {name}_map m ON m.p = r.filename",
+            f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
+            f"{max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
+            f"JOIN {name}_map m ON m.p = r.filename"
+        )
+        con.execute(  # one pass: line numbers, then each line's JSON type once
+            f"CREATE TEMP TABLE {name}_r AS SELECT _f, _line AS _row_number, _line, rec, "
+            "CASE WHEN t = 'OBJECT' THEN rec END AS obj, CASE WHEN t IS NULL THEN 'line is not valid JSON' "
+            "WHEN t <> 'OBJECT' THEN 'line is not a JSON object' END AS _error FROM (SELECT *, "
+            f"CASE WHEN json_valid(rec) THEN json_type(rec) END AS t FROM ({lines}) WHERE trim(rec) <> '')",
             [list(ok)],
         )
         for path, line, kind, _csv_line, message in _rejects(con, name):
@@ -316,12 +320,6 @@ def _read_ndjson_group(
                         f"in feeds/{spec.name}.yaml or ask the agency to resend the file"
                     )
                 )
-        con.execute(
-            f"CREATE TEMP TABLE {name}_r AS SELECT _f, _line AS _row_number, _line, rec, "
-            "CASE WHEN json_valid(rec) THEN CASE WHEN json_type(rec) = 'OBJECT' THEN rec END END AS obj, "
-            "CASE WHEN NOT json_valid(rec) THEN 'line is not valid JSON' WHEN json_type(rec) <> 'OBJECT' "
-            f"THEN 'line is not a JSON object' END AS _error FROM {name} WHERE trim(rec) <> ''"
-        )
         _insert_records(con, spec, table, files, batch, f"{name}_r")
     except duckdb.Error as exc:
         con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(ok.values())])
