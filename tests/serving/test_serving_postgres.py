@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import psycopg
@@ -326,3 +327,17 @@ def test_large_tables_load_in_slices_without_loss_or_duplicates(
     with serving_db.connect(reader=True) as bi:
         got = sorted(r[0] for r in bi.execute("select raid_id from marts.fct_raids").fetchall())
     assert len(want) == 101 and got == want
+
+
+def test_row_ranges_cover_every_rowid_once_and_never_cut_views():
+    from borderwatch.serving.postgres import LOAD_JOBS, SLICE_ROWS, Column, Relation, _row_ranges
+
+    table = Relation("marts", "t", "t", (Column("a", "INTEGER", "a"),))
+    view = Relation("marts", "v", "v", (Column("a", "INTEGER", "a"),), is_view=True)
+    rows = SLICE_ROWS * 10 + 3
+    ranges = _row_ranges(table, rows)
+    assert len(ranges) == LOAD_JOBS > 1
+    assert ranges[0][0] == 0 and ranges[-1][1] is None  # open-ended: rowid gaps never drop a row
+    assert all(stop == nxt for (_, stop), (nxt, _) in itertools.pairwise(ranges))
+    assert _row_ranges(view, rows) == [(0, None)]
+    assert _row_ranges(table, SLICE_ROWS - 1) == [(0, None)]
