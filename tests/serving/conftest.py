@@ -8,6 +8,7 @@ that may create roles and databases) and ``BORDERWATCH_TEST_REDIS_URL``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import glob
@@ -107,6 +108,7 @@ def pg_server() -> Iterator[PostgresServer]:
             )
         run_as = "postgres"
     root = Path(tempfile.mkdtemp(prefix="borderwatch-pg-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # also when initdb or the start fails
     datadir, sockets, log = root / "data", root / "sock", root / "server.log"
     sockets.mkdir()
     if run_as:
