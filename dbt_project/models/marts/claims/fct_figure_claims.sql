@@ -17,12 +17,19 @@
 
 with
 
+{#- the resolution (macros/claims.sql, as in int_figure_claims_resolved) of only the rebuilt partitions #}
+{%- set claims -%}
+    (
+        select * from {{ ref('int_figure_claims_unioned') }}
+        {%- if rebuilt is not none %}
+        where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
+        {%- endif %}
+    )
+{%- endset %}
+
 touched as (
 
-    select * from {{ ref('int_figure_claims_resolved') }}
-    {%- if rebuilt is not none %}
-    where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
-    {%- endif %}
+    {{ resolve_claims(claims) }}
 
 ),
 
