@@ -324,7 +324,7 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     hashed: list[str] = []
     notes: list[str] = []
     reasons: list[str] = []
-    bad = ["_error IS NOT NULL"]
+    bad, noted = ["_error IS NOT NULL"], []
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
         k, value, label = f"k{i}", f"v{i}", lit(f"{c.name} ({c.source_key!r}): ")
@@ -363,12 +363,11 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
         elif c.parse != "text":
             problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(k)} || ' ' || ({rule.why})")
             notes += [f"CASE WHEN {k} IS NOT NULL THEN {n} END" for n in rule.notes]
-            ascii_ = f"strlen({k}) = length({k})"
+            wide = f"strlen({k}) <> length({k})"
+            noted.append("true" if rule.notes else wide)
             for note, digits in (("thai_digits", THAI_DIGITS), ("khmer_digits", KHMER_DIGITS)):
-                notes.append(
-                    f"CASE WHEN NOT {ascii_} AND regexp_matches({k}, {lit('[' + digits + ']')}) "
-                    f"THEN '{note}' END"
-                )
+                pattern = lit("[" + digits + "]")
+                notes.append(f"CASE WHEN {wide} AND regexp_matches({k}, {pattern}) THEN '{note}' END")
         if c.parse != "text":
             bad.append(f"({k} IS NOT NULL AND {value} IS NULL)")
         reasons.append(f"CASE {' '.join(problems)} END")
@@ -379,7 +378,9 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
         if cursor is not None and cursor in (c.name, c.source_key):
             out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
     note_list = f"list_sort(list_distinct([{', '.join(notes)}]::VARCHAR[]))" if notes else "[]::VARCHAR[]"
-    out.append(f"{note_list} AS _normalisations")
+    # notes need a rule that notes, or a non-ASCII cell (Thai or Khmer digits): most rows have neither
+    noted_sql = " OR ".join(noted or ["false"])
+    out.append(f"CASE WHEN {noted_sql} THEN {note_list} ELSE []::VARCHAR[] END AS _normalisations")
     out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
     why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
     out.append(f"CASE WHEN {' OR '.join(bad)} THEN 'line ' || _line || ': ' || {why} END AS _reason")

@@ -92,8 +92,14 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, cols: Iterable[tuple[str
     cols = list(cols)
     ddl = ", ".join(f"{quote(n)} {t}" for n, t in cols)
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.{quote(table)} ({ddl})")
+    present = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
+        "AND database_name = current_database()",
+        [table],
+    ).fetchall()
     for name, sql_type in cols:
-        con.execute(f"ALTER TABLE raw.{quote(table)} ADD COLUMN IF NOT EXISTS {quote(name)} {sql_type}")
+        if (name,) not in present:
+            con.execute(f"ALTER TABLE raw.{quote(table)} ADD COLUMN {quote(name)} {sql_type}")
 
 
 def ensure_control_tables(con: duckdb.DuckDBPyConnection) -> None:
