@@ -151,10 +151,6 @@ class Column:
     def pg_type(self) -> str:
         return pg_type(self.duckdb_type)
 
-    @property
-    def nested(self) -> bool:
-        return self.pg_type == "jsonb" and self.duckdb_type.upper() != "JSON"
-
 
 @dataclass(frozen=True)
 class Relation:
@@ -619,7 +615,7 @@ def _copy_job(
     version: str,
     rows: tuple[int, int | None],
 ) -> int:
-    """One COPY job in its own transaction on this thread's connection; returns the rows it stored."""
+    """One COPY job in its own transaction on an idle load connection; returns the rows it stored."""
     cursor = source.cursor()  # a DuckDB connection is not shared between threads; its cursors are
     try:
         with connections.take() as conn:
