@@ -15,23 +15,17 @@ Adding a rule: the spec's ``ParseRule``, one ``_rule_*`` here, one test.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from borderwatch.specs import ColumnSpec, TableSpec
-from borderwatch.thai_calendar import (
-    BE_OFFSET,
-    THAI_DIGITS,
-    thai_month_table,
-)
+from borderwatch.thai_calendar import BE_OFFSET, THAI_DIGITS, thai_month_table
 
 BE_YEAR_RANGE = range(2400, 2701)  # a year in here is Buddhist Era (2400 BE = 1857 CE)
 CE_YEAR_RANGE = range(1900, 2201)  # plausible Gregorian years for this data
 BE_FEED_CE_YEARS = range(1900, 2101)  # a BE feed's CE years; 2168 is a typo of 2568, not a CE year
 MAX_KEY_CHARS = 200
 KHMER_DIGITS = "០១២៣៤៥៦៧៨៩"
-# Python's str.isspace() characters: trim removes exactly what str.strip() would.
-WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+WHITESPACE = "".join(filter(str.isspace, map(chr, range(0x3001))))  # trim as str.strip() does
 # Control characters and bidirectional overrides: invisible, and able to make two keys look alike.
 UNSAFE_KEY_CHARS = "[\\x00-\\x1f\\x7f-\\x9f\\x{200e}\\x{200f}\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}\\x{061c}]"
 QUALIFIERS = (
@@ -43,8 +37,6 @@ FALSE_WORDS = ("false", "f", "no", "n", "0", "ไม่ใช่", "ไม่", 
 INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 SQL_TYPES = {"varchar": "VARCHAR", "integer": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE"}
 SQL_TYPES |= {"date": "DATE", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "json": "JSON"}
-
-# ------------------------------------------------------------------------------------- SQL pieces
 
 
 def lit(text: str) -> str:
@@ -291,18 +283,9 @@ def _rule_label(i: int, c: ColumnSpec, calendar: str) -> Rule:
     return Rule({}, f"CASE lower(k{i}) {whens} END", [], why)
 
 
+# every specs.ParseRule ``x`` is compiled by ``_rule_x`` (a test checks that none is missing)
 RULES: dict[str, Callable[[int, ColumnSpec, str], Rule]] = {
-    "label": _rule_label,
-    "text": _rule_text,
-    "int": _rule_int,
-    "float": _rule_float,
-    "iso_date": _rule_iso_date,
-    "iso_timestamp": _rule_iso_timestamp,
-    "dmy_date": _rule_dmy_date,
-    "thai_date": _rule_thai_date,
-    "year_month": _rule_year_month,
-    "bool": _rule_bool,
-    "json": _rule_json,
+    name.removeprefix("_rule_"): rule for name, rule in dict(globals()).items() if name.startswith("_rule_")
 }
 
 
@@ -410,28 +393,3 @@ def _strip(u: str, ws: str) -> str:
 def quote(name: str) -> str:
     """A SQL identifier (spec names are validated as ``[a-z][a-z0-9_]*``; quoting is belt and braces)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-class Normalised(NamedTuple):
-    value: Any
-    notes: list[str]
-    reason: str | None
-
-
-def normalise_cells(column: ColumnSpec, cells: list[str | None], *, calendar: str = "CE") -> list[Normalised]:
-    """Run one column's rule over text cells in an in-memory DuckDB (tests, property tests, the CLI)."""
-    import duckdb
-
-    table = TableSpec(table="t", primary_key=[column.name], columns=[column])
-    with duckdb.connect() as con:
-        con.execute(
-            "CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, c0 TEXT)"
-        )
-        con.executemany(
-            "INSERT INTO src VALUES (0, ?, ?, NULL, NULL, ?)", [(n, n, v) for n, v in enumerate(cells, 1)]
-        )
-        sql = normalise_sql(table, "src", calendar=calendar)
-        rows = con.execute(
-            f"SELECT {quote(column.name)}, _normalisations, _reason FROM ({sql}) ORDER BY _row_number"
-        ).fetchall()
-    return [Normalised(v, list(n), r.split(": ", 1)[1] if r else None) for v, n, r in rows]

@@ -11,11 +11,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import duckdb
 import httpx
 
+from borderwatch.normalize import normalise_sql, quote
 from borderwatch.simulator import scenario
+from borderwatch.specs import ColumnSpec, TableSpec
 
 # Headers and digit tables: the simulator's constants, which follow feeds/README.md (one copy, not two).
 KH_HEADER = ",".join(scenario.KH_HEADER)
@@ -266,3 +269,28 @@ class FakeAgency:
         next_page = page + 1 if page * size < len(rows) else None
         doc = {"data": chunk, "page": page, "page_size": size, "total": len(rows), "next_page": next_page}
         return self._respond(request, json.dumps(doc, ensure_ascii=False).encode(), "application/json")
+
+
+class Normalised(NamedTuple):
+    """One cell through the normaliser: typed value, notes, and the reason it was refused (or None)."""
+
+    value: Any
+    notes: list[str]
+    reason: str | None
+
+
+def normalise_cells(column: ColumnSpec, cells: list[str | None], *, calendar: str = "CE") -> list[Normalised]:
+    """Run one column's rule over text cells in an in-memory DuckDB (the property tests)."""
+    table = TableSpec(table="t", primary_key=[column.name], columns=[column])
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, c0 TEXT)"
+        )
+        con.executemany(
+            "INSERT INTO src VALUES (0, ?, ?, NULL, NULL, ?)", [(n, n, v) for n, v in enumerate(cells, 1)]
+        )
+        sql = normalise_sql(table, "src", calendar=calendar)
+        rows = con.execute(
+            f"SELECT {quote(column.name)}, _normalisations, _reason FROM ({sql}) ORDER BY _row_number"
+        ).fetchall()
+    return [Normalised(v, list(n), r.split(": ", 1)[1] if r else None) for v, n, r in rows]

@@ -14,10 +14,9 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingest_payloads import KH_HEADER, kh_csv, kh_rows, nbtc_lines, rtp_record
+from ingest_payloads import KH_HEADER, kh_csv, kh_rows, nbtc_lines, normalise_cells, rtp_record
 
 from borderwatch.ingest import FileLoadResult, IngestError, LandingArchive, load_files
-from borderwatch.normalize import normalise_cells
 from borderwatch.specs import ColumnSpec, FeedSpec, ParseRule
 
 POISON = [

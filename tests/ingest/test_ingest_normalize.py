@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ingest_payloads import Normalised, normalise_cells
 
 from borderwatch import normalize as nz
 from borderwatch import thai_calendar as tc
-from borderwatch.normalize import Normalised, normalise_cells
 from borderwatch.specs import ColumnSpec
 
 THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")

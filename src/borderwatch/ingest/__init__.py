@@ -24,8 +24,8 @@ from borderwatch.ingest.errors import (
 )
 from borderwatch.ingest.inbox import safe_inbox_path
 from borderwatch.ingest.landing import LandedFile, LandingArchive
-from borderwatch.ingest.load import FileLoadResult, TableLoadResult, load_files
-from borderwatch.ingest.report import LoadReport, render_reports
+from borderwatch.ingest.load import load_files
+from borderwatch.ingest.report import FileLoadResult, LoadReport, TableLoadResult, render_reports
 from borderwatch.ingest.run import (
     ReplayError,
     connect_build_db,

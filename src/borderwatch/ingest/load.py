@@ -24,7 +24,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from borderwatch.ingest.contract import (
 from borderwatch.ingest.errors import IngestError, RejectRateExceeded
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.readers import Batch, read_csv, read_json_pages, read_ndjson
+from borderwatch.ingest.report import FileLoadResult, TableLoadResult
 from borderwatch.ingest.xlsx import read_xlsx
 from borderwatch.normalize import normalise_sql
 from borderwatch.specs import FeedSpec, TableSpec
@@ -53,54 +53,6 @@ READERS: dict[str, Callable[..., Batch]] = {
     "json_api": read_json_pages,
     "xlsx": read_xlsx,
 }
-
-
-@dataclass
-class TableLoadResult:
-    """What one file contributed to one raw table."""
-
-    feed: str
-    table: str
-    file_name: str
-    file_sha256: str
-    rows_in: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-    duplicate_file: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class FileLoadResult:
-    """One landed file across all of its feed's tables."""
-
-    feed: str
-    file_name: str
-    file_sha256: str
-    status: str  # 'loaded' | 'duplicate'
-    tables: list[TableLoadResult] = field(default_factory=list)
-    cursor_value: str | None = None
-    revision: int = 1
-    supersedes: str | None = None
-
-    @property
-    def rows_in(self) -> int:
-        return sum(t.rows_in for t in self.tables)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(t.rows_loaded for t in self.tables)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(t.rows_quarantined for t in self.tables)
-
-    @property
-    def rows_duplicate(self) -> int:
-        return sum(t.rows_duplicate for t in self.tables)
 
 
 def load_files(

@@ -13,9 +13,56 @@ from rich.markup import escape
 
 from borderwatch.config import Settings
 from borderwatch.ingest.contract import ensure_control_tables, new_load_id, utc_now
-from borderwatch.ingest.load import FileLoadResult
 
 Status = Literal["loaded", "unchanged", "failed"]
+
+
+@dataclass
+class TableLoadResult:
+    """What one file contributed to one raw table."""
+
+    feed: str
+    table: str
+    file_name: str
+    file_sha256: str
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    duplicate_file: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FileLoadResult:
+    """One landed file across all of its feed's tables."""
+
+    feed: str
+    file_name: str
+    file_sha256: str
+    status: str  # 'loaded' | 'duplicate'
+    tables: list[TableLoadResult] = field(default_factory=list)
+    cursor_value: str | None = None
+    revision: int = 1
+    supersedes: str | None = None
+
+    @property
+    def rows_in(self) -> int:
+        return sum(t.rows_in for t in self.tables)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(t.rows_loaded for t in self.tables)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.tables)
+
+    @property
+    def rows_duplicate(self) -> int:
+        return sum(t.rows_duplicate for t in self.tables)
 
 
 @dataclass

@@ -26,8 +26,8 @@ from borderwatch.ingest.extract import pull_api, pull_files
 from borderwatch.ingest.http import Fetcher
 from borderwatch.ingest.inbox import land_inbox, settle
 from borderwatch.ingest.landing import LandedFile, LandingArchive
-from borderwatch.ingest.load import FileLoadResult, load_files
-from borderwatch.ingest.report import LoadReport, render_reports, save_report
+from borderwatch.ingest.load import load_files
+from borderwatch.ingest.report import FileLoadResult, LoadReport, render_reports, save_report
 from borderwatch.sources import connection_for
 from borderwatch.specs import FeedSpec, load_specs
 
