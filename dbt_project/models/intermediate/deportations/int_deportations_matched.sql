@@ -19,25 +19,15 @@
 
 with
 
-bulletin_rows as (
-
-    select * exclude (is_latest_delivery) from {{ ref('stg_kh_gdi__deportations') }}
-
-),
-
-reception_rows as (
-
-    select * exclude (is_latest_delivery) from {{ ref('stg_th_imm__receptions') }}
-
-),
-
 incidents as (
 
     select * from {{ ref('int_raid_incidents_linked') }}
 
 ),
 
-{#- labels are mapped once per distinct (checkpoint, nationality) pair, not once per row #}
+{#- labels are mapped once per distinct (checkpoint, nationality) pair, not once per row; the staging views
+    are named at each use (a CTE read twice is materialised whole by DuckDB), and reading them without
+    is_latest_delivery skips their window over all history #}
 bulletin_labels as (
 
     select
@@ -48,7 +38,7 @@ bulletin_labels as (
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
         {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
-    from (select distinct checkpoint_label, nationality_label from bulletin_rows)
+    from (select distinct checkpoint_label, nationality_label from {{ ref('stg_kh_gdi__deportations') }})
 
 ),
 
@@ -62,63 +52,98 @@ reception_labels as (
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
         {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
-    from (select distinct checkpoint_label, nationality_label from reception_rows)
+    from (select distinct checkpoint_label, nationality_label from {{ ref('stg_th_imm__receptions') }})
 
 ),
+{%- if rebuilt is not none %}
 
-bulletin_deliveries as (
+{#- incremental: every delivery of the lines with a delivery in a rebuilt partition (the latest one decides) #}
+bulletin_lines_in_scope as (
 
-    select
-        bulletin_rows.*,
-        bulletin_labels.* exclude (checkpoint_label, nationality_label)
-    from bulletin_rows
+    select distinct
+        deliveries.bulletin_no,
+        deliveries.line_no
+    from {{ ref('stg_kh_gdi__deportations') }} as deliveries
     inner join bulletin_labels
         on
-            bulletin_rows.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
-            and bulletin_rows.nationality_label is not distinct from bulletin_labels.nationality_label
+            deliveries.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
+            and deliveries.nationality_label is not distinct from bulletin_labels.nationality_label
+    where bulletin_labels._partition_key in {{ sql_string_list(rebuilt) }}
 
 ),
 
-reception_deliveries as (
+receptions_in_scope as (
 
-    select
-        reception_rows.*,
-        reception_labels.* exclude (checkpoint_label, nationality_label)
-    from reception_rows
+    select distinct deliveries.reception_no
+    from {{ ref('stg_th_imm__receptions') }} as deliveries
     inner join reception_labels
         on
-            reception_rows.checkpoint_label is not distinct from reception_labels.checkpoint_label
-            and reception_rows.nationality_label is not distinct from reception_labels.nationality_label
+            deliveries.checkpoint_label is not distinct from reception_labels.checkpoint_label
+            and deliveries.nationality_label is not distinct from reception_labels.nationality_label
+    where reception_labels._partition_key in {{ sql_string_list(rebuilt) }}
 
 ),
+{%- endif %}
 
 bulletins as (
 
-    -- the latest delivery of each line; incremental: of the lines with a delivery in a rebuilt partition
-    select bulletin_deliveries.* from bulletin_deliveries
+    -- the latest delivery of each line
+    select
+        deliveries.* exclude (is_latest_delivery),
+        bulletin_labels.* exclude (checkpoint_label, nationality_label)
+    from {{ ref('stg_kh_gdi__deportations') }} as deliveries
     {%- if rebuilt is not none %}
-    semi join (
-        select distinct bulletin_no, line_no from bulletin_deliveries
-        where _partition_key in {{ sql_string_list(rebuilt) }}
-    ) as lines_in_scope
-        on bulletin_deliveries.bulletin_no = lines_in_scope.bulletin_no
-        and bulletin_deliveries.line_no = lines_in_scope.line_no
+    semi join bulletin_lines_in_scope
+        on
+            deliveries.bulletin_no = bulletin_lines_in_scope.bulletin_no
+            and deliveries.line_no = bulletin_lines_in_scope.line_no
     {%- endif %}
+    inner join bulletin_labels
+        on
+            deliveries.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
+            and deliveries.nationality_label is not distinct from bulletin_labels.nationality_label
     qualify {{ is_latest_delivery(['bulletin_no', 'line_no']) }}
 
 ),
 
 receptions as (
 
-    select reception_deliveries.* from reception_deliveries
+    select
+        deliveries.* exclude (is_latest_delivery),
+        reception_labels.* exclude (checkpoint_label, nationality_label)
+    from {{ ref('stg_th_imm__receptions') }} as deliveries
     {%- if rebuilt is not none %}
-    semi join (
-        select distinct reception_no from reception_deliveries
-        where _partition_key in {{ sql_string_list(rebuilt) }}
-    ) as receptions_in_scope
-        on reception_deliveries.reception_no = receptions_in_scope.reception_no
+    semi join receptions_in_scope on deliveries.reception_no = receptions_in_scope.reception_no
     {%- endif %}
+    inner join reception_labels
+        on
+            deliveries.checkpoint_label is not distinct from reception_labels.checkpoint_label
+            and deliveries.nationality_label is not distinct from reception_labels.nationality_label
     qualify {{ is_latest_delivery(['reception_no']) }}
+
+),
+
+destination_countries as (
+
+    select
+        label,
+        {{ country_iso3('label') }} as country_iso3
+    from (
+        select distinct destination_label as label from {{ ref('stg_kh_gdi__deportations') }}
+        where destination_label is not null
+    )
+
+),
+
+origin_countries as (
+
+    select
+        label,
+        {{ country_iso3('label') }} as country_iso3
+    from (
+        select distinct from_country_label as label from {{ ref('stg_th_imm__receptions') }}
+        where from_country_label is not null
+    )
 
 ),
 
@@ -131,7 +156,7 @@ sending as (
         checkpoint_key,
         nationality_iso3,
         nationality_key,
-        {{ country_iso3('destination_label') }} as destination_iso3,
+        destination_countries.country_iso3 as destination_iso3,
         persons_total,
         persons_male,
         persons_female,
@@ -141,6 +166,7 @@ sending as (
         _loaded_at,
         {{ lineage_struct('kh_gdi_deportations') }} as lineage
     from bulletins
+    left join destination_countries on bulletins.destination_label = destination_countries.label
     {%- if rebuilt is not none %}
     where _partition_key in {{ sql_string_list(rebuilt) }}
     {%- endif %}
@@ -156,7 +182,7 @@ receiving as (
         checkpoint_key,
         nationality_iso3,
         nationality_key,
-        {{ country_iso3('from_country_label') }} as from_country_iso3,
+        origin_countries.country_iso3 as from_country_iso3,
         persons_total,
         persons_male,
         persons_female,
@@ -167,6 +193,7 @@ receiving as (
         _loaded_at,
         {{ lineage_struct('th_imm_receptions') }} as lineage
     from receptions
+    left join origin_countries on receptions.from_country_label = origin_countries.label
     {%- if rebuilt is not none %}
     where _partition_key in {{ sql_string_list(rebuilt) }}
     {%- endif %}
