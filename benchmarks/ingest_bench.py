@@ -335,3 +335,11 @@ def _fmt_stats(stats: dict[str, Any], digits: int = 0) -> str:
     if stats.get("n", 1) <= 1:
         return f.format(stats["median"])
     return f"{f.format(stats['median'])} ({f.format(stats['min'])}–{f.format(stats['max'])})"
+
+
+if __name__ == "__main__":  # measurement 3 alone: python -m benchmarks.ingest_bench [--reps n] [--out dir]
+    import sys
+
+    from benchmarks.run import run
+
+    run(["--only", "ingest", *sys.argv[1:]])

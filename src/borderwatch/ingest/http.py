@@ -25,14 +25,11 @@ Retries: tenacity, exponential backoff honouring ``Retry-After`` on 429/503; tru
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +37,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from borderwatch.ingest.errors import FetchError
+from borderwatch.ingest.guard import DEFAULT_PORTS, Guard, RedirectRefused, origin_of, resolves_internal
 from borderwatch.ingest.untrusted import untrusted
 from borderwatch.specs import FeedSpec
 
@@ -48,7 +46,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 BACKOFF_ENV = "BORDERWATCH_HTTP_BACKOFF_SECONDS"  # base of the exponential backoff (tests set it small)
 MAX_RETRY_AFTER = 60.0
 MAX_REDIRECTS = 5
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class DeadlineExceeded(FetchError):
@@ -61,10 +58,6 @@ class ResponseTooLarge(FetchError):
 
 class PageCapExceeded(FetchError):
     """A feed run asked for more JSON documents than ``source.max_pages``."""
-
-
-class RedirectRefused(FetchError):
-    """A redirect left the feed's origin, or pointed at an internal address the spec does not allow."""
 
 
 class _Transient(Exception):
@@ -89,97 +82,6 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def origin_of(url: httpx.URL | str) -> tuple[str, str, int]:
-    """(scheme, host, port) with the default port filled in: two URLs share an origin iff these match."""
-    u = httpx.URL(str(url))
-    return (u.scheme, u.host.lower(), u.port or _DEFAULT_PORTS.get(u.scheme, 0))
-
-
-def is_internal_address(address: str) -> bool:
-    """Loopback, private, link-local, unspecified, multicast or reserved (IPv4-mapped IPv6 included)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_unspecified
-        or ip.is_multicast
-        or ip.is_reserved
-    )
-
-
-def resolves_internal(host: str) -> bool:
-    """Does ``host`` (a name or any IP spelling, e.g. ``2130706433``) resolve to an internal address?"""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False  # unresolvable: the connection itself will fail
-    return any(is_internal_address(str(info[4][0])) for info in infos)
-
-
-class _Guard:
-    """One request's watchdog: shuts its sockets at the deadline; refuses an internal peer if asked to.
-
-    httpx has no total timeout (its read timeout restarts with every byte), so the guard learns each new
-    socket from httpcore's ``trace`` hook and ``shutdown()``s it from a timer thread, which wakes a
-    blocked read at once.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self.forbid_internal_peer = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-        self._timer.daemon = True
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            late = self.fired
-        if late:
-            self._shutdown(sock)
-        if self.forbid_internal_peer and event == "connection.connect_tcp.complete":
-            peer = sock.getpeername()[0]
-            if is_internal_address(str(peer)):
-                self._shutdown(sock)
-                raise RedirectRefused(f"connected to internal address {peer}")
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            self._shutdown(sock)
-
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        with suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-    def expired(self) -> bool:
-        return self.fired or time.monotonic() >= self.deadline
-
-    def __enter__(self) -> _Guard:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
 
 
 def _without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
@@ -276,7 +178,7 @@ class Fetcher:
                 f"{response.status_code}; check source.url in {self._where()}"
             )
 
-    def _call(self, fn: Callable[[_Guard], Any], url: str) -> Any:
+    def _call(self, fn: Callable[[Guard], Any], url: str) -> Any:
         """Run one bounded attempt per retry; deadlines end the retries at once."""
         try:
             for attempt in self._retrying():
@@ -286,7 +188,7 @@ class Fetcher:
                         raise self._run_deadline_error(url)
                     deadline = min(now + self.spec.source.request_deadline_seconds, self.run_deadline)
                     self.requests += 1
-                    with _Guard(deadline) as guard:
+                    with Guard(deadline) as guard:
                         try:
                             return fn(guard)
                         except (httpx.TransportError, _Transient) as exc:
@@ -305,15 +207,15 @@ class Fetcher:
 
     # --- one request, redirects by hand ------------------------------------------------------------------
 
-    def _timeout(self, guard: _Guard) -> httpx.Timeout:
+    def _timeout(self, guard: Guard) -> httpx.Timeout:
         remaining = max(0.001, guard.deadline - time.monotonic())
         return httpx.Timeout(min(self.spec.source.timeout_seconds, remaining))
 
-    def _check_redirect(self, start: httpx.URL, current: httpx.URL, target: httpx.URL, guard: _Guard) -> None:
+    def _check_redirect(self, start: httpx.URL, current: httpx.URL, target: httpx.URL, guard: Guard) -> None:
         """Same origin as the URL we were asked for: fine. Elsewhere only if the spec lists that origin."""
         source = self.spec.source
         hop = f"feed {self.spec.name!r}: GET {untrusted(current)} redirected to {untrusted(target)}"
-        if target.scheme not in _DEFAULT_PORTS or not target.host:
+        if target.scheme not in DEFAULT_PORTS or not target.host:
             raise RedirectRefused(f"{hop}: not an http(s) URL; refused")
         if origin_of(target) == origin_of(start):
             guard.forbid_internal_peer = False
@@ -334,7 +236,7 @@ class Fetcher:
 
     @contextmanager
     def _open(
-        self, url: str, guard: _Guard, *, params: dict[str, Any] | None, headers: dict[str, str] | None
+        self, url: str, guard: Guard, *, params: dict[str, Any] | None, headers: dict[str, str] | None
     ) -> Iterator[httpx.Response]:
         """Send a GET and follow redirects by hand; yields the final, still-streaming response."""
         start = current = httpx.URL(url, params=params) if params else httpx.URL(url)
@@ -383,7 +285,7 @@ class Fetcher:
     def _stream_body(
         self,
         response: httpx.Response,
-        guard: _Guard,
+        guard: Guard,
         limit: int,
         limit_name: str,
         sink: Callable[[bytes], Any],
@@ -427,7 +329,7 @@ class Fetcher:
                 "next_page never ends, its pagination is broken: tell the agency"
             )
 
-        def once(guard: _Guard) -> tuple[httpx.Response, Any]:
+        def once(guard: Guard) -> tuple[httpx.Response, Any]:
             with self._open(url, guard, params=params, headers=None) as response:
                 self._check_status(response)
                 chunks: list[bytes] = []
@@ -451,7 +353,7 @@ class Fetcher:
     ) -> httpx.Response:
         """Stream a file to ``dest`` (at most ``max_bytes``, memory bounded); returns the 200 or 304."""
 
-        def once(guard: _Guard) -> httpx.Response:
+        def once(guard: Guard) -> httpx.Response:
             with self._open(url, guard, params=None, headers=headers) as response:
                 self._check_status(response)
                 if response.status_code == 304:
