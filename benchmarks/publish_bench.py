@@ -53,6 +53,7 @@ PHASES = (  # functions of borderwatch.publish (before and after its split) whos
     "_checkpoint",
     "_copy_and_hash",
     "write_candidate",
+    "_patch",
     "declare_keys",
     "content_fingerprint",
     "dbt_dictionary",
@@ -173,7 +174,11 @@ def _night(settings: Any, timer: Timer) -> dict[str, Any]:
         audited = pipeline.Audited(candidate=candidate, gate=gate)
         publication = pipeline.publish(settings, audited, notify=False)
         t2 = time.perf_counter()
+    fates: dict[str, int] = defaultdict(int)
+    for fate in getattr(candidate, "tables", {}).values():  # what writing this night's candidate did
+        fates[fate] += 1
     return {
+        "tables": dict(fates),
         "snapshot_s": round(t1 - t0, 2),
         "publish_s": round(t2 - t1, 2),
         "version": publication.version,
@@ -249,6 +254,8 @@ def markdown(figures: dict[str, Any], label: str) -> str:
     )
     publish_cells = " | ".join(f"{r['publish_s']:.2f}" for r in runs[:3])
     lines.append(f"| **publish** | {publish_cells} | {runs[3]['s']:.2f} |")
+    fates = [", ".join(f"{n} {f}" for f, n in sorted(r.get("tables", {}).items())) for r in runs[:3]]
+    lines.append("| candidate tables | " + " | ".join(fates) + " | |")
     for name in PHASES:
         cells = []
         for r in runs:

@@ -10,6 +10,7 @@ the gate never reads, stay out. Then it is hashed, fingerprinted and made read-o
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,7 +35,6 @@ from borderwatch.publish.core import (
     STORAGE_VERSION,
     TMP_PREFIX,
     PublishError,
-    count_rows,
     fsync_dir,
     fsync_files,
     ident,
@@ -44,7 +44,9 @@ from borderwatch.publish.core import (
     write_json,
 )
 from borderwatch.publish.dictionary import comment, dbt_dictionary, declare_keys
-from borderwatch.publish.versions import cleanup_stale
+from borderwatch.publish.versions import cleanup_stale, served_manifest
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Candidate:
     content: dict[str, str]
     created_at: str = ""
     key_errors: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)  # per table: new, kept, appended or rewritten
 
     @property
     def id(self) -> str:
@@ -78,6 +81,7 @@ class Candidate:
             "content": dict(self.content),
             "created_at": self.created_at,
             "key_errors": dict(self.key_errors),
+            "tables": dict(self.tables),
         }
 
     @classmethod
@@ -88,6 +92,7 @@ class Candidate:
             content={str(k): str(v) for k, v in data.get("content", {}).items()},
             created_at=str(data.get("created_at", "")),
             key_errors={str(k): str(v) for k, v in (data.get("key_errors") or {}).items()},
+            tables={str(k): str(v) for k, v in (data.get("tables") or {}).items()},
         )
 
 
@@ -112,20 +117,34 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
     tmp.mkdir()
     try:
         dictionary = dbt_dictionary(dbt_manifest) if dbt_manifest else {}
+        wanted = content_fingerprint(build_db)
         target = tmp / DB_NAME
-        source_counts, key_errors = write_candidate(build_db, target, settings.build_db.stem, dictionary)
+        base = served_base(settings)
+        written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, base)
         content = content_fingerprint(target)
-        copied = {name: int(value.split(":", 1)[0]) for name, value in content.items()}
-        if copied != source_counts:
-            diff = {k: (v, copied.get(k)) for k, v in source_counts.items() if copied.get(k) != v}
-            raise PublishError(
-                f"{target}: row counts differ from the build after copying (build, copy): {diff}"
+        if content != wanted and base is not None:
+            logger.warning(
+                "%s: patching %s gave other content than the build; writing it whole", target, base.path
             )
+            target.unlink()
+            written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, None)
+            content = content_fingerprint(target)
+        if content != wanted:
+            diff = sorted(k for k in wanted.keys() | content.keys() if wanted.get(k) != content.get(k))
+            raise PublishError(f"{target}: content differs from the build's after writing it: {diff}")
         target.chmod(0o444)
         digest = sha256_file(target)
         created_at = datetime.now(UTC).isoformat()
         write_json(tmp / DICTIONARY_NAME, dictionary)
-        meta = {"sha256": digest, "content": content, "created_at": created_at, "key_errors": key_errors}
+        meta = {
+            "sha256": digest,
+            "content": content,
+            "created_at": created_at,
+            "key_errors": written.key_errors,
+            "base": str(base.path) if base else None,
+            "tables": written.tables,
+        }
+        key_errors = written.key_errors
         write_json(tmp / CANDIDATE_META, meta)
         for path in tmp.iterdir():
             path.chmod(0o444)
@@ -152,31 +171,73 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
             ) from exc
         raise
     candidate = Candidate(
-        path=final / DB_NAME, sha256=digest, content=content, created_at=created_at, key_errors=key_errors
+        path=final / DB_NAME,
+        sha256=digest,
+        content=content,
+        created_at=created_at,
+        key_errors=key_errors,
+        tables=written.tables,
     )
     prune_candidates(settings, keep={candidate.id})
     return candidate
 
 
-def write_candidate(
-    source_db: Path, target: Path, build_catalog: str, docs: dict[str, Any]
-) -> tuple[dict[str, int], dict[str, str]]:
-    """CREATE TABLE AS every published table and gate input, re-create views, add keys and comments.
+@dataclass(frozen=True)
+class Base:
+    """The served version's database: the starting point of the next candidate, and its content."""
 
-    Returns the source's row count of every published relation and, per table, why its data breaks its
-    contract keys (the gate judges such a build; publish refuses it). The file is written in DuckDB
-    storage ``STORAGE_VERSION`` so DuckDB 1.x readers can open it once published.
+    path: Path
+    content: dict[str, str]
+
+
+@dataclass
+class Written:
+    """What :func:`write_candidate` did per table (kept, appended, rewritten, new) and key violations."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    key_errors: dict[str, str] = field(default_factory=dict)
+
+
+def served_base(settings: Settings) -> Base | None:
+    """The current version's file when the next candidate can start from it (same storage version)."""
+    manifest = served_manifest(settings)
+    if manifest is None or manifest.get("storage_version") != STORAGE_VERSION:
+        return None
+    path = settings.published_dir / str(manifest["version"]) / DB_NAME
+    if not path.is_file() or not isinstance(manifest.get("content"), dict):
+        return None
+    return Base(path=path, content={str(k): str(v) for k, v in manifest["content"].items()})
+
+
+def write_candidate(
+    source_db: Path,
+    target: Path,
+    build_catalog: str,
+    docs: dict[str, Any],
+    wanted: dict[str, str],
+    base: Base | None,
+) -> Written:
+    """The build's published tables and gate inputs in published form: keys, comments, re-rooted views.
+
+    With a ``base`` (the served version) the candidate starts as a copy of it and pays only for what
+    changed: a table whose fingerprint (``wanted``) equals the served one is kept as is; one that only
+    gained rows (same key, same row hash for every served row) gets them appended; any other change is
+    a rewrite (DROP + CREATE TABLE AS), never an in-place UPDATE or DELETE, whose old values DuckDB would
+    keep on disk in the published file. Without a base every table is written. The file is in DuckDB
+    storage ``STORAGE_VERSION`` (a copied base keeps it) so DuckDB 1.x readers can open it once published.
     """
+    if base is not None:
+        shutil.copyfile(base.path, target)  # in-kernel copy (sendfile / copy_file_range)
+        target.chmod(0o644)
+    options = "(storage_version '" + STORAGE_VERSION + "')" if base is None else ""
     con = duckdb.connect(":memory:", config=dict(NO_DOWNLOADS))
+    written = Written()
     try:
         con.execute(f"attach '{sql_str(source_db)}' as src (read_only)")
-        con.execute(f"attach '{sql_str(target)}' as pub (storage_version '{STORAGE_VERSION}')")
+        con.execute(f"attach '{sql_str(target)}' as pub {options}")
         con.execute("use pub")
         schemas = ", ".join(repr(s) for s in PUBLISHED_SCHEMAS)
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'src' "
-            f"and schema_name in ({schemas}) order by 1, 2"
-        ).fetchall()
+        tables = _relations(con, "src", f"schema_name in ({schemas})")
         if not any(schema == "marts" for schema, _ in tables):
             raise PublishError(
                 f"{source_db}: the build file has no tables in schema 'marts'; nothing to publish"
@@ -185,30 +246,36 @@ def write_candidate(
             "select schema_name, view_name, sql from duckdb_views() where database_name = 'src' "
             f"and not internal and schema_name in ({schemas}) order by 1, 2"
         ).fetchall()
-        present = {
-            (s, t)
-            for s, t in con.execute(
-                "select schema_name, table_name from duckdb_tables() where database_name = 'src'"
-            ).fetchall()
-        }
-        inputs = [t for t in GATE_INPUTS if t in present]
+        inputs = [t for t in GATE_INPUTS if t in set(_relations(con, "src", "true"))]
+        for schema, view in _relations(con, "pub", "true", kind="view"):
+            con.execute(f"drop view {ident(schema)}.{ident(view)}")
+        for schema, table in _relations(con, "pub", "true"):
+            if (schema, table) not in tables or (schema, table) in inputs:
+                con.execute(f"drop table {ident(schema)}.{ident(table)}")
+        kept = set(_relations(con, "pub", "true"))
         for schema in sorted({s for s, _ in tables} | {s for s, _, _ in views} | {s for s, _ in inputs}):
             con.execute(f"create schema if not exists {ident(schema)}")
-        counts: dict[str, int] = {}
-        key_errors: dict[str, str] = {}
-        for schema, table in [*tables, *inputs]:
-            name = f"{ident(schema)}.{ident(table)}"
-            con.execute(f"create table {name} as select * from src.{name}")
-            if (schema, table) in inputs:
-                continue
-            counts[f"{schema}.{table}"] = count_rows(con, f"src.{name}")
-            error = declare_keys(con, schema, table, docs.get(f"{schema}.{table}") or {})
-            if error:
-                key_errors[f"{schema}.{table}"] = error
+        for schema, table in tables:
+            name = f"{schema}.{table}"
+            doc = docs.get(name) or {}
+            fate = "new"
+            if (schema, table) in kept and base is not None:
+                fate = _patch(con, schema, table, doc, same=base.content.get(name) == wanted.get(name))
+                if fate == "rewritten":
+                    con.execute(f"drop table {ident(schema)}.{ident(table)}")
+            written.tables[name] = fate
+            if fate in ("new", "rewritten"):
+                relation = f"{ident(schema)}.{ident(table)}"
+                con.execute(f"create table {relation} as select * from src.{relation}")
+                error = declare_keys(con, schema, table, doc)
+                if error:
+                    written.key_errors[name] = error
+        for schema, table in inputs:
+            relation = f"{ident(schema)}.{ident(table)}"
+            con.execute(f"create table {relation} as select * from src.{relation}")
         con.execute("detach src")
         for schema, view, sql in views:
             con.execute(portable_view_sql(schema, view, sql, build_catalog))
-            counts[f"{schema}.{view}"] = count_rows(con, f"{ident(schema)}.{ident(view)}")
         kinds = {**{(s, t): "table" for s, t in tables}, **{(s, v): "view" for s, v, _ in views}}
         for (schema, name), kind in kinds.items():
             comment(con, kind, schema, name, docs.get(f"{schema}.{name}") or {})
@@ -217,7 +284,75 @@ def write_candidate(
         con.execute("detach pub")
     finally:
         con.close()
-    return counts, key_errors
+    return written
+
+
+def _relations(
+    con: duckdb.DuckDBPyConnection, database: str, where: str, *, kind: str = "table"
+) -> list[tuple[str, str]]:
+    name, catalog = ("view_name", "duckdb_views()") if kind == "view" else ("table_name", "duckdb_tables()")
+    internal = " and not internal" if kind == "view" else ""
+    rows = con.execute(
+        f"select schema_name, {name} from {catalog} "
+        f"where database_name = ?{internal} and {where} order by 1, 2",
+        [database],
+    ).fetchall()
+    return [(str(s), str(t)) for s, t in rows]
+
+
+def _patch(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, doc: dict[str, Any], *, same: bool
+) -> str:
+    """Bring the served copy of one table up to the build's: "kept", "appended" or "rewritten" (by caller).
+
+    Only a table with the same columns and declared keys as the contract asks is patched; appending needs
+    a primary key to tell new rows from changed ones.
+    """
+    columns = (
+        "select column_name, data_type, is_nullable from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? order by column_index"
+    )
+    src = con.execute(columns, ["src", schema, table]).fetchall()
+    pub = con.execute(columns, ["pub", schema, table]).fetchall()
+    key = [str(c) for c in doc.get("primary_key") or []]
+    declared = con.execute(
+        "select constraint_column_names from duckdb_constraints() where database_name = 'pub' "
+        "and schema_name = ? and table_name = ? and constraint_type = 'PRIMARY KEY'",
+        [schema, table],
+    ).fetchall()
+    not_null = {str(c) for c, _, nullable in pub if not nullable}
+    if (
+        [(c, t) for c, t, _ in src] != [(c, t) for c, t, _ in pub]
+        or [list(k) for (k,) in declared] != ([key] if key else [])
+        or not_null != set(doc.get("not_null") or []) | set(key)
+    ):
+        return "rewritten"
+    if same:
+        return "kept"
+    if not key:
+        return "rewritten"
+    relation = f"{ident(schema)}.{ident(table)}"
+    keys = ", ".join(ident(k) for k in key)
+    try:
+        con.execute(
+            f"create temp table _bw_diff as select {keys}, p._h is not null as _served from "
+            f"(select {keys}, hash(t) as _h from src.{relation} as t) as b full join "
+            f"(select {keys}, hash(t) as _h from pub.{relation} as t) as p using ({keys}) "
+            "where b._h is distinct from p._h"
+        )
+        counts = con.execute("select count(*), count(*) filter (where _served) from _bw_diff").fetchone()
+        if not counts or counts[1] or not counts[0]:  # a served row changed or went, or nothing differs
+            return "rewritten"
+        con.execute(
+            f"insert into pub.{relation} select s.* from src.{relation} as s "
+            f"semi join _bw_diff using ({keys})"
+        )
+    except duckdb.Error as exc:
+        logger.info("%s.%s: appending failed (%s); rewriting it", schema, table, exc)
+        return "rewritten"
+    finally:
+        con.execute("drop table if exists temp._bw_diff")
+    return "appended"
 
 
 def portable_view_sql(schema: str, view: str, sql: str, build_catalog: str) -> str:
@@ -312,6 +447,7 @@ def candidate_from_dir(directory: Path) -> Candidate | None:
             content=dict(meta.get("content", {})),
             created_at=str(meta.get("created_at", "")),
             key_errors=dict(meta.get("key_errors") or {}),
+            tables=dict(meta.get("tables") or {}),
         )
     except (OSError, ValueError, KeyError, StopIteration):
         return None

@@ -113,18 +113,30 @@ def declare_keys(con: duckdb.DuckDBPyConnection, schema: str, table: str, doc: d
 
 
 def comment(con: duckdb.DuckDBPyConnection, kind: str, schema: str, name: str, doc: dict[str, Any]) -> None:
-    """dbt's descriptions as COMMENT ON, so any SQL client or BI tool shows them."""
+    """dbt's descriptions as COMMENT ON, so any SQL client or BI tool shows them; stale ones are cleared.
+
+    A relation kept from the served version may carry a description dbt no longer has: every comment is
+    set to what dbt says now (or NULL), and only where it differs, so an unchanged relation costs nothing.
+    """
     relation = f"{ident(schema)}.{ident(name)}"
-    if doc.get("description"):
-        con.execute(f"comment on {kind} {relation} is {sql_literal(doc['description'])}")
-    present = {
-        row[0]
-        for row in con.execute(
-            "select column_name from duckdb_columns() where database_name = current_database() "
-            "and schema_name = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()
-    }
-    for column, text in (doc.get("columns") or {}).items():
-        if text and column in present:
-            con.execute(f"comment on column {relation}.{ident(column)} is {sql_literal(text)}")
+    catalog = "duckdb_views()" if kind == "view" else "duckdb_tables()"
+    column = "view_name" if kind == "view" else "table_name"
+    row = con.execute(
+        f"select comment from {catalog} where database_name = current_database() "
+        f"and schema_name = ? and {column} = ?",
+        [schema, name],
+    ).fetchone()
+    _set_comment(con, f"{kind} {relation}", row[0] if row else None, doc.get("description"))
+    texts = doc.get("columns") or {}
+    for column_name, current in con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall():
+        _set_comment(con, f"column {relation}.{ident(column_name)}", current, texts.get(column_name))
+
+
+def _set_comment(con: duckdb.DuckDBPyConnection, target: str, current: str | None, text: str | None) -> None:
+    wanted = text or None
+    if (current or None) != wanted:
+        con.execute(f"comment on {target} is {sql_literal(wanted) if wanted else 'NULL'}")

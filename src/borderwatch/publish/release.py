@@ -163,6 +163,7 @@ def build_version(
             "code_version": code_version,
             "build_db": str(settings.build_db),
             "candidate": candidate.sha256,
+            "candidate_tables": candidate.tables,
             "storage_version": STORAGE_VERSION,
             "row_counts": counts,
             "files": files,

@@ -1,0 +1,166 @@
+"""A candidate costs what the night changed, and publishes the same content as writing it whole.
+
+The candidate starts from the served version's file: unchanged tables are kept, a table that only gained
+rows gets them appended, any other change rewrites the table (never an in-place UPDATE/DELETE, whose old
+values would stay on disk in the published file). Whatever the path, the published file must hold exactly
+the build's published content, keys, comments and views, and none of the gate's inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from borderwatch import pipeline
+from borderwatch.config import Settings
+from borderwatch.gate import GateResult
+from borderwatch.publish import Publication, content_fingerprint
+from borderwatch.warehouse import dbt_target_dir
+
+RAID_DOC = "One row per raid operation."
+
+
+def _dbt_manifest(settings: Settings, *, raid_description: str = RAID_DOC) -> None:
+    """A dbt manifest declaring fct_raids' key and descriptions (the synthetic build has none of its own)."""
+    node = {
+        "resource_type": "model",
+        "schema": "marts",
+        "name": "fct_raids",
+        "description": raid_description,
+        "columns": {
+            "raid_id": {"description": "Raid key.", "constraints": [{"type": "primary_key"}]},
+            "date_start": {"description": "First day.", "constraints": [{"type": "not_null"}]},
+        },
+    }
+    target = dbt_target_dir(settings)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "manifest.json").write_text(json.dumps({"nodes": {"model.bw.fct_raids": node}}))
+
+
+def _sql(db: Path, query: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def _edit(settings: Settings, *statements: str) -> None:
+    with duckdb.connect(str(settings.build_db)) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
+def _fates(pub: Publication, settings: Settings) -> dict[str, str]:
+    """What the candidate writer did per table (candidate.json, kept until the candidate is dropped)."""
+    manifest = json.loads(pub.manifest_path.read_text())
+    return manifest["candidate_tables"]
+
+
+def _assert_same_as_build(settings: Settings, pub: Publication) -> None:
+    published = content_fingerprint(pub.database_path)
+    assert published == content_fingerprint(settings.build_db)
+    tables = _sql(pub.database_path, "select schema_name || '.' || table_name from duckdb_tables()")
+    assert all(t.split(".")[0] in ("marts", "reference") for (t,) in tables), tables
+
+
+@pytest.fixture
+def documented(home: Settings) -> Settings:
+    _dbt_manifest(home)
+    _edit(
+        home,
+        "create table raw._loads (feed varchar, status varchar, error varchar)",
+        "insert into raw._loads values ('kh_ncct_raids', 'ok', null)",
+    )
+    return home
+
+
+def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    first = publish_now(documented, passed)
+    assert set(_fates(first, documented).values()) == {"new"}
+    _edit(
+        documented,
+        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
+        "from marts.fct_raids order by raid_id limit 7",
+    )
+    second = publish_now(documented, passed)
+    fates = _fates(second, documented)
+    assert fates["marts.fct_raids"] == "appended"
+    assert {f for t, f in fates.items() if t != "marts.fct_raids"} == {"kept"}
+    assert second.row_counts["marts.fct_raids"] == first.row_counts["marts.fct_raids"] + 7
+    _assert_same_as_build(documented, second)
+    keys = _sql(
+        second.database_path,
+        "select constraint_column_names from duckdb_constraints() "
+        "where table_name = 'fct_raids' and constraint_type = 'PRIMARY KEY'",
+    )
+    assert keys == [(["raid_id"],)]
+    parquet = second.path / "parquet" / "fct_raids.parquet"
+    assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
+
+
+def test_a_changed_or_removed_row_rewrites_the_table(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    publish_now(documented, passed)
+    _edit(
+        documented,
+        "update marts.fct_raids set persons_detained = persons_detained + 1000 where raid_id = 'R000001'",
+        "delete from marts.fct_raid_persons where raid_id = 'R000002'",
+    )
+    pub = publish_now(documented, passed)
+    fates = _fates(pub, documented)
+    assert fates["marts.fct_raids"] == "rewritten"
+    assert fates["marts.fct_raid_persons"] == "rewritten"  # no key declared: any change rewrites
+    _assert_same_as_build(documented, pub)
+    detained = _sql(
+        pub.database_path, "select persons_detained from marts.fct_raids where raid_id = 'R000001'"
+    )
+    assert detained == _sql(
+        documented.build_db, "select persons_detained from marts.fct_raids where raid_id = 'R000001'"
+    )
+
+
+def test_a_new_column_or_a_dropped_table_is_followed(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    publish_now(documented, passed)
+    _edit(
+        documented,
+        "alter table marts.fct_raids add column source_note varchar default 'x'",
+        "drop table marts.dim_agency",
+    )
+    pub = publish_now(documented, passed)
+    assert _fates(pub, documented)["marts.fct_raids"] == "rewritten"
+    assert "marts.dim_agency" not in pub.row_counts
+    assert not (pub.path / "parquet" / "dim_agency.parquet").exists()
+    _assert_same_as_build(documented, pub)
+
+
+def test_descriptions_follow_dbt_on_a_kept_table(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    first = publish_now(documented, passed)
+    comment = "select comment from duckdb_tables() where table_name = 'fct_raids'"
+    assert _sql(first.database_path, comment) == [(RAID_DOC,)]
+    _dbt_manifest(documented, raid_description="")
+    _edit(documented, "update marts.dim_country set name = name || ' ' where iso3 = 'THA'")
+    second = publish_now(documented, passed)
+    assert _fates(second, documented)["marts.fct_raids"] == "kept"
+    assert _sql(second.database_path, comment) == [(None,)]
+
+
+def test_the_gate_reads_load_reports_that_are_never_published(
+    documented: Settings, passed: GateResult
+) -> None:
+    candidate = pipeline.snapshot(documented)
+    assert _sql(candidate.path, "select feed, status from raw._loads") == [("kh_ncct_raids", "ok")]
+    pub = pipeline.publish(documented, pipeline.Audited(candidate, passed), notify=False)
+    assert _sql(pub.database_path, "select count(*) from duckdb_schemas() where schema_name = 'raw'") == [
+        (0,)
+    ]
+    assert "raw._loads" not in pub.row_counts
