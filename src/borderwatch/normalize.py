@@ -294,15 +294,18 @@ def _is_key(c: ColumnSpec, table: TableSpec) -> bool:
     return c.name in table.primary_key or c.name.endswith(("_id", "_no"))
 
 
-def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor: str | None = None) -> str:
+def normalise_sql(
+    table: TableSpec, source: str, *, calendar: str = "CE", cursor: str | None = None, nfc: bool = False
+) -> str:
     """SQL over ``source`` (``_f, _row_number, _line, _raw_text, _error, c0..cN`` text) → typed rows.
 
     Yields ``_f, _row_number, _line, _raw_text``, each spec column typed (and ``<name>_raw``),
     ``_normalisations``, ``_row_hash`` and ``_reason``. Layers so each cell is cleaned once, a cell of
     the common shape is typed by one cast (``Rule.fast``), each regex runs at most once per other cell,
-    and reasons are only spelled out for the rows that have one.
+    and reasons are only spelled out for the rows that have one. ``nfc``: the reader has checked that
+    every cell is already NFC without NBSP.
     """
-    nfc, clean, fast, prep, values = ["*"], ["*"], ["*"], ["*"], ["*"]
+    nfc_cells, clean, fast, prep, values = ["*"], ["*"], ["*"], ["*"], ["*"]
     out = ["_f", "_row_number", "_line"]
     hashed: list[str] = []
     notes: list[str] = []
@@ -311,7 +314,7 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
         k, value, label = f"k{i}", f"v{i}", lit(f"{c.name} ({c.source_key!r}): ")
-        nfc.append(f"{_nfc(f'c{i}')} AS u{i}")
+        nfc_cells.append(f"{f'c{i}' if nfc else _nfc(f'c{i}')} AS u{i}")
         clean.append(f"NULLIF({_strip(f'u{i}', ws)}, '') AS {k}")
         rule = RULES[c.parse](i, c, calendar)
         typed = rule.value
@@ -372,7 +375,7 @@ def normalise_sql(table: TableSpec, source: str, *, calendar: str = "CE", cursor
     out.append(
         f"coalesce(_raw_text, CASE WHEN {' OR '.join(bad)} THEN concat_ws(',', {cells}) END) AS _raw_text"
     )
-    query = f"SELECT {', '.join(nfc)} FROM {source}"
+    query = f"SELECT {', '.join(nfc_cells)} FROM {source}"
     for layer in (clean, fast, prep, values, out):
         query = f"SELECT {', '.join(layer)} FROM ({query})"
     return query

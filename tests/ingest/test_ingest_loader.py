@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from pathlib import Path
 
 import duckdb
@@ -124,6 +125,25 @@ def test_th_cp874_be_dates(
         "SELECT _normalisations FROM raw.th_imm_receptions WHERE reception_no = 'R000002'"
     ).fetchone()
     assert notes == (["be_year", "thai_digits"],)
+
+
+def test_cp874_cells_are_nfc_in_every_file_of_a_batch(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
+    """The transcoding reader skips NFC only for a batch it checked; one odd file makes the SQL do it."""
+    spec = specs["th_imm_receptions"]
+    plain, odd = th_rows(2), th_rows(2, start=3)
+    odd[0][2] = "ด\u0e48\u0e38านแม่สอด"  # tone mark before the vowel below: not NFC
+    odd[1][2] = "ด่านแม่สอด\xa0"  # a trailing no-break space
+    files = [
+        land(archive, spec.name, f"th_imm_receptions_2025-03-1{n}.csv", th_csv(rows))
+        for n, rows in enumerate((plain, odd))
+    ]
+    load_all(con, spec, *files)
+    cells = dict(con.execute("SELECT reception_no, checkpoint FROM raw.th_imm_receptions").fetchall())
+    assert cells["R000003"] == unicodedata.normalize("NFC", odd[0][2]) != odd[0][2]
+    assert cells["R000004"] == "ด่านแม่สอด"
+    assert cells["R000001"] == plain[0][2]
 
 
 def test_bad_rows_quarantined_good_rows_loaded(

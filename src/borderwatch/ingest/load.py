@@ -107,9 +107,8 @@ def _read_table(
     batch = READERS[spec.format.type](con, spec, table, files, text)
     norm = f"_bw_norm_{token}_{table.table}"
     cursor = spec.cursor.field if spec.cursor.kind == "updated_since" else None
-    con.execute(
-        f"CREATE TEMP TABLE {norm} AS {normalise_sql(table, text, calendar=spec.calendar, cursor=cursor)}"
-    )
+    sql = normalise_sql(table, text, calendar=spec.calendar, cursor=cursor, nfc=batch.nfc)
+    con.execute(f"CREATE TEMP TABLE {norm} AS {sql}")
     con.execute(f"DROP TABLE {text}")
     return norm, batch
 

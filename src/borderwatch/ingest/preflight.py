@@ -6,12 +6,15 @@ the readers catch it per file, so one bad file never stops the others.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from borderwatch.ingest.errors import FileFormatError, LineTooLongError, SchemaDriftError
+from borderwatch.ingest.landing import LandedFile
 from borderwatch.specs import FeedSpec, TableSpec
 
 ENCODING_CANDIDATES = ("utf-8-sig", "cp874", "utf-8", "cp1252")
@@ -125,4 +128,40 @@ def undecodable(
         "as "
         f"{spec.format.encoding} ({exc.reason}). The file looks like {suggestion}: set format.encoding in "
         f"feeds/{spec.name}.yaml or ask the agency to resend it in {spec.format.encoding}."
+    )
+
+
+def csv_header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path) -> tuple[list[str], int]:
+    """The header record of a CSV (first non-blank line), checked against the spec."""
+    limit = spec.format.max_line_bytes
+    encoding = "utf-8" if path != landed.path else spec.format.encoding
+    with open(path, "rb") as fh:
+        for number in range(1, 1000):
+            raw = fh.readline(limit + 1)
+            if len(raw) > limit:
+                raise too_long(spec, landed.file_name, number)
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise undecodable(spec, landed.file_name, raw, 0, exc) from None
+            try:
+                record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
+            except csv.Error as exc:
+                raise FileFormatError(
+                    f"feed {spec.name!r} file {landed.file_name} line {number}: the header is not a CSV "
+                    f"record ({exc}); ask the agency to resend the file"
+                ) from None
+            if any(cell.strip().lstrip("\ufeff") for cell in record):
+                header = [norm_header(h) for h in record]
+                check_header(spec, table, landed.file_name, header, number)
+                return header, number
+            if not raw:
+                break
+    raise SchemaDriftError(
+        feed=spec.name,
+        file_name=landed.file_name,
+        table=table.table,
+        added=[],
+        removed=[c.source_key for c in table.columns],
+        detail="the file has no header row",
     )

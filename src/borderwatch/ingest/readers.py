@@ -12,10 +12,9 @@ never stops the others.
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import json
 import tempfile
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
-from borderwatch.ingest.preflight import check_header, check_size, norm_header, too_long, undecodable
+from borderwatch.ingest.preflight import check_size, csv_header, too_long, undecodable
 from borderwatch.normalize import lit
 from borderwatch.specs import FeedSpec, TableSpec
 
@@ -40,58 +39,27 @@ class Batch:
     relation: str
     errors: dict[int, IngestError] = field(default_factory=dict)
     meta: dict[int, dict[str, Any]] = field(default_factory=dict)  # JSON API: next_page per page
+    nfc: bool = False  # every cell is already NFC without NBSP (checked while transcoding): skip that step
 
 
-def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> Path:
-    """A UTF-8 copy of a file in another encoding (DuckDB reads UTF-8 only; extensions never install)."""
+def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> tuple[Path, bool]:
+    """A UTF-8 copy of a file in another encoding (DuckDB reads UTF-8 only; extensions never install),
+    and whether its text is NFC without NBSP (checked per chunk and across each chunk boundary)."""
     decoder = codecs.getincrementaldecoder(spec.format.encoding)()
     out = tmp / f"{uuid.uuid4().hex}.csv"
-    offset = 0
+    offset, nfc, tail = 0, True, ""
     with open(landed.path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
         while chunk := src.read(1 << 22):
             try:
-                dst.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 raise undecodable(spec, landed.file_name, landed.path.read_bytes(), offset, exc) from None
+            nfc = nfc and "\xa0" not in text and unicodedata.is_normalized("NFC", tail + text)
+            tail = text[-32:]
+            dst.write(text)
             offset += len(chunk)
         dst.write(decoder.decode(b"", final=True))
-    return out
-
-
-def _header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path) -> tuple[list[str], int]:
-    """The header record of a CSV (first non-blank line), checked against the spec."""
-    limit = spec.format.max_line_bytes
-    encoding = "utf-8" if path != landed.path else spec.format.encoding
-    with open(path, "rb") as fh:
-        for number in range(1, 1000):
-            raw = fh.readline(limit + 1)
-            if len(raw) > limit:
-                raise too_long(spec, landed.file_name, number)
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise undecodable(spec, landed.file_name, raw, 0, exc) from None
-            try:
-                record = next(csv.reader(io.StringIO(text), delimiter=spec.format.delimiter), [])
-            except csv.Error as exc:
-                raise FileFormatError(
-                    f"feed {spec.name!r} file {landed.file_name} line {number}: the header is not a CSV "
-                    f"record ({exc}); ask the agency to resend the file"
-                ) from None
-            if any(cell.strip().lstrip("\ufeff") for cell in record):
-                header = [norm_header(h) for h in record]
-                check_header(spec, table, landed.file_name, header, number)
-                return header, number
-            if not raw:
-                break
-    raise SchemaDriftError(
-        feed=spec.name,
-        file_name=landed.file_name,
-        table=table.table,
-        added=[],
-        removed=[c.source_key for c in table.columns],
-        detail="the file has no header row",
-    )
+    return out, nfc
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
@@ -112,19 +80,20 @@ def read_csv(
     con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
 ) -> Batch:
     """CSV files into ``target``; files with the same header layout are read by one ``read_csv``."""
-    batch = Batch(target)
+    batch = Batch(target, nfc=True)
     groups: dict[tuple[tuple[str, ...], int], list[tuple[int, Path]]] = {}
     with tempfile.TemporaryDirectory(prefix="bw-csv-") as tmpdir:
         for i, landed in enumerate(files):
             try:
                 check_size(spec, landed.path, landed.file_name)
-                path = landed.path
+                path, nfc = landed.path, False
                 if spec.format.encoding.lower() not in UTF8:
-                    path = _utf8_copy(spec, landed, Path(tmpdir))
-                header, line = _header(spec, table, landed, path)
+                    path, nfc = _utf8_copy(spec, landed, Path(tmpdir))
+                header, line = csv_header(spec, table, landed, path)
             except (IngestError, OSError) as exc:
                 batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
                 continue
+            batch.nfc = batch.nfc and nfc
             groups.setdefault((tuple(header), line), []).append((i, path))
         for (header, line), members in groups.items():
             _read_csv_group(con, spec, table, files, header, line, members, batch)
