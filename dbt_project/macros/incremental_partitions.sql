@@ -54,6 +54,22 @@
 {%- endmacro %}
 
 
+{#- Landing files of KH/TH revisions loaded after `watermark_sql` that superseded an earlier revision: the
+    earlier revision's rows left the raw table, so no new row names the partitions of its withdrawn lines;
+    only the models' own rows (their lineage) still do. Read from the ingest's control table raw._files. -#}
+{% macro superseded_deportation_files(watermark_sql) -%}
+    {%- set sql -%}
+        select supersedes
+        from "{{ this.database }}"."raw"."_files"
+        where
+            supersedes is not null
+            and feed in ('kh_gdi_deportations', 'th_imm_receptions')
+            and loaded_at > {{ watermark_sql }}
+    {%- endset -%}
+    {{ return(partition_values(sql)) }}
+{%- endmacro %}
+
+
 {#- The newest load a model has built from, over its rows matching `where` (1900 when it is empty). -#}
 {% macro built_until(where='true') -%}
     (select coalesce(max(_loaded_at), timestamp '1900-01-01') from {{ this }} where {{ where }})
@@ -92,12 +108,18 @@
 {%- endmacro %}
 
 
-{#- int_deportations_matched: partitions with new KH/TH deliveries since its last build, plus the
-    partitions of batches whose cited raid now resolves to another report or incident (linking can
-    change without a KH/TH load). -#}
+{#- int_deportations_matched: partitions with new KH/TH deliveries since its last build, those holding
+    a line of a superseded file (withdrawn lines), plus the partitions of batches whose cited raid now
+    resolves to another report or incident (linking can change without a KH/TH load). -#}
 {% macro deportations_matched_partitions_to_rebuild() -%}
+    {%- set superseded = superseded_deportation_files(built_until()) -%}
     {%- set sql -%}
         {{ deportation_partitions_loaded_after_sql(built_until()) }}
+        {%- if superseded %}
+        union
+        select distinct _partition_key from {{ this }}
+        where len(list_filter(_lineage, lambda entry: entry.file_sha256 in {{ sql_string_list(superseded) }})) > 0
+        {%- endif %}
         union
         select distinct batches._partition_key
         from {{ this }} as batches
@@ -113,11 +135,20 @@
 {%- endmacro %}
 
 
-{#- fct_deportations: partitions with new KH/TH deliveries since its last build, plus the partitions
-    where a batch's raid link differs from int_deportations_matched's (a relinked raid). -#}
+{#- fct_deportations: partitions with new KH/TH deliveries since its last build, those with a batch
+    int_deportations_matched no longer has (after a superseded file), plus the partitions where a batch's
+    raid link differs from int_deportations_matched's (a relinked raid). -#}
 {% macro fct_deportations_partitions_to_rebuild() -%}
+    {%- set superseded = superseded_deportation_files(built_until()) -%}
     {%- set sql -%}
         {{ deportation_partitions_loaded_after_sql(built_until()) }}
+        {%- if superseded %}
+        union
+        select distinct published._partition_key
+        from {{ this }} as published
+        anti join {{ ref('int_deportations_matched') }} as batches
+            on published.deportation_id = batches.deportation_id
+        {%- endif %}
         union
         select distinct batches._partition_key
         from {{ ref('int_deportations_matched') }} as batches
@@ -135,12 +166,21 @@
 
 
 {#- Claims and lineage: 'dep|' + each deportation partition with new KH/TH deliveries since the
-    model's last build of a deportation partition; every other partition (raids, assistance,
-    repatriations, telecom: small) is rebuilt every time. -#}
-{% macro claim_partitions_to_rebuild() -%}
+    model's last build of a deportation partition, or holding rows of a superseded file; every other
+    partition (raids, assistance, repatriations, telecom: small) is rebuilt every time. -#}
+{% macro claim_partitions_to_rebuild(file_sha_column='_file_sha256') -%}
+    {%- set watermark = built_until("starts_with(_partition_key, 'dep|')") -%}
+    {%- set superseded = superseded_deportation_files(watermark) -%}
     {%- set sql -%}
         select 'dep|' || partition_key
-        from ({{ deportation_partitions_loaded_after_sql(built_until("starts_with(_partition_key, 'dep|')")) }})
+        from ({{ deportation_partitions_loaded_after_sql(watermark) }})
+        {%- if superseded %}
+        union
+        select distinct _partition_key from {{ this }}
+        where
+            starts_with(_partition_key, 'dep|')
+            and {{ file_sha_column }} in {{ sql_string_list(superseded) }}
+        {%- endif %}
     {%- endset -%}
     {{ return(partition_values(sql)) }}
 {%- endmacro %}

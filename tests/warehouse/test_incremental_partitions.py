@@ -67,6 +67,15 @@ TH_LOAD5 = [_th("IMM-68-0050", "2025-04-11", "11 เม.ย. 2568", "ด่า�
 KH_LOAD5 = [_kh("GDI-050", 2, "10/04/2025", "Poipet", "Vietnamese", 12, 11, 23, "Vietnam")]
 
 
+# load 6: a file with an Indian batch alone in its partition; load 7 re-sends it without that line
+KH_LOAD6 = [
+    _kh("GDI-060", 1, "12/04/2025", "Poipet", "Thai", 11, 11, 22, "Thailand"),
+    _kh("GDI-060", 2, "12/04/2025", "Poipet", "Indian", 14, 12, 26, "India"),
+]
+LOAD6 = datetime(2025, 4, 15, 2, 0)
+LOAD7 = datetime(2025, 4, 16, 2, 0)
+
+
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -104,6 +113,14 @@ class Nights:
         con = duckdb.connect(str(self.settings.build_db))
         try:
             insert_file(con, self.tables, table, name, data, load_id=name, loaded_at=loaded_at)
+        finally:
+            con.close()
+
+    def load_file(self, table: str, name: str, data: list[dict[str, Any]], loaded_at: datetime) -> str:
+        """Like ``load``; returns the file's sha256."""
+        con = duckdb.connect(str(self.settings.build_db))
+        try:
+            return insert_file(con, self.tables, table, name, data, load_id=name, loaded_at=loaded_at)
         finally:
             con.close()
 
@@ -174,4 +191,29 @@ def test_a_late_thai_reception_matches_an_old_bulletin_and_a_corrected_line_chan
         "select distinct _partition_key from marts.fct_figure_claims where fact_key = 'KH-GDI-050-2'",
     )
     assert claims == [("dep|xing_poipet_aranyaprathet|VNM",)]
+    nights.assert_equals_full_rebuild()
+
+
+def test_a_line_withdrawn_by_a_corrected_file_leaves_its_partition(nights: Nights) -> None:
+    """The ingest deletes a superseded revision's rows: no new row names the withdrawn line's partition."""
+    first = nights.load_file("kh_gdi_deportations", "kh_gdi_deportations_2025-04-14.csv", KH_LOAD6, LOAD6)
+    build_warehouse(nights.settings)
+    assert nights.deportation("KH-GDI-060-2")["_partition_key"] == "xing_poipet_aranyaprathet|IND"
+    con = duckdb.connect(str(nights.settings.build_db))
+    try:  # what the loader does with a revision: old rows out, new rows in, raw._files names the old sha
+        con.execute("delete from raw.kh_gdi_deportations where _file_sha256 = ?", [first])
+        second = insert_file(
+            con, nights.tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-04-14.csv#2", KH_LOAD6[:1],
+            load_id="load-7", loaded_at=LOAD7,
+        )  # fmt: skip
+        con.execute(
+            "update raw._files set revision = 2, supersedes = ? where file_sha256 = ?", [first, second]
+        )
+    finally:
+        con.close()
+    build_warehouse(nights.settings)
+    gone = "select count(*) from {} where {} = 'KH-GDI-060-2'"
+    assert rows(nights.settings.build_db, gone.format("marts.fct_deportations", "deportation_id")) == [(0,)]
+    assert rows(nights.settings.build_db, gone.format("marts.fct_figure_claims", "fact_key")) == [(0,)]
+    assert rows(nights.settings.build_db, gone.format("intermediate.int_lineage", "mart_key")) == [(0,)]
     nights.assert_equals_full_rebuild()

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='_partition_key',
         on_schema_change='fail',
-        pre_hook="{{ delete_partitions(claim_partitions_to_rebuild(), keep_prefix='dep|') }}",
+        pre_hook="{{ delete_partitions(claim_partitions_to_rebuild('file_sha256'), keep_prefix='dep|') }}",
     )
 }}
 
@@ -17,7 +17,7 @@
 {%- set rebuilt = none %}
 {%- set dep_partitions = none %}
 {%- if is_incremental() %}
-    {%- set rebuilt = claim_partitions_to_rebuild() %}
+    {%- set rebuilt = claim_partitions_to_rebuild('file_sha256') %}
     {%- set dep_partitions = [] %}
     {%- for partition in rebuilt %}
         {%- do dep_partitions.append(partition[4:]) %}
