@@ -26,7 +26,6 @@ from borderwatch.specs import FeedSpec
 log = logging.getLogger(__name__)
 
 REJECTED_DIR = ".rejected"
-INBOX_REPORT = "inbox"  # report name for files that belong to no feed
 
 
 def feed_glob(spec: FeedSpec) -> str | None:

@@ -178,7 +178,8 @@ def ingest_inbox(settings: Settings) -> list[LoadReport]:
                 if outcome is not None:
                     settle(settings.inbox_dir, name, outcome if isinstance(outcome, IngestError) else None)
             reports.append(report.finish())
-        durable()
+        with contextlib.suppress(OSError):  # a failed sync already failed every feed that had to commit
+            durable()
         _save_all(con, settings, reports)
     return reports
 
