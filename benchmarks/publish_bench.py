@@ -69,6 +69,7 @@ PHASES = (  # functions of borderwatch.publish (before and after its split) whos
     "_verify_and_export",
     "verify_and_export",
     "export_parquet",
+    "relabel_parquet",
     "_render_report",
     "render_report",
     "sha256_file",

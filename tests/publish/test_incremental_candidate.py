@@ -19,7 +19,7 @@ import pytest
 from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
-from borderwatch.publish import Publication, content_fingerprint
+from borderwatch.publish import Publication, content_fingerprint, verify_version
 from borderwatch.warehouse import dbt_target_dir
 
 RAID_DOC = "One row per raid operation."
@@ -103,6 +103,34 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
     assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
 
 
+def test_unchanged_marts_keep_their_parquet_bytes_under_the_new_version(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    publish_now(documented, passed)
+    _edit(
+        documented,
+        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
+        "from marts.fct_raids order by raid_id limit 3",
+    )
+    second = publish_now(documented, passed)
+    manifest = json.loads(second.manifest_path.read_text())
+    assert "fct_raids" not in manifest["parquet_reused"]
+    assert {"fct_raid_persons", "fct_deportations", "dim_country"} <= set(manifest["parquet_reused"])
+    assert verify_version(second.path, manifest) == []
+    for mart in manifest["parquet_reused"]:
+        path = second.path / "parquet" / f"{mart}.parquet"
+        query = f"select decode(key), decode(value) from parquet_kv_metadata('{path}')"
+        kv = dict(_sql(second.database_path, query))
+        assert kv["borderwatch.version"] == second.version, mart
+        assert kv["borderwatch.relation"] == f"marts.{mart}"
+        differ = _sql(
+            second.database_path,
+            f"select count(*) from ((select * from '{path}' except all select * from marts.{mart}) "
+            f"union all (select * from marts.{mart} except all select * from '{path}'))",
+        )
+        assert differ == [(0,)], mart
+
+
 def test_a_changed_or_removed_row_rewrites_the_table(
     documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:
@@ -164,3 +192,26 @@ def test_the_gate_reads_load_reports_that_are_never_published(
         (0,)
     ]
     assert "raw._loads" not in pub.row_counts
+
+
+def test_a_served_parquet_file_that_changed_on_disk_is_exported_afresh(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    first = publish_now(documented, passed)
+    damaged = first.path / "parquet" / "fct_raid_persons.parquet"
+    damaged.chmod(0o644)
+    with damaged.open("r+b") as handle:  # one byte inside the data pages: the footer still parses
+        handle.seek(8)
+        byte = handle.read(1)
+        handle.seek(8)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    _edit(documented, "update marts.dim_country set name = name || ' ' where iso3 = 'THA'")
+    second = publish_now(documented, passed)
+    manifest = json.loads(second.manifest_path.read_text())
+    assert "fct_raid_persons" not in manifest["parquet_reused"]
+    assert "fct_raids" in manifest["parquet_reused"]
+    assert verify_version(second.path, manifest) == []
+    fresh = second.path / "parquet" / "fct_raid_persons.parquet"
+    assert _sql(second.database_path, f"select count(*) from '{fresh}'") == [
+        (second.row_counts["marts.fct_raid_persons"],)
+    ]

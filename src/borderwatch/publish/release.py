@@ -8,6 +8,7 @@ directory is renamed into place and only then is ``current`` swapped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,7 +98,7 @@ def publish(
     final = settings.published_dir / version
     try:
         code = code_version or git_describe()
-        manifest = build_version(settings, staging, version, now, candidate, gate, code)
+        manifest = build_version(settings, staging, version, now, candidate, gate, code, served=served)
         crash_point("rename")
         os.rename(staging, final)
         fsync_dir(settings.published_dir)
@@ -130,6 +131,8 @@ def build_version(
     candidate: Candidate,
     gate: GateVerdict,
     code_version: str | None,
+    *,
+    served: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the whole version into ``staging``: database, Parquet, report, manifest, all fsynced.
 
@@ -147,13 +150,14 @@ def build_version(
         db_synced: Future[None] = flusher.submit(fsync_file, db_path)
         crash_point("verify")
         dictionary = published_dictionary(db_path)
-        counts, parquet_files = verify_and_export(
-            db_path, candidate.row_counts, staging / "parquet", version, dictionary
+        reuse = reusable_parquet(settings, served, candidate, dictionary)
+        counts, parquet_files, digests = verify_and_export(
+            db_path, candidate.row_counts, staging / "parquet", version, dictionary, reuse
         )
         crash_point("report")
         report = render_report(db_path, staging / REPORT_NAME, version, now, counts)
         crash_point("manifest")
-        files.update({f"parquet/{p.name}": sha256_file(p) for p in parquet_files})
+        files.update({f"parquet/{p.name}": digests.get(p) or sha256_file(p) for p in parquet_files})
         if report is not None:
             files[REPORT_NAME] = sha256_file(report)
         relative_root = Path(settings.published_dir.name) / version
@@ -168,6 +172,7 @@ def build_version(
             "row_counts": counts,
             "files": files,
             "parquet": {p.stem: str(relative_root / "parquet" / p.name) for p in parquet_files},
+            "parquet_reused": sorted(p.stem for p in digests),
             "report": REPORT_NAME if report is not None else None,
             "content": candidate.content,
             "dictionary": dictionary,
@@ -211,17 +216,57 @@ def strip_gate_inputs(db_path: Path) -> None:
         con.close()
 
 
+@dataclass(frozen=True)
+class Reusable:
+    """A served version's Parquet file of a mart whose content and dictionary entry did not change."""
+
+    path: Path
+    sha256: str
+    version: str
+
+
+def reusable_parquet(
+    settings: Settings, served: dict[str, Any] | None, candidate: Candidate, dictionary: dict[str, Any]
+) -> dict[str, Reusable]:
+    """Marts whose served Parquet file holds exactly what this version would export (same fingerprint,
+    same columns, types and descriptions): their bytes are copied, not re-encoded."""
+    if not served:
+        return {}
+    old_content, old_dictionary = served.get("content") or {}, served.get("dictionary") or {}
+    files, version = served.get("files") or {}, str(served.get("version", ""))
+    out = {}
+    for name, fingerprint in candidate.content.items():
+        schema, table = name.split(".", 1)
+        rel = f"parquet/{table}.parquet"
+        if (
+            schema == PARQUET_SCHEMA
+            and old_content.get(name) == fingerprint
+            and old_dictionary.get(name) == dictionary.get(name)
+            and rel in files
+        ):
+            out[name] = Reusable(settings.published_dir / version / rel, str(files[rel]), version)
+    return out
+
+
 def verify_and_export(
-    db_path: Path, expected: dict[str, int], parquet_dir: Path, version: str, dictionary: dict[str, Any]
-) -> tuple[dict[str, int], list[Path]]:
+    db_path: Path,
+    expected: dict[str, int],
+    parquet_dir: Path,
+    version: str,
+    dictionary: dict[str, Any],
+    reuse: dict[str, Reusable] | None = None,
+) -> tuple[dict[str, int], list[Path], dict[Path, str]]:
     """Reopen the finished file read-only, check every row count, export each mart to Parquet.
 
     Each Parquet file carries, in its key-value metadata, the version, the relation, its description and a
     JSON object of column descriptions (``borderwatch.*`` keys), so a file that travels alone still explains
-    itself and says which version it belongs to.
+    itself and says which version it belongs to. A mart in ``reuse`` is copied from the served version
+    with its version label rewritten (:func:`relabel_parquet`), when that copy checks out; the sha256 of
+    each copied file is returned, so it is not read again.
     """
     parquet_dir.mkdir()
     con = duckdb.connect(str(db_path), read_only=True, config=dict(NO_DOWNLOADS))
+    digests: dict[Path, str] = {}
     try:
         actual = {name: count_rows(con, ".".join(ident(p) for p in name.split("."))) for name in expected}
         if actual != expected:
@@ -236,11 +281,82 @@ def verify_and_export(
             if schema != PARQUET_SCHEMA:
                 continue
             out = parquet_dir / f"{table}.parquet"
-            export_parquet(con, schema, table, out, parquet_metadata(version, name, dictionary))
+            metadata = parquet_metadata(version, name, dictionary)
+            old = (reuse or {}).get(name)
+            digest = relabel_parquet(con, old, out, metadata, actual[name]) if old else None
+            if digest:
+                digests[out] = digest
+            else:
+                export_parquet(con, schema, table, out, metadata)
             files.append(out)
     finally:
         con.close()
-    return actual, files
+    return actual, files, digests
+
+
+def relabel_parquet(
+    con: duckdb.DuckDBPyConnection, old: Reusable, out: Path, metadata: dict[str, str], rows: int
+) -> str | None:
+    """Copy a served Parquet file with its ``borderwatch.version`` value rewritten in the footer.
+
+    Version names have a fixed length, so the Thrift footer keeps its layout and every offset stays valid;
+    the old file's sha256 is checked against its manifest in the same read. The copy must then read back
+    (through DuckDB) with the new version, the same other metadata and ``rows`` rows, or it is deleted and
+    the mart exported afresh (None).
+    """
+    try:
+        digest = _copy_relabelled(
+            old.path, out, old.version.encode(), str(metadata["version"]).encode(), old.sha256
+        )
+        if digest is None:
+            out.unlink(missing_ok=True)
+            return None
+        path = sql_str(out)
+        kv = dict(
+            con.execute(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall()
+        )
+        (count,) = con.execute(f"select num_rows from parquet_file_metadata('{path}')").fetchone() or (-1,)
+    except (OSError, duckdb.Error) as exc:
+        logger.info("%s: not reused (%s); exporting it", old.path, exc)
+        out.unlink(missing_ok=True)
+        return None
+    if count != rows or kv != {PARQUET_META_PREFIX + k: v for k, v in metadata.items()}:
+        out.unlink(missing_ok=True)
+        return None
+    return digest
+
+
+def _copy_relabelled(source: Path, target: Path, old: bytes, new: bytes, expected: str) -> str | None:
+    """One read of ``source``: its sha256 must be ``expected``; the copy's footer says ``new`` for ``old``."""
+    size = source.stat().st_size
+    with source.open("rb") as src:
+        src.seek(max(0, size - 8))
+        tail = src.read(8)
+        footer_len = int.from_bytes(tail[:4], "little")
+        start = size - 8 - footer_len
+        if len(old) != len(new) or tail[4:] != b"PAR1" or start < 4:
+            return None
+        src.seek(start)
+        footer = src.read(footer_len)
+        if footer.count(old) != 1:
+            return None
+        src.seek(0)
+        before, after = hashlib.sha256(), hashlib.sha256()
+        with target.open("xb") as dst:
+            remaining = start
+            while remaining:
+                chunk = src.read(min(8 << 20, remaining))
+                if not chunk:
+                    return None
+                before.update(chunk)
+                after.update(chunk)
+                dst.write(chunk)
+                remaining -= len(chunk)
+            relabelled = footer.replace(old, new)
+            before.update(footer + tail)
+            after.update(relabelled + tail)
+            dst.write(relabelled + tail)
+    return after.hexdigest() if before.hexdigest() == expected else None
 
 
 def parquet_metadata(version: str, relation: str, dictionary: dict[str, Any]) -> dict[str, str]:
