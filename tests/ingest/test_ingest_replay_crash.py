@@ -191,3 +191,23 @@ def test_replay_of_an_archive_that_once_held_poison_works(tmp_path: Path, settin
     reports = replay(settings, tmp_path / "replayed.duckdb")
     assert [(r.feed, r.rows_loaded, r.rows_quarantined) for r in reports] == [("nbtc_telecom", 60, 2)]
     assert snapshot(tmp_path / "replayed.duckdb") == snapshot(settings.build_db)
+
+
+def test_a_landed_object_torn_by_a_crash_is_repaired_when_the_file_lands_again(tmp_path: Path) -> None:
+    """Inbox objects are fsynced in the background (before COMMIT); a crash before that can leave an
+    object whose bytes are not its name's. The next landing of the same payload (the file is still in
+    the inbox: its batch never committed) replaces it, and the archive serves the right bytes."""
+    archive = LandingArchive(tmp_path / "landing")
+    data = b"Bulletin No,Line\r\nB1,1\r\n" * 100
+    first = archive.put(
+        data, feed="f", source_url="inbox:a.csv", status=None, headers={}, file_name="a.csv", defer_sync=True
+    )
+    archive.sync_in_background()()
+    os.chmod(first.path, 0o644)
+    first.path.write_bytes(data[:10])  # what a crash before the fsync can leave behind
+    again = archive.put(
+        data, feed="f", source_url="inbox:a.csv", status=None, headers={}, file_name="a.csv", defer_sync=True
+    )
+    archive.sync()
+    assert again.path == first.path and again.path.read_bytes() == data
+    assert [f.sha256 for f in archive.iter_manifest()] == [first.sha256] * 2
