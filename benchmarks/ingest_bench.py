@@ -311,7 +311,7 @@ def ingest_throughput(ctx: Context, target: Callable[..., dict[str, Any]]) -> di
             "table": table,
             "chart": {"title": "ingest throughput", "unit": "rows/s", "groups": groups, "log": True},
         }
-        if worst is not None:
+        if worst is not None and ctx.config.profile:
             rel, fmt, files = worst
             profiler = cProfile.Profile()
             run = _bw_runner(fmt, files, server.url, root)
