@@ -8,10 +8,13 @@ fetched, nothing is landed, and the error names the feed, the target (escaped) a
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import duckdb
+import pytest
 from hostile_http import HostileServer
 
 from borderwatch.config import Settings
@@ -114,4 +117,34 @@ def test_redirect_loops_and_other_schemes_are_refused(
     _serve_files(hostile, "file:///etc/passwd")
     scheme = ingest_feed(fault_settings, make_files_spec())
     assert scheme.status == "failed" and "not an http(s) URL" in (scheme.error or "")
+    assert _landed(fault_settings) == []
+
+
+def test_a_resolver_that_never_answers_fails_the_feed_at_its_deadline(
+    hostile: HostileServer,
+    fault_settings: Settings,
+    make_api_spec: Callable[..., FeedSpec],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fate: the redirect check's DNS lookup is bounded by the request's deadline; the feed fails, naming
+    the host, nothing is landed (a stalled resolver used to hold the run with no timeout at all)."""
+    released = threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def stalling(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "stalled-dns.example":
+            released.wait(60)  # a resolver that does not answer
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalling)
+    hostile.routes["/api"] = lambda h: h.redirect("http://stalled-dns.example/api")
+    spec = make_api_spec(
+        redirect_origins=["http://stalled-dns.example"], timeout_seconds=2, request_deadline_seconds=3
+    )
+    try:
+        report = ingest_feed(fault_settings, spec)
+    finally:
+        released.set()
+    assert report.status == "failed"
+    assert "DNS lookup of 'stalled-dns.example' did not answer" in (report.error or ""), report.error
     assert _landed(fault_settings) == []

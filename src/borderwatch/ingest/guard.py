@@ -49,12 +49,30 @@ def is_internal_address(address: str) -> bool:
     )
 
 
-def resolves_internal(host: str) -> bool:
-    """Does ``host`` (a name or any IP spelling, e.g. ``2130706433``) resolve to an internal address?"""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False  # unresolvable: the connection itself will fail
+def resolves_internal(host: str, timeout: float) -> bool:
+    """Does ``host`` (a name or any IP spelling, e.g. ``2130706433``) resolve to an internal address?
+
+    ``getaddrinfo`` has no timeout of its own and a hostile or broken resolver can hold it for minutes, so
+    the lookup runs in a daemon thread and is waited for at most ``timeout`` seconds (the request's
+    remaining time); past that, :class:`TimeoutError`. An unresolvable name is not internal: the
+    connection itself will fail.
+    """
+    answer: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP))
+        except (OSError, UnicodeError) as exc:
+            answer.append(exc)
+
+    worker = threading.Thread(target=lookup, name=f"borderwatch-dns-{host[:40]}", daemon=True)
+    worker.start()
+    worker.join(max(0.0, timeout))
+    if not answer:
+        raise TimeoutError(f"the DNS lookup of {host!r} did not answer within {max(0.0, timeout):.1f} s")
+    infos = answer[0]
+    if isinstance(infos, BaseException):
+        return False
     return any(is_internal_address(str(info[4][0])) for info in infos)
 
 

@@ -227,7 +227,14 @@ class Fetcher:
                 f"agency really serves from there, add it to source.redirect_origins in {self._where()}"
             )
         if not source.allow_private_addresses:
-            if resolves_internal(target.host):
+            try:
+                internal = resolves_internal(target.host, guard.deadline - time.monotonic())
+            except TimeoutError as exc:
+                raise FetchError(
+                    f"{hop}: {exc}, before the request's deadline; the feed's resolver is down or stalling. "
+                    f"Nothing was loaded; the next run retries"
+                ) from exc
+            if internal:
                 raise RedirectRefused(
                     f"{hop}: that host resolves to a loopback, private or link-local address; refused. Set "
                     f"source.allow_private_addresses: true in {self._where()} only if it is the agency's own"
