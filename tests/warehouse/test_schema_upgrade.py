@@ -10,10 +10,10 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import WarehouseRun, query
 
 from borderwatch.config import get_settings
 from borderwatch.warehouse import build_warehouse, drifted_incremental_models, parse_project
+from conftest import WarehouseRun, query
 
 pytestmark = pytest.mark.slow
 

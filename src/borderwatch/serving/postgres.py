@@ -466,8 +466,8 @@ def _load_version(
             # the load connections open (a backend start each) while the tables are created
             opening = [pool.submit(connections.open) for _ in range(LOAD_JOBS)]
             _create_version_tables(conn, publication.version, schemas, relations)
-            for future in opening:
-                future.result()
+            for opened in opening:
+                opened.result()
             futures = {
                 pool.submit(_copy_job, connections, source, relation, publication.version, rows): relation
                 for relation, rows in jobs
@@ -576,7 +576,7 @@ class _LoadConnections:
         params = psycopg.conninfo.conninfo_to_dict(dsn)
         params.setdefault("connect_timeout", 10)
         params["application_name"] = "borderwatch-serving-load"
-        self._dsn = psycopg.conninfo.make_conninfo(**params)
+        self._dsn = psycopg.conninfo.make_conninfo("", **params)
         self._idle: queue.SimpleQueue[adbc_pg.Connection] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._opened: list[adbc_pg.Connection] = []
