@@ -4,12 +4,15 @@ Layout under ``settings.warehouse_dir``::
 
     candidates/<id>/warehouse.duckdb         the build's marts + reference in published form (storage
                                              v1.2.0, keys, comments) plus the gate's inputs (raw._loads),
-                                             written by DuckDB right after `dbt build`; read-only
+                                             written by DuckDB right after `dbt build`; read-only. It starts
+                                             from the served version's file when the night only kept or
+                                             appended rows, else it is written whole
     candidates/<id>/candidate.json           its sha256 (the id is its first 16 hex digits), fingerprint
                                              and any contract-key violation found while writing it
     candidates/<id>/dictionary.json          dbt's descriptions and contract keys for what was built
     published/<version>/warehouse.duckdb     the candidate's bytes minus the gate inputs (storage v1.2.0)
-    published/<version>/parquet/<table>.parquet   one stable path per version, descriptions in KV metadata
+    published/<version>/parquet/<table>.parquet   one stable path per version, descriptions in KV metadata;
+                                             an unchanged mart's file is the served one, relabelled
     published/<version>/report.html          the offline publication report (figures and charts)
     published/<version>/manifest.json        version, row counts, sha256 of every file, Parquet paths,
                                              data dictionary, gate summary, the candidate it came from

@@ -58,7 +58,7 @@ class Candidate:
     content: dict[str, str]
     created_at: str = ""
     key_errors: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, str] = field(default_factory=dict)  # per table: new, kept, appended or rewritten
+    tables: dict[str, str] = field(default_factory=dict)  # per table: new, kept or appended
 
     @property
     def id(self) -> str:
@@ -120,7 +120,13 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
         wanted = content_fingerprint(build_db)
         target = tmp / DB_NAME
         base = served_base(settings)
-        written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, base)
+        try:
+            written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, base)
+        except _WriteWhole as reason:
+            logger.info("%s: %s; writing the candidate whole", target, reason)
+            target.unlink(missing_ok=True)
+            base = None
+            written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, None)
         content = content_fingerprint(target)
         if content != wanted and base is not None:
             logger.warning(
@@ -182,6 +188,10 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
     return candidate
 
 
+class _WriteWhole(Exception):
+    """Starting from the served version would drop or overwrite served rows: write the candidate afresh."""
+
+
 @dataclass(frozen=True)
 class Base:
     """The served version's database: the starting point of the next candidate, and its content."""
@@ -192,7 +202,7 @@ class Base:
 
 @dataclass
 class Written:
-    """What :func:`write_candidate` did per table (kept, appended, rewritten, new) and key violations."""
+    """What :func:`write_candidate` did per table (new, kept, appended) and key violations."""
 
     tables: dict[str, str] = field(default_factory=dict)
     key_errors: dict[str, str] = field(default_factory=dict)
@@ -221,10 +231,12 @@ def write_candidate(
 
     With a ``base`` (the served version) the candidate starts as a copy of it and pays only for what
     changed: a table whose fingerprint (``wanted``) equals the served one is kept as is; one that only
-    gained rows (same key, same row hash for every served row) gets them appended; any other change is
-    a rewrite (DROP + CREATE TABLE AS), never an in-place UPDATE or DELETE, whose old values DuckDB would
-    keep on disk in the published file. Without a base every table is written. The file is in DuckDB
-    storage ``STORAGE_VERSION`` (a copied base keeps it) so DuckDB 1.x readers can open it once published.
+    gained rows (same key, same row hash for every served row) gets them appended. Any other change (a
+    served row changed or went, a column or key changed, a table went) raises :class:`_WriteWhole`: the
+    caller then writes every table afresh, because DuckDB keeps the bytes of deleted rows and dropped
+    tables in the file, and a correction must not leave the superseded figures inside the next published
+    file. The file is in DuckDB storage ``STORAGE_VERSION`` (a copied base keeps it) so DuckDB 1.x readers
+    can open it once published.
     """
     if base is not None:
         shutil.copyfile(base.path, target)  # in-kernel copy (sendfile / copy_file_range)
@@ -250,8 +262,8 @@ def write_candidate(
         for schema, view in _relations(con, "pub", "true", kind="view"):
             con.execute(f"drop view {ident(schema)}.{ident(view)}")
         for schema, table in _relations(con, "pub", "true"):
-            if (schema, table) not in tables or (schema, table) in inputs:
-                con.execute(f"drop table {ident(schema)}.{ident(table)}")
+            if (schema, table) not in tables:
+                raise _WriteWhole(f"{schema}.{table} is served but no longer built")
         kept = set(_relations(con, "pub", "true"))
         for schema in sorted({s for s, _ in tables} | {s for s, _, _ in views} | {s for s, _ in inputs}):
             con.execute(f"create schema if not exists {ident(schema)}")
@@ -262,9 +274,9 @@ def write_candidate(
             if (schema, table) in kept and base is not None:
                 fate = _patch(con, schema, table, doc, same=base.content.get(name) == wanted.get(name))
                 if fate == "rewritten":
-                    con.execute(f"drop table {ident(schema)}.{ident(table)}")
+                    raise _WriteWhole(f"{name} changed beyond new rows")
             written.tables[name] = fate
-            if fate in ("new", "rewritten"):
+            if fate == "new":
                 relation = f"{ident(schema)}.{ident(table)}"
                 con.execute(f"create table {relation} as select * from src.{relation}")
                 error = declare_keys(con, schema, table, doc)
@@ -303,7 +315,7 @@ def _relations(
 def _patch(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, doc: dict[str, Any], *, same: bool
 ) -> str:
-    """Bring the served copy of one table up to the build's: "kept", "appended" or "rewritten" (by caller).
+    """Bring the served copy of one table up to the build's: "kept", "appended" or "rewritten" (not done).
 
     Only a table with the same columns and declared keys as the contract asks is patched; appending needs
     a primary key to tell new rows from changed ones.
