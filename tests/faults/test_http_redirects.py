@@ -133,13 +133,13 @@ def test_a_resolver_that_never_answers_fails_the_feed_at_its_deadline(
 
     def stalling(host: Any, *args: Any, **kwargs: Any) -> Any:
         if host == "stalled-dns.example":
-            released.wait(60)  # a resolver that does not answer
+            released.wait(120)  # a resolver that does not answer
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", stalling)
     hostile.routes["/api"] = lambda h: h.redirect("http://stalled-dns.example/api")
     spec = make_api_spec(
-        redirect_origins=["http://stalled-dns.example"], timeout_seconds=2, request_deadline_seconds=3
+        redirect_origins=["http://stalled-dns.example"], timeout_seconds=5, request_deadline_seconds=10
     )
     try:
         report = ingest_feed(fault_settings, spec)
