@@ -185,6 +185,7 @@ def test_a_late_thai_reception_matches_an_old_bulletin_and_a_corrected_line_chan
     assert (batch["reported_by"], batch["received_date"].isoformat()) == ("both", "2025-04-11")
     moved = nights.deportation("KH-GDI-050-2")
     assert (moved["nationality_iso3"], moved["_partition_key"]) == ("VNM", "xing_poipet_aranyaprathet|VNM")
+    assert (moved["from_country_iso3"], moved["to_country_iso3"]) == ("KHM", "VNM")  # destination "Vietnam"
     # the old Chinese partition lost the line: no claim or lineage row still files it under CHN
     claims = rows(
         nights.settings.build_db,

@@ -125,11 +125,12 @@ receptions as (
 
 destination_countries as (
 
+    -- (not named `label`: the macro's lookup table has a column of that name)
     select
-        label,
-        {{ country_iso3('label') }} as country_iso3
+        destination_label,
+        {{ country_iso3('destination_label') }} as country_iso3
     from (
-        select distinct destination_label as label from {{ ref('stg_kh_gdi__deportations') }}
+        select distinct destination_label from {{ ref('stg_kh_gdi__deportations') }}
         where destination_label is not null
     )
 
@@ -138,10 +139,10 @@ destination_countries as (
 origin_countries as (
 
     select
-        label,
-        {{ country_iso3('label') }} as country_iso3
+        from_country_label,
+        {{ country_iso3('from_country_label') }} as country_iso3
     from (
-        select distinct from_country_label as label from {{ ref('stg_th_imm__receptions') }}
+        select distinct from_country_label from {{ ref('stg_th_imm__receptions') }}
         where from_country_label is not null
     )
 
@@ -166,7 +167,7 @@ sending as (
         _loaded_at,
         {{ lineage_struct('kh_gdi_deportations') }} as lineage
     from bulletins
-    left join destination_countries on bulletins.destination_label = destination_countries.label
+    left join destination_countries on bulletins.destination_label = destination_countries.destination_label
     {%- if rebuilt is not none %}
     where _partition_key in {{ sql_string_list(rebuilt) }}
     {%- endif %}
@@ -193,7 +194,7 @@ receiving as (
         _loaded_at,
         {{ lineage_struct('th_imm_receptions') }} as lineage
     from receptions
-    left join origin_countries on receptions.from_country_label = origin_countries.label
+    left join origin_countries on receptions.from_country_label = origin_countries.from_country_label
     {%- if rebuilt is not none %}
     where _partition_key in {{ sql_string_list(rebuilt) }}
     {%- endif %}
