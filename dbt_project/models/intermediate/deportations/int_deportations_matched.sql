@@ -28,6 +28,7 @@ incidents as (
 {#- labels are mapped once per distinct (checkpoint, nationality) pair, not once per row; the staging views
     are named at each use (a CTE read twice is materialised whole by DuckDB), and reading them without
     is_latest_delivery skips their window over all history #}
+
 bulletin_labels as (
 
     select
@@ -38,7 +39,12 @@ bulletin_labels as (
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
         {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
-    from (select distinct checkpoint_label, nationality_label from {{ ref('stg_kh_gdi__deportations') }})
+    from (
+        select distinct
+            checkpoint_label,
+            nationality_label
+        from {{ ref('stg_kh_gdi__deportations') }}
+    )
 
 ),
 
@@ -52,7 +58,12 @@ reception_labels as (
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
         {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
-    from (select distinct checkpoint_label, nationality_label from {{ ref('stg_th_imm__receptions') }})
+    from (
+        select distinct
+            checkpoint_label,
+            nationality_label
+        from {{ ref('stg_th_imm__receptions') }}
+    )
 
 ),
 {%- if rebuilt is not none %}
@@ -92,7 +103,7 @@ bulletins as (
         deliveries.* exclude (is_latest_delivery),
         bulletin_labels.* exclude (checkpoint_label, nationality_label)
     from {{ ref('stg_kh_gdi__deportations') }} as deliveries
-    {%- if rebuilt is not none %}
+    {% if rebuilt is not none %}
     semi join bulletin_lines_in_scope
         on
             deliveries.bulletin_no = bulletin_lines_in_scope.bulletin_no
@@ -112,7 +123,7 @@ receptions as (
         deliveries.* exclude (is_latest_delivery),
         reception_labels.* exclude (checkpoint_label, nationality_label)
     from {{ ref('stg_th_imm__receptions') }} as deliveries
-    {%- if rebuilt is not none %}
+    {% if rebuilt is not none %}
     semi join receptions_in_scope on deliveries.reception_no = receptions_in_scope.reception_no
     {%- endif %}
     inner join reception_labels

@@ -168,6 +168,7 @@ small_marts as (
 ),
 
 {#- the two big marts need no distinct: one deportation's entries come from two raw tables, a claim has one #}
+
 deportation_marts as (
 
     select

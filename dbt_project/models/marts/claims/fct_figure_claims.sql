@@ -18,14 +18,10 @@
 with
 
 {#- the resolution (macros/claims.sql, as in int_figure_claims_resolved) of only the rebuilt partitions #}
-{%- set claims -%}
-    (
-        select * from {{ ref('int_figure_claims_unioned') }}
-        {%- if rebuilt is not none %}
-        where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
-        {%- endif %}
-    )
-{%- endset %}
+{%- set rebuilt_only = (
+    " where _partition_key in " ~ sql_string_list(rebuilt) ~ " or not starts_with(_partition_key, 'dep|')"
+) if rebuilt is not none else "" %}
+{%- set claims = "(select * from " ~ ref('int_figure_claims_unioned') ~ rebuilt_only ~ ")" %}
 
 touched as (
 
