@@ -281,10 +281,13 @@ def build_warehouse(
     """
     started = time.monotonic()
     manifest = parse_project(settings)
+    build_args = dbt_args(settings, ["build"], full_refresh=full_refresh, select=select)
     rebuilt = [] if full_refresh else rebuild_drifted_models(settings, manifest)
-    res = _invoke(
-        settings, dbt_args(settings, ["build"], full_refresh=full_refresh, select=select), manifest=manifest
-    )
+    res = _invoke(settings, build_args, manifest=manifest)
+    out_of_sync = [] if full_refresh else _schema_change_failures(res.result)
+    if out_of_sync:  # an incremental model without a contract changed shape: dbt itself found it
+        rebuilt += _rebuild_from_scratch(settings, manifest, out_of_sync, "dbt found its columns changed")
+        res = _invoke(settings, build_args, manifest=manifest)
     execution = res.result
     if execution is None or not hasattr(execution, "results"):
         fix = "Fix the dbt project or profile"
@@ -313,7 +316,8 @@ def build_warehouse(
 
 
 def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, str]:
-    """Incremental models whose table in the build file has other columns than their enforced contract.
+    """Incremental models whose table in the build file lacks a column the model declares (or, under an
+    enforced contract, has any other set of columns than the contract's).
 
     After an upgrade that adds or removes a column of an incremental model, ``on_schema_change='fail'``
     would stop every nightly build until someone ran a full refresh by hand; appending the new column would
@@ -325,10 +329,7 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
     models = [
         node
         for node in manifest.nodes.values()
-        if node.resource_type == "model"
-        and node.config.materialized == "incremental"
-        and getattr(node.contract, "enforced", False)
-        and node.columns
+        if node.resource_type == "model" and node.config.materialized == "incremental" and node.columns
     ]
     if not models:
         return {}
@@ -342,22 +343,35 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
     for node in models:
         have = existing.get((node.schema, node.alias or node.name))
         want = {name.lower() for name in node.columns}
-        if have is not None and have != want:
+        # a contract lists every column; a model without one documents some: each must exist
+        contracted = bool(getattr(node.contract, "enforced", False))
+        if have is not None and (have != want if contracted else not want <= have):
             added, removed = sorted(want - have), sorted(have - want)
             drifted[node.unique_id] = f"columns added {added or 'none'}, removed {removed or 'none'}"
     return drifted
 
 
 def rebuild_drifted_models(settings: Settings, manifest: Any) -> list[str]:
-    """Rebuild from scratch, once, every incremental model whose columns changed (and what it reads)."""
+    """Rebuild from scratch, once, every incremental model whose declared columns changed."""
     drifted = drifted_incremental_models(settings, manifest)
     if not drifted:
         return []
-    names = sorted(manifest.nodes[uid].name for uid in drifted)
-    for uid, change in sorted(drifted.items()):
-        logger.warning(
-            "%s changed shape since the last build (%s): rebuilding it from scratch once", uid, change
-        )
+    return _rebuild_from_scratch(settings, manifest, sorted(drifted), "; ".join(drifted.values()))
+
+
+def _schema_change_failures(execution: Any) -> list[str]:
+    """Incremental models dbt refused because their columns changed (``on_schema_change='fail'``)."""
+    return sorted(
+        result.node.unique_id
+        for result in getattr(execution, "results", None) or []
+        if str(result.status) == "error" and "are out of sync" in str(result.message or "")
+    )
+
+
+def _rebuild_from_scratch(settings: Settings, manifest: Any, unique_ids: list[str], why: str) -> list[str]:
+    """``dbt run --full-refresh`` of these models and what they read: after an upgrade, once."""
+    names = sorted(manifest.nodes[uid].name for uid in unique_ids)
+    logger.warning("%s changed shape since the last build (%s): rebuilding from scratch once", names, why)
     selection = " ".join(f"+{name}" for name in names)
     res = _invoke(
         settings, dbt_args(settings, ["run"], full_refresh=True, select=selection), manifest=manifest
