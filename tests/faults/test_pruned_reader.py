@@ -7,34 +7,19 @@ reader connecting afterwards gets the newest version. No error, no mix.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import duckdb
+from publish_support import load_synthetic
 
 from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
 from borderwatch.publish import Publication, list_versions
 
-SYNTHETIC = Path(__file__).resolve().parents[1] / "gate" / "bw_synthetic_build.py"
-
-
-def _synthetic() -> ModuleType:
-    """The gate tests' synthetic-build helper (also used by tests/publish), imported by path."""
-    if "bw_synthetic_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("bw_synthetic_build", SYNTHETIC)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["bw_synthetic_build"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["bw_synthetic_build"]
-
 
 def _publish(settings: Settings, raids: int) -> Publication:
-    _synthetic().make_build(settings.build_db, raids=raids)
+    load_synthetic().make_build(settings.build_db, raids=raids)
     audited = pipeline.Audited(candidate=pipeline.snapshot(settings), gate=GateResult(passed=True))
     return pipeline.publish(settings, audited, notify=False)
 
@@ -46,7 +31,7 @@ def _raids(con: duckdb.DuckDBPyConnection) -> int:
 
 def test_open_reader_survives_its_version_being_pruned(tmp_path: Path) -> None:
     """Fate: the open reader still sees all 100 raids of v1 after v1 is deleted; a new reader sees v4."""
-    settings = _synthetic().make_settings(tmp_path / "home", keep_versions=2)
+    settings = load_synthetic().make_settings(tmp_path / "home", keep_versions=2)
     first = _publish(settings, raids=100)
     reader = duckdb.connect(str(settings.current_db), read_only=True)
     try:
