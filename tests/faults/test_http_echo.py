@@ -16,7 +16,7 @@ from hostile_http import HostileServer
 
 from borderwatch.config import Settings
 from borderwatch.ingest import ingest_feed
-from borderwatch.ingest.untrusted import untrusted
+from borderwatch.ingest.errors import untrusted
 from borderwatch.specs import FeedSpec
 
 HOSTILE = "\x1b[2J\x1b]0;owned\x07\u202eevil\r\n\x00"

@@ -1,14 +1,32 @@
-"""Ingest error types. Each message names the feed, the file, the line where known, and the fix."""
+"""Ingest error types, and how they quote text a remote party chose.
+
+Each message names the feed, the file, the line where known, and the fix. A server's body, header or URL
+and a file's header line are quoted only through :func:`untrusted`: raw, they could clear an operator's
+terminal, retitle it, reverse a line with a bidi override or bury the log under megabytes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from borderwatch.ingest.untrusted import untrusted_list
+
+def untrusted(value: object, limit: int = 120) -> str:
+    """Truncated to ``limit`` characters, then ``repr``-escaped (control, ANSI and bidi characters show as
+    ``\\x1b`` / ``\\u202e`` instead of being obeyed)."""
+    text = value[: limit * 4].decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    suffix = f"… ({len(text) - limit} more characters)" if len(text) > limit else ""
+    return repr(text[:limit]) + suffix
+
+
+def untrusted_list(values: Iterable[object], items: int = 10, limit: int = 60) -> str:
+    """``[...]`` of at most ``items`` escaped, truncated values, then how many were left out."""
+    values = list(values)
+    shown = ", ".join(untrusted(v, limit) for v in values[:items])
+    return f"[{shown}" + (f", … {len(values) - items} more" if len(values) > items else "") + "]"
 
 
 class IngestError(RuntimeError):
-    """Base class: a feed or file could not be ingested. The feed fails closed; other feeds go on."""
+    """A feed or file could not be ingested. The feed fails closed; other feeds go on."""
 
 
 class FileFormatError(IngestError):
@@ -24,7 +42,7 @@ class ZipBombError(FileFormatError):
 
 
 class UnsafeInboxFileError(IngestError):
-    """A name or file in the drop inbox is hostile or unusable (path tricks, symlink, not a file)."""
+    """A name or file in the drop inbox (or a file index) is hostile or unusable: path tricks, symlink."""
 
 
 class FetchError(IngestError):
@@ -45,13 +63,8 @@ class SchemaDriftError(IngestError):
         line: int | None = None,
         detail: str = "",
     ) -> None:
-        self.feed = feed
-        self.file_name = file_name
-        self.table = table
-        self.added = sorted(added)
-        self.removed = sorted(removed)
-        self.line = line
-        where = f"{file_name}" + (f" line {line}" if line else "")
+        self.added, self.removed = sorted(added), sorted(removed)
+        where = file_name + (f" line {line}" if line else "")
         super().__init__(
             f"schema drift in feed {feed!r} (table {table}), file {where}: "
             f"added columns {untrusted_list(self.added)}, removed columns {untrusted_list(self.removed)}"
@@ -62,7 +75,7 @@ class SchemaDriftError(IngestError):
 
 
 class RejectRateExceeded(IngestError):
-    """Too many rows of one file failed to parse: nothing of the file was loaded (transaction rolled back)."""
+    """Too many rows of one file failed to parse: nothing of the file was loaded."""
 
     def __init__(
         self,
@@ -76,14 +89,9 @@ class RejectRateExceeded(IngestError):
         first_bad_row: int,
         first_reason: str,
     ) -> None:
-        self.feed = feed
-        self.file_name = file_name
-        self.rows_in = rows_in
-        self.rows_rejected = rows_rejected
         super().__init__(
             f"feed {feed!r} file {file_name} (table {table}): {rows_rejected} of {rows_in} rows failed to "
-            "parse "
-            f"({rows_rejected / rows_in:.1%} > reject_rate_threshold {threshold:.1%}); nothing of this file "
-            f"was loaded. First bad row {first_bad_row}: {first_reason}. Fix the parse rule in "
+            f"parse ({rows_rejected / rows_in:.1%} > reject_rate_threshold {threshold:.1%}); nothing of this "
+            f"file was loaded. First bad row {first_bad_row}: {first_reason}. Fix the parse rule in "
             f"feeds/{feed}.yaml or ask the agency to resend the file."
         )

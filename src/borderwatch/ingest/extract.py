@@ -21,10 +21,9 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 from borderwatch.config import Settings
-from borderwatch.ingest.errors import FetchError, UnsafeInboxFileError
+from borderwatch.ingest.errors import FetchError, UnsafeInboxFileError, untrusted
 from borderwatch.ingest.http import Fetcher
 from borderwatch.ingest.landing import LandedFile, LandingArchive
-from borderwatch.ingest.untrusted import untrusted
 from borderwatch.specs import FeedSpec
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -1,8 +1,7 @@
-"""Where a feed's HTTP may go, and a watchdog that holds one request to its deadline.
+"""Where a feed's HTTP may go (origins, internal addresses), and a watchdog holding a request to its deadline.
 
-Used by :mod:`borderwatch.ingest.http`: an origin is (scheme, host, port); an internal address (loopback,
-private, link-local, ...) is refused for redirects to other origins unless the spec allows it, checked on
-the name before connecting and on the connected socket (DNS rebinding).
+An internal address is checked on the name before connecting and again on the connected socket, so DNS
+rebinding does not slip through.
 """
 
 from __future__ import annotations
@@ -52,10 +51,9 @@ def is_internal_address(address: str) -> bool:
 def resolves_internal(host: str, timeout: float) -> bool:
     """Does ``host`` (a name or any IP spelling, e.g. ``2130706433``) resolve to an internal address?
 
-    ``getaddrinfo`` has no timeout of its own and a hostile or broken resolver can hold it for minutes, so
-    the lookup runs in a daemon thread and is waited for at most ``timeout`` seconds (the request's
-    remaining time); past that, :class:`TimeoutError`. An unresolvable name is not internal: the
-    connection itself will fail.
+    ``getaddrinfo`` has no timeout and a hostile resolver can hold it for minutes, so it runs in a daemon
+    thread waited for at most ``timeout`` seconds, then :class:`TimeoutError`. An unresolvable name is not
+    internal: the connection itself will fail.
     """
     answer: list[Any] = []
 
@@ -85,9 +83,7 @@ class Guard:
     """
 
     def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self.forbid_internal_peer = False
+        self.deadline, self.fired, self.forbid_internal_peer = deadline, False, False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)

@@ -1,25 +1,18 @@
-"""Bounded, contained HTTP for feed pulls: the one place that talks to an agency's server.
+"""Bounded, contained HTTP for feed pulls: a hostile or broken source must not hold the build lock for
+hours, fill memory, or steer us to another host.
 
-A hostile or broken source must not hold the build lock for hours, fill memory, or steer us to
-another host. So every fetch is bounded and contained:
+- Deadlines: ``source.timeout_seconds`` per connect/read; ``source.request_deadline_seconds`` per request in
+  wall time (a dripping server is cut off by :class:`~borderwatch.ingest.guard.Guard`);
+  ``source.run_deadline_seconds`` for all HTTP of one feed run, backoff included. A missed deadline is
+  not retried: the feed fails and tries again on its next run.
+- Sizes: bodies are streamed and counted after decoding (a gzip bomb stops too): JSON documents at
+  ``source.max_page_bytes``, files at ``format.max_file_bytes``; at most ``source.max_pages`` documents.
+- Redirects are followed by hand, within the requested origin or to ``source.redirect_origins``, which may
+  not be internal addresses unless ``source.allow_private_addresses``; credentials stay on the own origin.
+- No echo: a response body is never quoted; anything else the server chose goes through ``untrusted``.
 
-- **Deadlines.** ``source.timeout_seconds`` bounds one connect or read; ``source.request_deadline_seconds``
-  bounds one request in wall time (headers, body and redirects: a server dripping a byte every few seconds
-  is cut off by a watchdog that shuts the socket); ``source.run_deadline_seconds`` bounds all HTTP of one
-  feed run, backoff sleeps included. A missed deadline is not retried: the feed fails and tries again on
-  its next run.
-- **Sizes.** Every body is streamed and counted: JSON documents stop at ``source.max_page_bytes``, files at
-  ``format.max_file_bytes`` (decoded bytes, so a gzip bomb stops too).
-- **Pages.** At most ``source.max_pages`` JSON documents per feed run.
-- **Redirects** are followed by hand, only within the requested URL's origin or to an origin listed in
-  ``source.redirect_origins``; those extra origins may not resolve to loopback, private or link-local
-  addresses unless ``source.allow_private_addresses`` (checked before connecting and again on the
-  connected socket, so DNS rebinding does not slip through).
-- **No echo.** Error messages never quote a response body; anything the server chose (a Location header,
-  a URL) is escaped and truncated by :func:`borderwatch.ingest.untrusted.untrusted` first.
-
-Retries: tenacity, exponential backoff honouring ``Retry-After`` on 429/503; truncated bodies
-(Content-Length mismatch, invalid JSON) count as transient. One :class:`Fetcher` serves one feed run.
+Retries (tenacity): exponential backoff honouring ``Retry-After``; 429/5xx, transport errors and truncated
+bodies (Content-Length mismatch, invalid JSON) are transient. One :class:`Fetcher` serves one feed run.
 """
 
 from __future__ import annotations
@@ -36,9 +29,8 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from borderwatch.ingest.errors import FetchError
+from borderwatch.ingest.errors import FetchError, untrusted
 from borderwatch.ingest.guard import DEFAULT_PORTS, Guard, RedirectRefused, origin_of, resolves_internal
-from borderwatch.ingest.untrusted import untrusted
 from borderwatch.specs import FeedSpec
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -70,23 +62,15 @@ class _Transient(Exception):
 
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent or garbled."""
-    if not value:
-        return None
-    value = value.strip()
+    value = (value or "").strip()
     try:
         return max(0.0, float(value))
     except ValueError:
         pass
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers safe to send to another origin: no Authorization, no cookies."""
-    return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
 
 
 def _bounded_int(text: str) -> int | str:
@@ -95,11 +79,9 @@ def _bounded_int(text: str) -> int | str:
 
 
 class Fetcher:
-    """Bounded GETs with retries for one feed run; raises FetchError naming the feed, URL and fix.
-
-    Public surface used by the pull stage: :meth:`get_json` and :meth:`download`; ``requests`` and
-    ``pages`` count what was asked of the source.
-    """
+    """Bounded GETs with retries for one feed run (:meth:`get_json`, :meth:`download`); raises FetchError
+    naming the feed, the URL and the fix. ``headers`` and ``auth`` are the agency's credentials
+    (:mod:`borderwatch.sources`), sent to the feed's own origin only."""
 
     def __init__(
         self,
@@ -112,20 +94,12 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | None = None,
     ) -> None:
-        self.client = client
-        self.spec = spec
-        # The agency's credentials (borderwatch.sources): sent to the feed's own origin only.
-        self.source_headers = dict(headers or {})
-        self.auth = auth
+        self.client, self.spec, self.sleep = client, spec, sleep
+        self.source_headers, self.auth = dict(headers or {}), auth
         base = backoff_base if backoff_base is not None else float(os.environ.get(BACKOFF_ENV, "0.5"))
         self._exponential = wait_exponential(multiplier=base, max=backoff_max)
-        self.backoff_max = backoff_max
-        self.sleep = sleep
-        self.requests = 0
         self.pages = 0
         self.run_deadline = time.monotonic() + spec.source.run_deadline_seconds
-
-    # --- errors -------------------------------------------------------------------------------------
 
     def _where(self) -> str:
         return f"feeds/{self.spec.name}.yaml"
@@ -147,8 +121,6 @@ class Fetcher:
             "is stalling or dripping its answer. The feed will retry on its next run; if the source is "
             f"merely slow, raise source.request_deadline_seconds in {self._where()}"
         )
-
-    # --- retries --------------------------------------------------------------------------------------
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -187,7 +159,6 @@ class Fetcher:
                     if now >= self.run_deadline:
                         raise self._run_deadline_error(url)
                     deadline = min(now + self.spec.source.request_deadline_seconds, self.run_deadline)
-                    self.requests += 1
                     with Guard(deadline) as guard:
                         try:
                             return fn(guard)
@@ -204,12 +175,6 @@ class Fetcher:
                 "throttling: the feed will retry on its next run"
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
-
-    # --- one request, redirects by hand ------------------------------------------------------------------
-
-    def _timeout(self, guard: Guard) -> httpx.Timeout:
-        remaining = max(0.001, guard.deadline - time.monotonic())
-        return httpx.Timeout(min(self.spec.source.timeout_seconds, remaining))
 
     def _check_redirect(self, start: httpx.URL, current: httpx.URL, target: httpx.URL, guard: Guard) -> None:
         """Same origin as the URL we were asked for: fine. Elsewhere only if the spec lists that origin."""
@@ -254,8 +219,12 @@ class Fetcher:
             request = self.client.build_request(
                 "GET",
                 current,
-                headers=send_headers if own_origin else _without_credentials(send_headers),
-                timeout=self._timeout(guard),
+                headers={  # to another origin: no Authorization, no cookies
+                    k: v
+                    for k, v in send_headers.items()
+                    if own_origin or k.lower() not in ("authorization", "cookie")
+                },
+                timeout=min(self.spec.source.timeout_seconds, max(0.001, guard.deadline - time.monotonic())),
                 extensions={"trace": guard.trace},
             )
             try:
@@ -297,14 +266,18 @@ class Fetcher:
         limit_name: str,
         sink: Callable[[bytes], Any],
     ) -> int:
-        """Pass the decoded body to ``sink`` chunk by chunk; stop at ``limit`` bytes or the deadline."""
+        """Pass the decoded body to ``sink`` chunk by chunk; stop at ``limit`` bytes or the deadline.
+
+        A declared Content-Length over the limit is refused before reading; one that the body does not
+        match (of a body sent without Content-Encoding) is a truncated, retryable body."""
         too_big = ResponseTooLarge(
             f"feed {self.spec.name!r}: GET {untrusted(response.request.url)} answered a body larger than "
             f"{limit_name} ({limit} bytes); refused and nothing of it kept. If the source really sends this "
             f"much, raise {limit_name} in {self._where()}"
         )
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and not response.headers.get("content-encoding") and int(declared) > limit:
+        declared = "" if response.headers.get("content-encoding") else declared
+        if declared.isdigit() and int(declared) > limit:
             raise too_big
         size = 0
         for chunk in response.iter_bytes():
@@ -316,9 +289,9 @@ class Fetcher:
             sink(chunk)
         if guard.expired():
             raise self._request_deadline_error(str(response.request.url))
+        if declared.isdigit() and int(declared) != size:
+            raise _Transient(f"truncated body: Content-Length {declared}, received {size} bytes")
         return size
-
-    # --- public ---------------------------------------------------------------------------------------
 
     def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> tuple[httpx.Response, Any]:
         """GET a JSON document (an index or an API page), at most ``source.max_page_bytes``.
@@ -340,10 +313,9 @@ class Fetcher:
             with self._open(url, guard, params=params, headers=None) as response:
                 self._check_status(response)
                 chunks: list[bytes] = []
-                size = self._stream_body(
+                self._stream_body(
                     response, guard, self.spec.source.max_page_bytes, "source.max_page_bytes", chunks.append
                 )
-                _check_length(response.headers, size)
                 body = b"".join(chunks)
                 response._content = body  # what Response.read() would set; the body was read under limits
             try:
@@ -366,20 +338,7 @@ class Fetcher:
                 if response.status_code == 304:
                     return response
                 with open(dest, "wb") as out:
-                    size = self._stream_body(response, guard, max_bytes, "format.max_file_bytes", out.write)
-                _check_length(response.headers, size)
+                    self._stream_body(response, guard, max_bytes, "format.max_file_bytes", out.write)
                 return response
 
         return self._call(once, url)
-
-
-def _check_length(headers: httpx.Headers, actual: int) -> None:
-    declared = headers.get("content-length")
-    if declared is None or headers.get("content-encoding"):
-        return
-    try:
-        expected = int(declared)
-    except ValueError:
-        return
-    if expected != actual:
-        raise _Transient(f"truncated body: Content-Length {expected}, received {actual} bytes")
