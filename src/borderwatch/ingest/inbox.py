@@ -29,30 +29,18 @@ REJECTED_DIR = ".rejected"
 
 
 def feed_glob(spec: FeedSpec) -> str | None:
-    """The inbox glob of a feed: top-level ``inbox_glob`` or ``source.inbox_glob``."""
     return spec.inbox_glob or spec.source.inbox_glob
 
 
 def safe_inbox_path(inbox: Path, name: str) -> Path:
-    """``inbox / name`` for a plain file name; raises UnsafeInboxFileError for anything path-like."""
-    if (
-        not name
-        or name.startswith(".")
-        or ".." in name
-        or "/" in name
-        or "\\" in name
-        or "\x00" in name
-        or os.sep in name
-        or (os.altsep and os.altsep in name)
-    ):
+    """``inbox / name`` for a plain file name (no separator of any OS, no NUL, no '..', not hidden, so it
+    cannot leave the inbox); raises UnsafeInboxFileError for anything path-like."""
+    if not name or name.startswith(".") or any(bad in name for bad in ("..", "/", "\\", "\x00")):
         raise UnsafeInboxFileError(
             f"inbox file name {name!r} is refused: names must be plain file names (no path separators, no "
             "'..', not hidden); rename the file and drop it again"
         )
-    path = inbox / name
-    if path.parent != inbox:
-        raise UnsafeInboxFileError(f"inbox file name {name!r} escapes the inbox; refused")
-    return path
+    return inbox / name
 
 
 def _rejected_name(rejected: Path, name: str) -> str:
@@ -65,24 +53,17 @@ def _rejected_name(rejected: Path, name: str) -> str:
     return candidate
 
 
-def reject_file(inbox: Path, name: str, message: str) -> Path:
+def _reject(inbox: Path, name: str, message: str) -> None:
     """Move an inbox entry (a symlink itself, never its target) to .rejected/ and write why beside it."""
     rejected = inbox / REJECTED_DIR
-    rejected.mkdir(exist_ok=True)
-    target = _rejected_name(rejected, name)
-    os.rename(os.path.join(inbox, name), rejected / target)
-    (rejected / f"{target}.error.txt").write_text(f"{name}: {message}\n", encoding="utf-8")
-    log.warning("inbox: refused %s: %s", name, message)
-    return rejected / target
-
-
-def match_feed(specs: list[FeedSpec], name: str) -> FeedSpec | None:
-    """The first feed (in name order) whose inbox glob matches the file name."""
-    for spec in specs:
-        pattern = feed_glob(spec)
-        if pattern and fnmatch.fnmatchcase(name, pattern):
-            return spec
-    return None
+    try:
+        rejected.mkdir(exist_ok=True)
+        target = _rejected_name(rejected, name)
+        os.rename(os.path.join(inbox, name), rejected / target)
+        (rejected / f"{target}.error.txt").write_text(f"{name}: {message}\n", encoding="utf-8")
+        log.warning("inbox: refused %s: %s", name, message)
+    except OSError as exc:
+        log.error("inbox: could not move %s to %s: %s", name, REJECTED_DIR, exc)
 
 
 def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
@@ -96,7 +77,8 @@ def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
         )
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeInboxFileError(f"inbox entry {name!r} is not a regular file; refused")
-    spec = match_feed(specs, name)
+    # the first feed (in name order) whose inbox glob matches
+    spec = next((s for s in specs if (g := feed_glob(s)) and fnmatch.fnmatchcase(name, g)), None)
     if spec is None:
         globs = ", ".join(f"{s.name}: {feed_glob(s)}" for s in specs if feed_glob(s))
         raise UnsafeInboxFileError(f"inbox file {name!r} matches no feed's inbox_glob ({globs}); rename it")
@@ -108,11 +90,6 @@ def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
     if spec.format.type == "xlsx":
         check_zip(spec, path, file_name=name)
     return spec
-
-
-def _hidden(name: str) -> bool:
-    """Dot files are uploads in progress (and .rejected/); '..'-names are hostile and get rejected."""
-    return name.startswith(".") and not name.startswith("..")
 
 
 def _land(
@@ -147,8 +124,8 @@ def land_inbox(
     landed: dict[str, list[tuple[str, LandedFile]]] = {}
     if not inbox.is_dir():
         return landed
-    with os.scandir(inbox) as it:
-        names = sorted(entry.name for entry in it if not _hidden(entry.name))
+    with os.scandir(inbox) as it:  # dot files are uploads in progress (or .rejected/); '..'-names are hostile
+        names = sorted(e.name for e in it if not (e.name.startswith(".") and not e.name.startswith("..")))
     for name in names:
         report.files_seen += 1
         try:
@@ -159,7 +136,7 @@ def land_inbox(
         except (IngestError, OSError) as exc:
             report.files_rejected += 1
             report.add_error(str(exc), file_name=name)
-            _safe_reject(inbox, name, str(exc))
+            _reject(inbox, name, str(exc))
     report.files_seen -= sum(len(v) for v in landed.values())  # counted again by their feed's report
     return landed
 
@@ -170,11 +147,4 @@ def settle(inbox: Path, name: str, error: IngestError | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(inbox, name))
     else:
-        _safe_reject(inbox, name, str(error))
-
-
-def _safe_reject(inbox: Path, name: str, message: str) -> None:
-    try:
-        reject_file(inbox, name, message)
-    except OSError as exc:
-        log.error("inbox: could not move %s to %s: %s", name, REJECTED_DIR, exc)
+        _reject(inbox, name, str(error))

@@ -55,25 +55,16 @@ class LandedFile:
         return row
 
 
-def _now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable: fsync the directory entry (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
+def _fsync(path: Path) -> None:
+    """fsync a file, or a directory to make a rename in it durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 
@@ -89,10 +80,6 @@ class LandingArchive:
         self._unsynced_dirs: set[Path] = set()
         self._unsynced_files: list[Path] = []
         self._manifest_unsynced = False
-
-    def _ensure(self) -> None:
-        for d in (self.root, self.objects_dir, self.tmp_dir):
-            d.mkdir(parents=True, exist_ok=True)
 
     def object_path(self, sha: str) -> Path:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -118,7 +105,8 @@ class LandingArchive:
         fsyncs while it is read; the caller must wait for it before committing any of those files. An
         existing object whose bytes do not hash to its name (a crash before such a sync) is repaired.
         """
-        self._ensure()
+        self.objects_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=".landing-")
         tmp = Path(tmp_name)
         try:
@@ -166,7 +154,7 @@ class LandingArchive:
             file_name=file_name,
             status=status,
             headers={str(k).lower(): str(v) for k, v in (headers or {}).items()},
-            fetched_at=_now_iso(),
+            fetched_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             size=size,
             sha256=sha,
             path=target,
@@ -177,25 +165,18 @@ class LandingArchive:
 
     def _sync_dirs(self) -> None:
         for directory in sorted(self._unsynced_dirs):
-            _fsync_dir(directory)
+            with contextlib.suppress(OSError):  # where directories cannot be opened or synced
+                _fsync(directory)
         self._unsynced_dirs.clear()
 
     def sync(self) -> None:
         """Make every deferred ``put`` durable: objects, their directory entries, then the manifest."""
         files, self._unsynced_files = self._unsynced_files, []
         for path in files:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(path)
         self._sync_dirs()
         if self._manifest_unsynced:
-            fd = os.open(self.manifest_path, os.O_WRONLY | os.O_APPEND)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(self.manifest_path)
             self._manifest_unsynced = False
 
     def sync_in_background(self) -> Callable[[], None]:

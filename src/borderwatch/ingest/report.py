@@ -12,9 +12,10 @@ import duckdb
 from rich.markup import escape
 
 from borderwatch.config import Settings
-from borderwatch.ingest.contract import ensure_control_tables, new_load_id, utc_now
+from borderwatch.ingest.contract import new_load_id, utc_now
 
 Status = Literal["loaded", "unchanged", "failed"]
+ROW_COUNTS = ("rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate")
 
 
 @dataclass
@@ -30,9 +31,6 @@ class TableLoadResult:
     rows_quarantined: int = 0
     rows_duplicate: int = 0
     duplicate_file: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -104,10 +102,8 @@ class LoadReport:
             self.files_duplicate += 1
         else:
             self.files_loaded += 1
-        self.rows_in += result.rows_in
-        self.rows_loaded += result.rows_loaded
-        self.rows_quarantined += result.rows_quarantined
-        self.rows_duplicate += result.rows_duplicate
+        for name in ROW_COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(result, name))
         if result.cursor_value is not None:
             self.cursor = result.cursor_value
         self.files.append(
@@ -136,12 +132,8 @@ class LoadReport:
     def finish(self) -> LoadReport:
         """Settle the status: failed if any error, loaded if raw changed, otherwise unchanged."""
         self.finished_at = utc_now()
-        if self.error:
-            self.status = "failed"
-        elif self.rows_loaded or self.rows_quarantined:
-            self.status = "loaded"
-        else:
-            self.status = "unchanged"
+        changed = self.rows_loaded or self.rows_quarantined
+        self.status = "failed" if self.error else "loaded" if changed else "unchanged"
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -152,26 +144,22 @@ class LoadReport:
         return data
 
 
-def save_report(con: duckdb.DuckDBPyConnection | None, settings: Settings, report: LoadReport) -> Path:
-    """Store a finished report in raw._loads (when a connection is given) and as JSON; returns the path."""
-    if report.finished_at is None:
-        report.finish()
+def save_report(con: duckdb.DuckDBPyConnection, settings: Settings, report: LoadReport) -> Path:
+    """Store a finished report in raw._loads and as JSON under ``reports/loads/``; returns the path."""
     data = report.as_dict()
-    if con is not None:
-        ensure_control_tables(con)
-        con.execute(
-            "INSERT INTO raw._loads (load_id, feed, started_at, finished_at, report, status, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                report.load_id,
-                report.feed,
-                report.started_at,
-                report.finished_at or utc_now(),
-                json.dumps(data, ensure_ascii=False, default=str),
-                report.status,
-                report.error,
-            ],
-        )
+    con.execute(
+        "INSERT INTO raw._loads (load_id, feed, started_at, finished_at, report, status, error) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            report.load_id,
+            report.feed,
+            report.started_at,
+            report.finished_at,
+            json.dumps(data, ensure_ascii=False, default=str),
+            report.status,
+            report.error,
+        ],
+    )
     out_dir = settings.reports_dir / "loads"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{report.load_id}.json"
@@ -185,21 +173,14 @@ def render_reports(reports: list[LoadReport]) -> None:
     from rich.table import Table
 
     table = Table(title="BorderWatch ingest", show_lines=False)
-    names = "feed|source|status|files|dup files|rows in|loaded|quarantined|dup rows"
-    for name in names.split("|"):
-        table.add_column(name, justify="left" if name in ("feed", "source", "status") else "right")
-    counts = (
-        "files_loaded",
-        "files_duplicate",
-        "rows_in",
-        "rows_loaded",
-        "rows_quarantined",
-        "rows_duplicate",
-    )
+    for name in ("feed", "source", "status"):
+        table.add_column(name)
+    for name in ("files", "dup files", "rows in", "loaded", "quarantined", "dup rows"):
+        table.add_column(name, justify="right")
     for r in reports:
         colour = {"loaded": "green", "unchanged": "cyan", "failed": "red"}[r.status]
-        status = f"[{colour}]{r.status}[/{colour}]"
-        table.add_row(r.feed, r.source, status, *(str(getattr(r, c)) for c in counts))
+        counts = (str(getattr(r, c)) for c in ("files_loaded", "files_duplicate", *ROW_COUNTS))
+        table.add_row(r.feed, r.source, f"[{colour}]{r.status}[/{colour}]", *counts)
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)  # logs and CI: do not squeeze the table to 80 columns

@@ -1,10 +1,8 @@
 """Run: wire extract → load for ``ingest``, ``ingest --no-pull`` (the inbox) and ``replay``.
 
-Each feed is its own unit: whatever goes wrong with one (its source is down, a payload is poison, the
-database refuses a statement) becomes that feed's report error in operator terms, and the others go on.
-Files that landed before a pull failed are still loaded; inbox files never wait for a pull. Every report
-is printed, stored in ``raw._loads`` and written as JSON under ``reports/loads/``. The caller holds the
-build-file writer lock; nothing here locks.
+Each feed is its own unit: whatever goes wrong with one becomes that feed's report error in operator
+terms, and the others go on. Files that landed before a pull failed are still loaded; inbox files never
+wait for a pull. Every report is printed, stored in ``raw._loads`` and as JSON under ``reports/loads/``.
 """
 
 from __future__ import annotations
@@ -107,19 +105,12 @@ def _pull(
 
 
 @contextlib.contextmanager
-def _client(client: httpx.Client | None) -> Iterator[httpx.Client]:
-    if client is not None:
-        yield client
-        return
-    with httpx.Client(follow_redirects=False, trust_env=False) as owned:
-        yield owned
-
-
-@contextlib.contextmanager
-def _build_db(settings: Settings, specs: list[FeedSpec]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The build file with every feed's raw tables present (empty until a feed's first delivery)."""
+def _build_db(
+    settings: Settings, specs: list[FeedSpec], path: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The build file (or ``path``) with every feed's raw tables present, empty until its first delivery."""
     settings.ensure_dirs()
-    con = connect_build_db(settings.build_db)
+    con = connect_build_db(path or settings.build_db)
     try:
         ensure_raw_schema(con, specs)
         yield con
@@ -134,12 +125,22 @@ def _save_all(con: duckdb.DuckDBPyConnection, settings: Settings, reports: list[
         render_reports(reports)
 
 
+def _pull_all(settings: Settings, chosen: list[FeedSpec], client: httpx.Client | None) -> list[LoadReport]:
+    """Pull and load each chosen feed (an inbox-only feed gets an empty report); store and print them."""
+    with contextlib.ExitStack() as stack:
+        con = stack.enter_context(_build_db(settings, list(load_specs(settings.feeds_dir).values())))
+        http = client or stack.enter_context(httpx.Client(follow_redirects=False, trust_env=False))
+        reports = [
+            _pull(con, settings, s, http) if s.source.kind != "inbox" else LoadReport(s.name).finish()
+            for s in chosen
+        ]
+        _save_all(con, settings, reports)
+    return reports
+
+
 def ingest_feed(settings: Settings, spec: FeedSpec, *, client: httpx.Client | None = None) -> LoadReport:
     """Pull one feed into landing and raw; returns (and prints, stores) its report."""
-    with _build_db(settings, list(load_specs(settings.feeds_dir).values())) as con, _client(client) as http:
-        report = _pull(con, settings, spec, http) if spec.source.kind != "inbox" else LoadReport(spec.name)
-        _save_all(con, settings, [report.finish()])
-    return report
+    return _pull_all(settings, [spec], client)[0]
 
 
 def ingest_all(
@@ -147,17 +148,12 @@ def ingest_all(
 ) -> list[LoadReport]:
     """Pull every (or the named) feed; failed feeds are reported with status 'failed', never raised."""
     specs = load_specs(settings.feeds_dir)
-    if feeds is not None:
-        unknown = sorted(set(feeds) - set(specs))
-        if unknown:
-            raise ValueError(
-                f"unknown feed(s) {unknown}; known feeds: {sorted(specs)} (see {settings.feeds_dir})"
-            )
-    chosen = [s for name, s in specs.items() if feeds is None or name in feeds]
-    with _build_db(settings, list(specs.values())) as con, _client(client) as http:
-        reports = [_pull(con, settings, spec, http) for spec in chosen if spec.source.kind != "inbox"]
-        _save_all(con, settings, reports)
-    return reports
+    if unknown := sorted(set(feeds or ()) - set(specs)):
+        raise ValueError(
+            f"unknown feed(s) {unknown}; known feeds: {sorted(specs)} (see {settings.feeds_dir})"
+        )
+    chosen = [s for name, s in specs.items() if (feeds is None or name in feeds) and s.source.kind != "inbox"]
+    return _pull_all(settings, chosen, client)
 
 
 def ingest_inbox(settings: Settings) -> list[LoadReport]:
@@ -205,23 +201,20 @@ def replay(settings: Settings, target_db: Path | None = None) -> list[LoadReport
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
     reports: list[LoadReport] = []
-    con = connect_build_db(tmp)
     try:
-        ensure_raw_schema(con, specs.values())
-        for feed, files in by_feed.items():
-            report = LoadReport(feed=feed, source="replay", files_seen=len(files))
-            if feed in specs:
-                _load(con, specs[feed], files, report)
-            else:
-                report.add_error(
-                    f"no spec for feed {feed!r} in {settings.feeds_dir}: its files were not replayed"
-                )
-            reports.append(report.finish())
-        _save_all(con, settings, reports)
+        with _build_db(settings, list(specs.values()), tmp) as con:
+            for feed, files in by_feed.items():
+                report = LoadReport(feed=feed, source="replay", files_seen=len(files))
+                if feed in specs:
+                    _load(con, specs[feed], files, report)
+                else:
+                    report.add_error(
+                        f"no spec for feed {feed!r} in {settings.feeds_dir}: its files were not replayed"
+                    )
+                reports.append(report.finish())
+            _save_all(con, settings, reports)
     except BaseException:
-        con.close()
         tmp.unlink(missing_ok=True)
         raise
-    con.close()
     os.replace(tmp, target)
     return reports
