@@ -68,13 +68,13 @@ def _date(y: str, m: str, d: str) -> str:
     return f"try(make_date({y}, {m}, {d}))"
 
 
-def _year(y: str, calendar: str) -> tuple[str, list[str], str]:
+def _year(y: str, calendar: str) -> tuple[str, list[Note], str]:
     """(CE year or NULL, notes, why-not text) for a year that may be Buddhist Era."""
     ce = BE_FEED_CE_YEARS if calendar == "BE" else CE_YEAR_RANGE
     value = f"CASE WHEN {_in(y, BE_YEAR_RANGE)} THEN {y} - {BE_OFFSET} WHEN {_in(y, ce)} THEN {y} END"
-    notes = [f"CASE WHEN {_in(y, BE_YEAR_RANGE)} THEN 'be_year' END"]
+    notes = [Note("be_year", _in(y, BE_YEAR_RANGE))]
     if calendar == "BE":
-        notes.append(f"CASE WHEN {_in(y, ce)} THEN 'ce_year' END")
+        notes.append(Note("ce_year", _in(y, ce)))
     why = (
         f"'year ' || {y} || ' is neither a Buddhist Era year "
         f"({BE_YEAR_RANGE.start}–{BE_YEAR_RANGE.stop - 1}) "
@@ -85,12 +85,19 @@ def _year(y: str, calendar: str) -> tuple[str, list[str], str]:
     return value, notes, why
 
 
+class Note(NamedTuple):
+    """A normalisation note and the SQL condition under which a cell earns it."""
+
+    name: str
+    when: str
+
+
 class Rule(NamedTuple):
     """One column's rule in SQL: prepared expressions, the typed value, notes and the why-not text."""
 
     prep: dict[str, str]  # alias -> expression over k{i}; evaluated one layer before value
     value: str  # typed value or NULL (for a non-blank cell, NULL means refused)
-    notes: list[str]  # expressions yielding a note or NULL
+    notes: list[Note]  # notes the rule can give a non-blank cell
     why: str  # text expression: why a non-blank cell was refused
     # (pattern, value): the common plain-ASCII shape, typed without ``prep`` (which then runs only for
     # the other cells); the shape's cells must get exactly the value, and no note, of the full rule
@@ -199,7 +206,7 @@ def _rule_year_month(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"CASE WHEN {g}.y = '' THEN 'is not a year-month (expected YYYY-MM, CE or BE)' "
         f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real month' END"
     )
-    return Rule(prep, value, [f"CASE WHEN {g}.y <> '' THEN {n} END" for n in notes], why)
+    return Rule(prep, value, [Note(n.name, f"{g}.y <> '' AND {n.when}") for n in notes], why)
 
 
 THAI_DATE = (
@@ -232,8 +239,8 @@ def _rule_thai_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"WHEN NOT {padded_ok} THEN 'has a five-digit year that is not a zero-padded BE year' "
         f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real calendar date' END"
     )
-    notes = [f"CASE WHEN {g}.y <> '' THEN {n} END" for n in notes]
-    notes.append(f"CASE WHEN length({g}.y) = 5 THEN 'padded_year' END")
+    notes = [Note(n.name, f"{g}.y <> '' AND {n.when}") for n in notes]
+    notes.append(Note("padded_year", f"length({g}.y) = 5"))
     return Rule(prep, value, notes, why)
 
 
@@ -299,16 +306,16 @@ def normalise_sql(
 ) -> str:
     """SQL over ``source`` (``_f, _row_number, _line, _raw_text, _error, c0..cN`` text) → typed rows.
 
-    Yields ``_f, _row_number, _line, _raw_text``, each spec column typed (and ``<name>_raw``),
-    ``_normalisations``, ``_row_hash`` and ``_reason``. Layers so each cell is cleaned once, a cell of
-    the common shape is typed by one cast (``Rule.fast``), each regex runs at most once per other cell,
-    and reasons are only spelled out for the rows that have one. ``nfc``: the reader has checked that
-    every cell is already NFC without NBSP.
+    Yields ``_f, _row_number, _line``, each spec column typed (and ``<name>_raw``), ``_raw_text`` (of
+    a quarantined row only), ``_normalisations``, ``_row_hash`` and ``_reason``. Layers so each cell is
+    cleaned once, a cell of the common shape is typed by one cast (``Rule.fast``), each regex runs at
+    most once per other cell, and reasons and notes are only spelled out for the rows that have them.
+    ``nfc``: the reader has checked that every cell is already NFC without NBSP.
     """
     nfc_cells, clean, fast, prep, values = ["*"], ["*"], ["*"], ["*"], ["*"]
     out = ["_f", "_row_number", "_line"]
     hashed: list[str] = []
-    notes: list[str] = []
+    notes: dict[str, list[str]] = {}  # note -> conditions (any column)
     reasons: list[str] = []
     bad, noted = ["_error IS NOT NULL"], []
     ws = lit(WHITESPACE)
@@ -348,12 +355,13 @@ def normalise_sql(
             problems.append(f"WHEN {value} IS NULL THEN {rule.why}")
         elif c.parse != "text":
             problems.append(f"WHEN {value} IS NULL THEN {label} || {_shown(k)} || ' ' || ({rule.why})")
-            notes += [f"CASE WHEN {k} IS NOT NULL THEN {n} END" for n in rule.notes]
+            for name, when in rule.notes:
+                notes.setdefault(name, []).append(f"{k} IS NOT NULL AND {when}")
             wide = f"strlen({k}) <> length({k})"
             noted.append("true" if rule.notes else wide)
-            for note, digits in (("thai_digits", THAI_DIGITS), ("khmer_digits", KHMER_DIGITS)):
+            for name, digits in (("thai_digits", THAI_DIGITS), ("khmer_digits", KHMER_DIGITS)):
                 pattern = lit("[" + digits + "]")
-                notes.append(f"CASE WHEN {wide} AND regexp_matches({k}, {pattern}) THEN '{note}' END")
+                notes.setdefault(name, []).append(f"{wide} AND regexp_matches({k}, {pattern})")
         if c.parse != "text":
             bad.append(f"({k} IS NOT NULL AND {value} IS NULL)")
         reasons.append(f"CASE {' '.join(problems)} END")
@@ -363,22 +371,31 @@ def normalise_sql(
         hashed.append(f"CAST({value} AS VARCHAR)")
         if cursor is not None and cursor in (c.name, c.source_key):
             out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
-    note_list = f"list_sort(list_distinct([{', '.join(notes)}]::VARCHAR[]))" if notes else "[]::VARCHAR[]"
+    note_list = _note_list(notes)
     # notes need a rule that notes, or a non-ASCII cell (Thai or Khmer digits): most rows have neither
     noted_sql = " OR ".join(noted or ["false"])
     out.append(f"CASE WHEN {noted_sql} THEN {note_list} ELSE []::VARCHAR[] END AS _normalisations")
     out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
     why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
     out.append(f"CASE WHEN {' OR '.join(bad)} THEN 'line ' || _line || ': ' || {why} END AS _reason")
-    # CSV rows carry no raw line: a quarantined row's text is rebuilt from its cells (spec order)
+    # only a quarantined row keeps its text (a good row's values are stored, and copying every line
+    # again costs); CSV rows carry no raw line, so their text is rebuilt from the cells (spec order)
     cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(table.columns)))
     out.append(
-        f"coalesce(_raw_text, CASE WHEN {' OR '.join(bad)} THEN concat_ws(',', {cells}) END) AS _raw_text"
+        f"CASE WHEN {' OR '.join(bad)} THEN coalesce(_raw_text, concat_ws(',', {cells})) END AS _raw_text"
     )
     query = f"SELECT {', '.join(nfc_cells)} FROM {source}"
     for layer in (clean, fast, prep, values, out):
         query = f"SELECT {', '.join(layer)} FROM ({query})"
     return query
+
+
+def _note_list(notes: dict[str, list[str]]) -> str:
+    """The row's notes, sorted and distinct: one CASE per note in name order (a list sort per row costs)."""
+    if not notes:
+        return "[]::VARCHAR[]"
+    cases = ", ".join(f"CASE WHEN ({') OR ('.join(notes[n])}) THEN {lit(n)} END" for n in sorted(notes))
+    return f"list_filter([{cases}]::VARCHAR[], lambda n: n IS NOT NULL)"
 
 
 def _nfc(v: str) -> str:
@@ -387,10 +404,16 @@ def _nfc(v: str) -> str:
 
 
 def _strip(u: str, ws: str) -> str:
-    """Python's ``str.strip()``: ``trim`` (costly with a set) only for a cell with whitespace at an end."""
+    """Python's ``str.strip()``: ``trim`` (costly with a set) only for a cell with whitespace at an end.
+
+    Most cells start and end with a printable ASCII character: one range test per end settles them
+    before the test against every whitespace code point (half the cost of this layer).
+    """
     codes = ", ".join(str(ord(ch)) for ch in WHITESPACE if ord(ch) > 32)
-    edge = " OR ".join(f"{end} <= 32 OR {end} IN ({codes})" for end in (f"ascii({u})", f"ascii({u}[-1])"))
-    return f"CASE WHEN {edge} THEN trim({u}, {ws}) ELSE {u} END"
+    first, last = f"ascii({u})", f"ascii({u}[-1])"
+    plain = f"{first} BETWEEN 33 AND 126 AND {last} BETWEEN 33 AND 126"
+    edge = " OR ".join(f"{end} <= 32 OR {end} IN ({codes})" for end in (first, last))
+    return f"CASE WHEN {plain} THEN {u} WHEN {edge} THEN trim({u}, {ws}) ELSE {u} END"
 
 
 def quote(name: str) -> str:
