@@ -53,15 +53,13 @@ def advance_stream_cursor(
 ) -> str | None:
     """Move an ``updated_since`` cursor to ``latest`` (typed value, source text) once a stream is complete."""
     key = cursor_key(spec, stream)
-    current = get_cursor(con, key)
-    if not complete or latest is None:
-        return current
-    current_ts = con.execute(
-        "SELECT max(cursor_ts) FROM raw._cursors, LATERAL (SELECT try_cast(cursor_value AS TIMESTAMPTZ) "
-        "AT TIME ZONE 'UTC' AS cursor_ts) WHERE feed = ?",
+    row = con.execute(
+        "SELECT cursor_value, try_cast(cursor_value AS TIMESTAMPTZ) AT TIME ZONE 'UTC' FROM raw._cursors "
+        "WHERE feed = ?",
         [key],
     ).fetchone()
-    if current is None or current_ts is None or current_ts[0] is None or latest[0] > current_ts[0]:
+    current, current_ts = row if row else (None, None)
+    if complete and latest is not None and (current_ts is None or latest[0] > current_ts):
         set_cursor(con, key, latest[1], now)
         return latest[1]
     return current

@@ -12,6 +12,7 @@ stream (records, deletions) from its exclusive ``updated_since`` cursor; each la
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email.utils
 import os
 import re
@@ -41,22 +42,19 @@ def safe_remote_name(spec: FeedSpec, name: Any) -> str:
 
 def _changed(entry: dict[str, Any], previous: LandedFile) -> bool:
     """Whether an index entry describes other content than the copy we landed under that name."""
-    if "size" in entry and entry["size"] != previous.size:
-        return True
-    if "sha256" in entry and entry["sha256"] != previous.sha256:
-        return True
-    etag = entry.get("etag")
-    if etag and previous.headers.get("etag") and etag != previous.headers["etag"]:
+    etag, landed_etag = entry.get("etag"), previous.headers.get("etag")
+    if (
+        entry.get("size", previous.size) != previous.size
+        or entry.get("sha256", previous.sha256) != previous.sha256
+        or (etag and landed_etag and etag != landed_etag)
+    ):
         return True
     modified = entry.get("modified") or entry.get("last_modified")
     if modified and previous.headers.get("last-modified"):
         with contextlib.suppress(TypeError, ValueError):
             theirs = email.utils.parsedate_to_datetime(previous.headers["last-modified"])
-            from datetime import datetime
-
-            return (
-                datetime.fromisoformat(str(modified).replace("Z", "+00:00")).replace(microsecond=0) > theirs
-            )
+            ours = dt.datetime.fromisoformat(str(modified).replace("Z", "+00:00")).replace(microsecond=0)
+            return ours > theirs
     return False
 
 

@@ -130,15 +130,6 @@ class Fetcher:
             wait = float(self._exponential(state))
         return min(wait, max(0.0, self.run_deadline - time.monotonic()))
 
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.spec.source.max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            sleep=self.sleep,
-            reraise=True,
-        )
-
     def _check_status(self, response: httpx.Response) -> None:
         if response.status_code in RETRY_STATUSES:
             raise _Transient(
@@ -152,8 +143,16 @@ class Fetcher:
 
     def _call(self, fn: Callable[[Guard], Any], url: str) -> Any:
         """Run one bounded attempt per retry; deadlines end the retries at once."""
+        attempts = self.spec.source.max_retries + 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.sleep,
+            reraise=True,
+        )
         try:
-            for attempt in self._retrying():
+            for attempt in retrying:
                 with attempt:
                     now = time.monotonic()
                     if now >= self.run_deadline:
@@ -170,9 +169,8 @@ class Fetcher:
                             raise _Transient(f"{type(exc).__name__}: {untrusted(exc)}") from exc
         except _Transient as exc:
             raise FetchError(
-                f"feed {self.spec.name!r}: GET {untrusted(url)} failed after "
-                f"{self.spec.source.max_retries + 1} attempts (last error: {exc}); the source is down or "
-                "throttling: the feed will retry on its next run"
+                f"feed {self.spec.name!r}: GET {untrusted(url)} failed after {attempts} attempts (last "
+                f"error: {exc}); the source is down or throttling: the feed will retry on its next run"
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

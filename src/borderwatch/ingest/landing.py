@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import os
@@ -112,16 +113,15 @@ class LandingArchive:
         try:
             digest = hashlib.sha256()
             size = 0
-            with os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out, contextlib.ExitStack() as stack:
                 if isinstance(data, bytes | bytearray | memoryview):
-                    digest.update(data)
-                    out.write(data)
-                    size = len(data)
+                    data = io.BytesIO(data)
                 elif isinstance(data, Path):
-                    with open(data, "rb") as src:
-                        size = self._copy(src, out, digest)
-                else:
-                    size = self._copy(data, out, digest)
+                    data = stack.enter_context(open(data, "rb"))
+                while chunk := data.read(CHUNK_BYTES):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
                 out.flush()
                 if not defer_sync:
                     os.fsync(out.fileno())
@@ -186,15 +186,6 @@ class LandingArchive:
         future = pool.submit(self.sync)
         pool.shutdown(wait=False)
         return future.result
-
-    @staticmethod
-    def _copy(src: BinaryIO, out: BinaryIO, digest: Any) -> int:
-        size = 0
-        while chunk := src.read(CHUNK_BYTES):
-            digest.update(chunk)
-            out.write(chunk)
-            size += len(chunk)
-        return size
 
     def _append_manifest(self, row: dict[str, Any], *, fsync: bool = True) -> None:
         line = json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"

@@ -22,6 +22,7 @@ SCAN_LINES_ABOVE = 16 << 20  # bytes: smaller files cannot hide a line from Duck
 
 
 def norm_header(cell: Any) -> str:
+    """Header cell as compared with the spec: NFC, NBSP as space, no BOM, trimmed."""
     text = "" if cell is None else str(cell)
     return unicodedata.normalize("NFC", text).replace("\u00a0", " ").strip().lstrip("\ufeff")
 
@@ -122,10 +123,9 @@ def undecodable(
                 continue
             suggestion = candidate
             break
-    bad = raw[offset + exc.start : offset + exc.start + 4]
+    bad = raw[at : at + 4]
     return FileFormatError(
-        f"feed {spec.name!r} file {file_name} line {line} byte {offset + exc.start}: cannot decode {bad!r} "
-        "as "
+        f"feed {spec.name!r} file {file_name} line {line} byte {at}: cannot decode {bad!r} as "
         f"{spec.format.encoding} ({exc.reason}). The file looks like {suggestion}: set format.encoding in "
         f"feeds/{spec.name}.yaml or ask the agency to resend it in {spec.format.encoding}."
     )
@@ -157,11 +157,12 @@ def csv_header(spec: FeedSpec, table: TableSpec, landed: LandedFile, path: Path)
                 return header, number
             if not raw:
                 break
-    raise SchemaDriftError(
-        feed=spec.name,
-        file_name=landed.file_name,
-        table=table.table,
-        added=[],
-        removed=[c.source_key for c in table.columns],
-        detail="the file has no header row",
+    raise no_header(spec, table, landed.file_name, "the file has no header row")
+
+
+def no_header(spec: FeedSpec, table: TableSpec, file_name: str, detail: str) -> SchemaDriftError:
+    """Drift with every spec column missing: the file (or sheet) has no header the spec's could match."""
+    removed = [c.source_key for c in table.columns]
+    return SchemaDriftError(
+        feed=spec.name, file_name=file_name, table=table.table, added=[], removed=removed, detail=detail
     )

@@ -17,9 +17,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError, ZipBombError
+from borderwatch.ingest.errors import FileFormatError, IngestError, ZipBombError
 from borderwatch.ingest.landing import LandedFile
-from borderwatch.ingest.preflight import check_header, check_size, norm_header
+from borderwatch.ingest.preflight import check_header, check_size, no_header, norm_header
 from borderwatch.ingest.readers import Batch
 from borderwatch.specs import FeedSpec, TableSpec
 
@@ -68,10 +68,6 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _cell(texts: list[str | None], j: int | None) -> str | None:
-    return texts[j] if j is not None and j < len(texts) else None
-
-
 def _sheet_rows(spec: FeedSpec, table: TableSpec, landed: LandedFile) -> list[list[Any]]:
     """Data rows of one sheet as [row_number, line, raw_text, error, c0..cN]."""
     import openpyxl
@@ -91,22 +87,12 @@ def _sheet_rows(spec: FeedSpec, table: TableSpec, landed: LandedFile) -> list[li
             book.close()
 
 
-def _missing(spec: FeedSpec, table: TableSpec, landed: LandedFile, detail: str) -> SchemaDriftError:
-    removed = [c.source_key for c in table.columns]
-    return SchemaDriftError(
-        feed=spec.name,
-        file_name=landed.file_name,
-        table=table.table,
-        added=[],
-        removed=removed,
-        detail=detail,
-    )
-
-
 def _rows(spec: FeedSpec, table: TableSpec, landed: LandedFile, book: Any) -> list[list[Any]]:
     sheet = table.sheet or book.sheetnames[0]
     if sheet not in book.sheetnames:
-        raise _missing(spec, table, landed, f"sheet {sheet!r} is missing; sheets are {book.sheetnames}")
+        raise no_header(
+            spec, table, landed.file_name, f"sheet {sheet!r} is missing; sheets are {book.sheetnames}"
+        )
     skip = re.compile(table.skip_row_if_first_cell_matches) if table.skip_row_if_first_cell_matches else None
     header: list[str] | None = None
     out: list[list[Any]] = []
@@ -133,20 +119,16 @@ def _rows(spec: FeedSpec, table: TableSpec, landed: LandedFile, book: Any) -> li
         if formulas:
             error = (
                 f"cells {formulas} hold formulas, not values (the workbook stores no computed value): ask "
-                "the "
-                "agency to save the sheet with values (Paste Special → Values)"
+                "the agency to save the sheet with values (Paste Special → Values)"
             )
         elif extra:
             error = f"row has {len(extra)} values beyond the header"
         row = [len(out) + 1, line, "\t".join(t or "" for t in texts).rstrip("\t"), error]
-        out.append(row + [_cell(texts, position.get(c.source_key)) for c in table.columns])
+        cells_of = (position.get(c.source_key) for c in table.columns)
+        out.append(row + [texts[j] if j is not None and j < len(texts) else None for j in cells_of])
     if header is None:
-        raise _missing(
-            spec,
-            table,
-            landed,
-            f"no header row whose first cell contains {table.header_row_contains!r} in sheet {sheet!r}",
-        )
+        detail = f"no header row whose first cell contains {table.header_row_contains!r} in sheet {sheet!r}"
+        raise no_header(spec, table, landed.file_name, detail)
     return out
 
 
