@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -50,7 +50,7 @@ def _load(
     files: list[LandedFile],
     report: LoadReport,
     durable: Callable[[], None] | None = None,
-) -> list[FileLoadResult | IngestError | None]:
+) -> Sequence[FileLoadResult | IngestError | None]:
     """Load landed files into raw and fold the outcomes into the feed's report.
 
     ``None`` per file when the load itself failed (not the files): they are kept for the next run.
