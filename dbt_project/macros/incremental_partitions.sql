@@ -95,16 +95,15 @@
 
 
 {#- Pre-hook of a partitioned incremental model: delete the partitions it is about to rebuild (the
-    listed ones, plus, with `keep_prefix`, every partition without that prefix). A no-op in a
-    full rebuild. -#}
+    listed ones, plus, with `keep_prefix`, every partition without that prefix; nothing in a full rebuild),
+    then record them for the tests that check only rebuilt partitions (macros/audit_scope.sql). -#}
 {% macro delete_partitions(partition_keys, keep_prefix=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
         where _partition_key in {{ sql_string_list(partition_keys) }}
-        {%- if keep_prefix is not none %} or not starts_with(_partition_key, '{{ keep_prefix }}'){% endif %}
-    {%- else -%}
-        select 1
-    {%- endif -%}
+        {%- if keep_prefix is not none %} or not starts_with(_partition_key, '{{ keep_prefix }}'){% endif %};
+    {%- endif %}
+    {{ record_partition_builds(partition_keys) }}
 {%- endmacro %}
 
 

@@ -1,9 +1,13 @@
 -- The deportation fact and the claims table agree: the fact's total is the value of the claim marked used.
+-- Checked over the partitions either table rebuilt since this test last passed (macros/audit_scope.sql).
+{{ config(tags=['changed_partitions']) }}
+
 with
 
 deportations as (
 
     select * from {{ ref('fct_deportations') }}
+    where {{ changed_partitions(['fct_deportations', 'fct_figure_claims']) }}
 
 ),
 
@@ -14,6 +18,7 @@ claims as (
         fact_table = 'fct_deportations'
         and sex is null
         and is_used
+        and {{ changed_partitions(['fct_deportations', 'fct_figure_claims'], add_prefix='dep|') }}
 
 ),
 

@@ -1,0 +1,128 @@
+"""Tests over the 10 M-row incremental models check the partitions rebuilt since they last passed, and no less.
+
+`unique(fct_figure_claims.claim_id)`, `assert_one_used_claim_per_conflict_group` and
+`assert_facts_use_the_resolved_claim` are partition-local, so a night checks only what it rebuilt
+(dbt_project/macros/audit_scope.sql). What must never happen: a violation that failed one night is
+forgotten by the next night because that night did not touch its partition.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from borderwatch.config import Settings, get_settings
+from borderwatch.warehouse import BuildResult, build_warehouse, dbt_target_dir
+
+sys.path.insert(0, str(Path(__file__).parent))
+from wh_raw_fixture import _kh, create_raw_schema, insert_file, load_first, load_second
+
+SCOPED = {
+    "unique": "models/marts/claims/fct_figure_claims.yml/unique_fct_figure_claims_claim_id.sql",
+    "one_used": "tests/reconciliation/assert_one_used_claim_per_conflict_group.sql",
+    "facts": "tests/reconciliation/assert_facts_use_the_resolved_claim.sql",
+}
+INDIAN = "xing_poipet_aranyaprathet|IND"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dict[str, tuple[str, list]]]]:
+    """The fixture's two loads, built (full, then incremental): every scoped test has passed once."""
+    settings = get_settings(tmp_path_factory.mktemp("scoped") / "home")
+    settings.ensure_dirs()
+    con = duckdb.connect(str(settings.build_db))
+    tables = create_raw_schema(con, settings.feeds_dir)
+    load_first(con, tables)
+    con.close()
+    assert build_warehouse(settings, full_refresh=True).ok
+    con = duckdb.connect(str(settings.build_db))
+    load_second(con, tables)
+    con.close()
+    assert build_warehouse(settings).ok
+    yield settings, tables
+
+
+def compiled(settings: Settings, test: str) -> str:
+    return (dbt_target_dir(settings) / "run" / "borderwatch" / SCOPED[test]).read_text()
+
+
+def sql(settings: Settings, query: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.build_db))
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def failed(result: BuildResult) -> set[str]:
+    return {node.split(".")[2] for node in result.failed_nodes}
+
+
+def test_a_night_without_deportation_deliveries_checks_no_deportation_partition(home) -> None:
+    settings, _ = home
+    assert build_warehouse(settings).ok
+    unique = compiled(settings, "unique")
+    assert "_partition_key in (null)" in unique and "not starts_with(_partition_key, 'dep|')" in unique
+    assert "_partition_key in (null)" in compiled(settings, "facts")
+    passed = sql(settings, "select count(distinct test_id) from audit.tests_passed")
+    assert passed == [(3,)]
+
+
+def test_a_night_checks_exactly_the_partitions_its_deliveries_touched(home) -> None:
+    settings, tables = home
+    con = duckdb.connect(str(settings.build_db))
+    rows = [_kh("GDI-070", 1, "14/04/2025", "Poipet", "Indian", 14, 12, 26, "India")]
+    insert_file(con, tables, "kh_gdi_deportations", "kh_gdi_deportations_2025-04-15.csv", rows,
+                load_id="n3", loaded_at=datetime(2025, 4, 15, 2, 0))  # fmt: skip
+    con.close()
+    assert build_warehouse(settings).ok
+    assert f"_partition_key in ('dep|{INDIAN}')" in compiled(settings, "unique")
+    assert f"_partition_key in ('dep|{INDIAN}')" in compiled(settings, "one_used")
+    assert f"_partition_key in ('{INDIAN}')" in compiled(settings, "facts")
+
+
+def test_a_violation_stays_checked_until_it_is_fixed(home) -> None:
+    """A duplicate claim written into a rebuilt partition fails the night; the next night, which rebuilds
+    nothing there, checks that partition again and fails again; once fixed, the mark moves on."""
+    settings, _ = home
+    duplicate = f"""
+        insert into marts.fct_figure_claims
+        select * from marts.fct_figure_claims where _partition_key = 'dep|{INDIAN}' limit 1;
+        insert into audit.partition_builds (model, partition_key, seq)
+        values ('fct_figure_claims', 'dep|{INDIAN}', nextval('audit.partition_build_seq'))
+    """
+    sql(settings, duplicate)  # what a faulty model run would leave
+    first = build_warehouse(settings)
+    assert not first.ok and "unique_fct_figure_claims_claim_id" in failed(first)
+    second = build_warehouse(settings)
+    assert not second.ok and "unique_fct_figure_claims_claim_id" in failed(second)
+    assert f"'dep|{INDIAN}'" in compiled(settings, "unique")
+    fix = f"""
+        delete from marts.fct_figure_claims where rowid = (
+            select max(rowid) from marts.fct_figure_claims where _partition_key = 'dep|{INDIAN}'
+        )
+    """
+    sql(settings, fix)
+    assert build_warehouse(settings).ok  # the same partition checked again, now unique
+    assert build_warehouse(settings).ok
+    assert "_partition_key in (null)" in compiled(settings, "unique")  # passed: the mark moved on
+
+
+def test_a_full_rebuild_checks_everything(home) -> None:
+    settings, _ = home
+    assert build_warehouse(settings, full_refresh=True).ok
+    for test in SCOPED:
+        assert "_partition_key in" not in compiled(settings, test), test
+
+
+def test_a_build_file_without_a_pass_checks_everything(home, tmp_path: Path) -> None:
+    settings, _ = home
+    sql(settings, "delete from audit.tests_passed")
+    assert build_warehouse(settings).ok
+    for test in SCOPED:
+        assert "_partition_key in" not in compiled(settings, test), test
