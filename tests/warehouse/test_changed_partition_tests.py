@@ -1,4 +1,4 @@
-"""Tests over the 10 M-row incremental models check the partitions rebuilt since they last passed, and no less.
+"""Tests over the 10 M-row incremental models check the partitions rebuilt since they last passed, no less.
 
 `unique(fct_figure_claims.claim_id)`, `assert_one_used_claim_per_conflict_group` and
 `assert_facts_use_the_resolved_claim` are partition-local, so a night checks only what it rebuilt

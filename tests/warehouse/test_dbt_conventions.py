@@ -18,7 +18,7 @@ FK_EXEMPT = {
     ("fct_raids_history", "raid_id"): "tombstoned raids stay in history but leave fct_raids",
     ("dim_country", "fips_collides_with_iso3"): "self reference built from the same seed",
 }
-# a view whose rows are another model's, keyed and tested there (the same resolution macro, partition by partition)
+# a view whose rows are another model's, keyed and tested there (the same resolution, partition by partition)
 KEY_TESTED_IN = {"int_figure_claims_resolved": ("fct_figure_claims", "claim_id")}
 UNIQUE_TESTS = {
     "unique",
