@@ -8,7 +8,8 @@ installed) and XLSX (the excel extension is not installed) the reference adds th
 which is timed with it. CSV and NDJSON files are the simulator's daily/monthly files, amplified to
 ``BORDERWATCH_BENCH_INGEST_ROWS`` rows per format (default 1,000,000) by repeating each file's rows with
 a distinct key suffix (every quirk kept: BOM, cp874, Khmer and Thai digits, BE dates). Peak RSS is the
-process's resident memory sampled during each run.
+process's resident memory sampled during each run; CPU seconds (the process's, DuckDB's threads included)
+are reported beside wall time, as their ratio moves less with what else runs on a shared machine.
 """
 
 from __future__ import annotations
@@ -114,19 +115,20 @@ def _bw_runner(
         settings.ensure_dirs()
         for f in files:
             shutil.copyfile(f, settings.inbox_dir / f.name)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with TreeMemorySampler(os.getpid(), interval_s=0.02) as memory:
             if fmt.kind == "api":
                 reports = _quiet(lambda: ingest_all(settings, feeds=[fmt.feed]))
             else:
                 reports = _quiet(lambda: ingest_inbox(settings))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         shutil.rmtree(home, ignore_errors=True)
         failed = [r for r in reports if getattr(r, "status", "") == "failed"]
         if failed:
             raise RuntimeError(f"BorderWatch ingest of {fmt.feed} failed: {failed[0].error}")
         return {
             "wall_s": elapsed,
+            "cpu_s": cpu,
             "rows_in": sum(r.rows_in for r in reports),
             "rows_loaded": sum(r.rows_loaded for r in reports),
             "peak_rss": memory.peak_bytes,
@@ -191,7 +193,7 @@ def _duckdb_runner(fmt: Format, files: list[Path], root: Path) -> Callable[[int]
         db = root / f"duckdb-{fmt.feed}-{rep}.duckdb"
         db.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="bw-ingest-") as tmp:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with TreeMemorySampler(os.getpid(), interval_s=0.02) as memory:
                 con = duckdb.connect(str(db))
                 try:
@@ -199,9 +201,9 @@ def _duckdb_runner(fmt: Format, files: list[Path], root: Path) -> Callable[[int]
                     _duckdb_load(fmt, files, con, Path(tmp))
                 finally:
                     con.close()
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         db.unlink(missing_ok=True)
-        return {"wall_s": elapsed, "peak_rss": memory.peak_bytes}
+        return {"wall_s": elapsed, "cpu_s": cpu, "peak_rss": memory.peak_bytes}
 
     return run
 
@@ -262,6 +264,10 @@ def ingest_throughput(ctx: Context, target: Callable[..., dict[str, Any]]) -> di
                 for name, runs in samples.items()
             }
             rel = ratio(rates["borderwatch"]["median"], rates["duckdb"]["median"])
+            # CPU seconds of the process (DuckDB's threads included): less sensitive than wall time to
+            # what else runs on a shared machine
+            cpu = {name: summarize(column(runs, "cpu_s")) for name, runs in samples.items()}
+            cpu_rel = ratio(cpu["duckdb"]["median"], cpu["borderwatch"]["median"])
             figures[fmt.label] = {"rows": rows, "bytes": size, "files": len(files), "samples": samples}
             table.append(
                 {
@@ -274,6 +280,9 @@ def ingest_throughput(ctx: Context, target: Callable[..., dict[str, Any]]) -> di
                     "BorderWatch MB/s": _fmt_stats(mbs["borderwatch"], 2),
                     "DuckDB MB/s": _fmt_stats(mbs["duckdb"], 2),
                     "ratio": rel,
+                    "BorderWatch CPU s": _fmt_stats(cpu["borderwatch"], 2),
+                    "DuckDB CPU s": _fmt_stats(cpu["duckdb"], 2),
+                    "CPU ratio": cpu_rel,
                     "BorderWatch peak RSS MiB": max(column(samples["borderwatch"], "peak_rss")) / MIB,
                     "DuckDB peak RSS MiB": max(column(samples["duckdb"], "peak_rss")) / MIB,
                     "rows loaded (BW)": samples["borderwatch"][-1].get("rows_loaded"),
@@ -304,7 +313,8 @@ def ingest_throughput(ctx: Context, target: Callable[..., dict[str, Any]]) -> di
                 "transaction per feed (API: paginated pull over loopback). DuckDB: read_csv "
                 "(all_varchar: the files mix Khmer and ASCII digits) / read_json into a table (cp874 "
                 "transcoded in Python first; XLSX via python-calamine). "
-                "In-process, one warm-up each, then alternating repetitions."
+                "In-process, one warm-up each, then alternating repetitions. CPU ratio: DuckDB's CPU "
+                "seconds ÷ BorderWatch's (the process's, all threads)."
             ),
             "targets": targets,
             "figures": figures,

@@ -57,9 +57,12 @@ def read_all(
         )
         batch = READERS[spec.format.type](con, spec, table, [landed(p, spec) for p in paths], "t")
         names = ["_f", "_row_number", "_line", "_raw_text", "_error"] + [c.source_key for c in table.columns]
-        rows = [
-            dict(zip(names, r, strict=True)) for r in con.execute("SELECT * FROM t ORDER BY 1, 2").fetchall()
-        ]
+        cells = ", ".join(
+            ["_f", "_row_number", "_line", "_raw_text", "_error"]
+            + [f"c{i}" for i in range(len(table.columns))]
+        )
+        query = f"SELECT {cells} FROM {batch.relation} ORDER BY 1, 2"
+        rows = [dict(zip(names, r, strict=True)) for r in con.execute(query).fetchall()]
     finally:
         con.close()
     return rows, dict(batch.errors), batch.meta

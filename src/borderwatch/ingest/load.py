@@ -104,12 +104,17 @@ def _read_table(
         f"CREATE TEMP TABLE {text} (_f INTEGER, _row_number INTEGER, _line INTEGER, _raw_text VARCHAR, "
         f"_error VARCHAR, {cells})"
     )
-    batch = READERS[spec.format.type](con, spec, table, files, text)
-    norm = f"_bw_norm_{token}_{table.table}"
-    cursor = spec.cursor.field if spec.cursor.kind == "updated_since" else None
-    sql = normalise_sql(table, text, calendar=spec.calendar, cursor=cursor, nfc=batch.nfc)
-    con.execute(f"CREATE TEMP TABLE {norm} AS {sql}")
-    con.execute(f"DROP TABLE {text}")
+    relations = [text]  # a reader may fill a relation of its own (``Batch.relation``) instead
+    try:
+        batch = READERS[spec.format.type](con, spec, table, files, text)
+        relations.append(batch.relation)
+        norm = f"_bw_norm_{token}_{table.table}"
+        cursor = spec.cursor.field if spec.cursor.kind == "updated_since" else None
+        sql = normalise_sql(table, batch.relation, calendar=spec.calendar, cursor=cursor, nfc=batch.nfc)
+        con.execute(f"CREATE TEMP TABLE {norm} AS {sql}")
+    finally:
+        for relation in dict.fromkeys(relations):
+            con.execute(f"DROP TABLE IF EXISTS {relation}")
     return norm, batch
 
 

@@ -62,6 +62,16 @@ def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> tuple[Path, boo
     return out, nfc
 
 
+def _numbered(scan: str) -> str:
+    """A ``WITH`` clause naming ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files
+    in file order) with ``_n``, the row's number within its file. A join on each file's first
+    ordinality, not a window: no sort of the batch."""
+    return (
+        f"WITH scanned AS MATERIALIZED ({scan}), numbered AS (SELECT s.*, s._o - f._o0 AS _n FROM scanned s "
+        "JOIN (SELECT _f, min(_o) - 1 AS _o0 FROM scanned GROUP BY _f) f ON f._f = s._f)"
+    )
+
+
 def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
     return con.execute(
         "SELECT s.file_path, e.line, first(e.error_type ORDER BY e.column_idx), first(e.csv_line), "
@@ -121,17 +131,18 @@ def _read_csv_group(
     rel = con.register(f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
     del rel
     try:
-        con.execute(
-            f"INSERT INTO {batch.relation} SELECT m.i, row_number() OVER (PARTITION BY m.i ORDER BY "
-            "r.ordinality), "
-            f"row_number() OVER (PARTITION BY m.i ORDER BY r.ordinality) + {header_line}, NULL, NULL, "
-            f"{cells} "
+        scan = (
+            f"SELECT m.i AS _f, r.ordinality AS _o, {cells} "
             f"FROM read_csv(?, header = true, skip = {header_line - 1}, auto_detect = false, columns = "
             f"{columns}, "
             f"delim = {lit(spec.format.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
             f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', filename = true, "
             f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
-            f"JOIN {name}_map m ON m.p = r.filename",
+            f"JOIN {name}_map m ON m.p = r.filename"
+        )
+        con.execute(
+            f"INSERT INTO {batch.relation} {_numbered(scan)} SELECT _f, _n, _n + {header_line}, NULL, NULL, "
+            f"{', '.join(f'c{i}' for i in range(len(table.columns)))} FROM numbered",
             [list(index)],
         )
         for path, line, kind, csv_line, message in _rejects(con, name):
@@ -193,15 +204,16 @@ def _json_drift(
     table: TableSpec,
     files: list[LandedFile],
     batch: Batch,
-    records: str,
+    keyed: str = "",
 ) -> None:
-    """Unknown keys in any record are drift for that file (absent keys are NULLs)."""
+    """Unknown keys in any record are drift for that file (absent keys are NULLs), named at the first
+    line that has one. ``keyed``: SQL of ``(_f, _line, _keys)`` rows; by default the batch relation's."""
+    keyed = keyed or f"SELECT _f, _line, _keys FROM {batch.relation}"
     expected = [c.source_key for c in table.columns]
     rows = con.execute(
-        "SELECT _f, min(_line), list_sort(list_distinct(flatten(list(list_filter(keys, "
-        "lambda k: NOT list_contains(?, k)))))) FROM (SELECT _f, _line, json_keys(obj) AS keys FROM "
-        f"{records} "
-        "WHERE obj IS NOT NULL) GROUP BY _f HAVING bool_or(NOT list_has_all(?, keys))",
+        "SELECT _f, min(_line), list_sort(list_distinct(flatten(list(list_filter(_keys, "
+        f"lambda k: NOT list_contains(?, k)))))) FROM ({keyed}) WHERE NOT list_has_all(?, _keys) "
+        "GROUP BY _f",
         [expected, expected],
     ).fetchall()
     for i, line, added in rows:
@@ -224,7 +236,8 @@ def _insert_records(
     batch: Batch,
     records: str,
 ) -> None:
-    _json_drift(con, spec, table, files, batch, records)
+    keyed = f"SELECT _f, _line, json_keys(obj) AS _keys FROM {records} WHERE obj IS NOT NULL"
+    _json_drift(con, spec, table, files, batch, keyed)
     con.execute(
         f"INSERT INTO {batch.relation} SELECT _f, _row_number, _line, rec, _error, "
         f"{_json_cells(table, 'obj')} "
@@ -236,8 +249,18 @@ def _insert_records(
 def read_ndjson(
     con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
 ) -> Batch:
-    """One JSON object per line, read as lines by DuckDB (raw text and line numbers kept)."""
-    batch = Batch(target)
+    """One JSON object per line, read as lines by DuckDB (raw text and line numbers kept).
+
+    The lines become text cells in one statement, into a relation of the reader's own (``target``'s
+    columns plus ``_keys``, a record's keys when it has one the spec does not name), so a line is
+    parsed once for its cells and the drift check reads only the few rows that have ``_keys``.
+    """
+    cells = ", ".join(f"c{i} VARCHAR" for i in range(len(table.columns)))
+    batch = Batch(f"{target}_ndjson")
+    con.execute(
+        f"CREATE TEMP TABLE {batch.relation} (_f INTEGER, _row_number INTEGER, _line INTEGER, "
+        f"_raw_text VARCHAR, _error VARCHAR, {cells}, _keys VARCHAR[])"
+    )
     ok: dict[str, int] = {}
     for i, landed in enumerate(files):
         try:
@@ -247,7 +270,26 @@ def read_ndjson(
             batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
     if ok:
         _read_ndjson_group(con, spec, table, files, ok, batch)
+        _json_drift(con, spec, table, files, batch)
+    if batch.errors:  # a refused file's rows go no further
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(batch.errors)])
     return batch
+
+
+def _ndjson_cells(table: TableSpec, lines: str) -> str:
+    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once."""
+    shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
+    expected = "[" + ", ".join(lit(c.source_key) for c in table.columns) + "]::VARCHAR[]"
+    cells = ", ".join(f"s[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns))
+    return (
+        "SELECT _f, _line AS _row_number, _line, rec AS _raw_text, CASE WHEN NOT obj THEN CASE WHEN valid "
+        f"THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END AS _error, {cells}, "
+        f"CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS _keys "
+        f"FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
+        "valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
+        "FROM (SELECT *, json_valid(rec) AS valid "
+        f"FROM ({lines}) WHERE rec <> '' AND (ascii(rec) <> 32 OR trim(rec) <> ''))))"
+    )
 
 
 def _read_ndjson_group(
@@ -261,21 +303,18 @@ def _read_ndjson_group(
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
     con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
-        lines = (
-            "SELECT m.i AS _f, row_number() OVER (PARTITION BY m.i ORDER BY r.ordinality) AS _line, "
-            "r.line AS rec FROM read_csv(?, header = false, auto_detect = false, "
+        scan = (
+            "SELECT m.i AS _f, r.ordinality AS _o, r.line AS rec FROM read_csv(?, header = false, "
+            "auto_detect = false, "
             "columns = {'line': 'VARCHAR'}, "
             "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
             f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
             f"{max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
             f"JOIN {name}_map m ON m.p = r.filename"
         )
-        con.execute(  # one pass: line numbers, then each line's JSON type once
-            f"CREATE TEMP TABLE {name}_r AS SELECT _f, _line AS _row_number, _line, rec, "
-            "CASE WHEN t = 'OBJECT' THEN rec END AS obj, CASE WHEN t IS NULL THEN 'line is not valid JSON' "
-            "WHEN t <> 'OBJECT' THEN 'line is not a JSON object' END AS _error FROM (SELECT *, "
-            f"CASE WHEN json_valid(rec) THEN json_type(rec) END AS t FROM ({lines}) WHERE trim(rec) <> '')",
-            [list(ok)],
+        lines = "SELECT _f, _n AS _line, rec FROM numbered"
+        con.execute(
+            f"INSERT INTO {batch.relation} {_numbered(scan)} {_ndjson_cells(table, lines)}", [list(ok)]
         )
         for path, line, kind, _csv_line, message in _rejects(con, name):
             i = ok[path]
@@ -289,7 +328,6 @@ def _read_ndjson_group(
                         f"in feeds/{spec.name}.yaml or ask the agency to resend the file"
                     )
                 )
-        _insert_records(con, spec, table, files, batch, f"{name}_r")
     except duckdb.Error as exc:
         con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(ok.values())])
         if len(ok) > 1:  # one unreadable file must not take its batch-mates down: read each alone
@@ -305,7 +343,7 @@ def _read_ndjson_group(
             )
     finally:
         con.unregister(f"{name}_map")
-        _drop(con, name, f"{name}_r", f"{name}_e", f"{name}_s")
+        _drop(con, f"{name}_e", f"{name}_s")
 
 
 def read_json_pages(
