@@ -170,6 +170,15 @@ def prepare(scenario: Any, rows: int, label: str, fallback_memory_limit: str = "
             "memory_limit": fallback_memory_limit,
         }
     full_ref = run_worker("reference", ["--db", str(ref), "--files", str(no_files)], sample_memory=True)
+    # The first night after the rebuild (nothing new to pull) publishes the history: a real night always
+    # follows a served version, so the measured night below is the steady state; this one is reported apart.
+    scenario.set_clock(scenario.history_until)
+    first_night = run_worker(
+        "refresh",
+        ["--home", str(home), "--simulator-url", scenario.url],
+        sample_memory=True,
+        timeout_s=7200,
+    )
     return {
         "label": label,
         "home": home,
@@ -180,6 +189,7 @@ def prepare(scenario: Any, rows: int, label: str, fallback_memory_limit: str = "
         "amplify_s": amplify_s,
         "full_bw": full_bw,
         "full_ref": full_ref,
+        "first_night": first_night,
     }
 
 
@@ -324,7 +334,9 @@ def report(data: dict[str, Any]) -> str:
         "reference's tables alike (keys suffixed, dates moved back up to 4 years, nationalities rotated), "
         "then each figure once, side by side, on a machine shared with other work. The reference "
         "(`benchmarks/reference_pipeline.sql`) builds `fct_deportations` and `fct_telecom_actions` only; "
-        "BorderWatch builds every mart, runs the gate and publishes.",
+        "BorderWatch builds every mart, runs the gate and publishes. Each history is fully rebuilt and then "
+        "published by one night with nothing new (its own row below), so the measured night follows a served "
+        "version, as every real night does.",
         "",
         "| target | limit | measured | |",
         "|---|---|---|---|",
@@ -338,12 +350,15 @@ def report(data: dict[str, Any]) -> str:
         "| run | ingest s | build s | audit s | publish s | total s | peak RSS GiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, n in (("night, small history", ns_), ("night, big history", nb)):
-        s = n["bw"]["steps"]
-        rss = n["bw"].get("peak_rss_bytes", 0) / GIB
+    runs = [("night, small history", ns_["bw"]), ("night, big history", nb["bw"])]
+    if big.get("first_night"):
+        runs.append(("first night after the full rebuild (publishes the history), big", big["first_night"]))
+    for name, bw in runs:
+        s = bw["steps"]
+        rss = bw.get("peak_rss_bytes", 0) / GIB
         out.append(
             f"| {name} | {s.get('ingest', 0):.1f} | {s.get('build', 0):.1f} | {s.get('audit', 0):.1f} | "
-            f"{s.get('publish', 0):.1f} | {n['bw']['refresh_s']:.1f} | {rss:.2f} |"
+            f"{s.get('publish', 0):.1f} | {bw['refresh_s']:.1f} | {rss:.2f} |"
         )
     full = big["full_bw"]
     out.append(

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from borderwatch import duck
 from borderwatch.config import Settings
 from borderwatch.warehouse import MART_TABLES
 
@@ -83,11 +84,7 @@ def explain(
 
 def _explain_locked(settings: Settings, mart: str, lineage_mart: str, key: str) -> list[dict[str, Any]]:
     """The queries of :func:`explain`; the caller holds the writer lock."""
-    con = duckdb.connect(
-        str(settings.build_db),
-        read_only=True,
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
-    )
+    con = duck.connect(settings.build_db, read_only=True)
     try:
         try:
             rows = con.execute(

@@ -13,6 +13,7 @@ verdict, thresholds declared once in the dbt sources) so neither parses again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -23,8 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from borderwatch import duck
 from borderwatch.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def source_freshness(settings: Settings, manifest: Any = None) -> list[dict[str,
 def mart_row_counts(db_path: Path) -> dict[str, int]:
     """Rows in each public mart that exists in the build file (missing ones are left out)."""
     counts: dict[str, int] = {}
-    con = duckdb.connect(str(db_path), config={"autoinstall_known_extensions": False})
+    con = duck.connect(db_path)
     try:
         existing = {
             (schema, name)
@@ -281,6 +281,14 @@ def build_warehouse(
     """
     started = time.monotonic()
     manifest = parse_project(settings)
+    seeds = seeds_checksum(manifest)
+    reference_changed = not full_refresh and select is None and _reference_changed(settings, seeds)
+    if reference_changed:
+        logger.warning(
+            "the reference seeds changed since the incremental models were built (a label mapped, a site "
+            "added): rebuilding every partition from scratch, once"
+        )
+        full_refresh = True
     build_args = dbt_args(settings, ["build"], full_refresh=full_refresh, select=select)
     rebuilt = [] if full_refresh else rebuild_drifted_models(settings, manifest)
     res = _invoke(settings, build_args, manifest=manifest)
@@ -299,6 +307,12 @@ def build_warehouse(
         )
     results = [_node_result(r) for r in execution.results]
     tests = [r for r in results if r["resource_type"] in ("test", "unit_test")]
+    if select is None and not any(
+        r["status"] in (*_FAILED, "skipped") for r in results if r["resource_type"] in ("model", "seed")
+    ):
+        _record_reference(settings, seeds)
+    if reference_changed:
+        rebuilt.append("every incremental model (reference seeds changed)")
     if select is None:
         results += source_freshness(settings, manifest)
     target = dbt_target_dir(settings)
@@ -313,6 +327,46 @@ def build_warehouse(
         manifest_path=target / "manifest.json",
         rebuilt_models=rebuilt,
     )
+
+
+def seeds_checksum(manifest: Any) -> str:
+    """One checksum of every reference seed's content, from the parsed project (dbt hashes each file)."""
+    parts = sorted(
+        f"{node.name}:{node.checksum.checksum}"
+        for node in manifest.nodes.values()
+        if node.resource_type == "seed"
+    )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _reference_changed(settings: Settings, seeds: str) -> bool:
+    """True when incremental models exist in the build file and were built on other seeds (or unknown ones).
+
+    The partitioned models rebuild what new deliveries touch; a seed change (a nationality label mapped, a
+    crossing added) changes rows that no delivery touches, so only a rebuild of every partition is right.
+    """
+    if not settings.build_db.exists():
+        return False
+    with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
+        found = con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
+        tables = {name for (name,) in found}
+        if "intermediate.int_deportations_matched" not in tables:
+            return False  # nothing incremental built yet: the build is a full one anyway
+        if "audit.reference_inputs" not in tables:
+            return True  # built before this record existed: the seeds it used are unknown
+        row = con.execute("select seeds_checksum from audit.reference_inputs").fetchone()
+    return row is None or row[0] != seeds
+
+
+def _record_reference(settings: Settings, seeds: str) -> None:
+    """Remember the seeds every model of the build file was built on (after a build where all ran)."""
+    with contextlib.closing(duck.connect(settings.build_db)) as con:
+        con.execute("create schema if not exists audit")
+        con.execute(
+            "create or replace table audit.reference_inputs as "
+            "select ?::varchar as seeds_checksum, current_timestamp as recorded_at",
+            [seeds],
+        )
 
 
 def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, str]:
@@ -333,7 +387,7 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
     ]
     if not models:
         return {}
-    with contextlib.closing(duckdb.connect(str(settings.build_db), read_only=True)) as con:
+    with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
         rows = con.execute(
             "select table_schema, table_name, list(lower(column_name)) from information_schema.columns "
             "where table_catalog = current_database() group by all"

@@ -40,10 +40,10 @@ from sqlalchemy.engine import reflection
 from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyConstraint
 from sqlalchemy.sql import sqltypes
 
+from borderwatch import duck
+
 DRIVER = "duckdb+borderwatch"
 sa.dialects.registry.register("duckdb.borderwatch", __name__, "BorderwatchDuckDBDialect")
-
-_NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 class CandidateOpenError(RuntimeError):
@@ -100,7 +100,7 @@ class _OpenDatabase:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.root = duckdb.connect(str(path), read_only=True, config=dict(_NO_DOWNLOADS))
+            self.root = duck.connect(path, read_only=True)
         except (duckdb.IOException, duckdb.ConnectionException, duckdb.InvalidInputException) as exc:
             raise CandidateOpenError(
                 f"{path}: cannot open the candidate build file read-only for the quality gate: {exc}. "

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from borderwatch import duck
 from borderwatch.config import Settings
 from borderwatch.gate import gx_run, report
 from borderwatch.gate.checks import check
@@ -150,7 +149,7 @@ def _tables(build_db: Path) -> set[tuple[str, str]]:
     """
     if not build_db.is_file():
         raise GateError(f"{build_db}: candidate build file does not exist; run the dbt build first.")
-    con = duckdb.connect(str(build_db), read_only=True, config={"autoinstall_known_extensions": False})
+    con = duck.connect(build_db, read_only=True)
     try:
         rows = con.execute(
             "select schema_name, table_name from duckdb_tables() union all "

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from borderwatch import duck
 from borderwatch.config import Settings
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.core import (
@@ -30,7 +31,6 @@ from borderwatch.publish.core import (
     DB_NAME,
     DICTIONARY_NAME,
     GATE_INPUTS,
-    NO_DOWNLOADS,
     PUBLISHED_SCHEMAS,
     STORAGE_VERSION,
     TMP_PREFIX,
@@ -242,7 +242,7 @@ def write_candidate(
         shutil.copyfile(base.path, target)  # in-kernel copy (sendfile / copy_file_range)
         target.chmod(0o644)
     options = "(storage_version '" + STORAGE_VERSION + "')" if base is None else ""
-    con = duckdb.connect(":memory:", config=dict(NO_DOWNLOADS))
+    con = duck.connect(spill_dir=target.parent / ".duckdb-spill")
     written = Written()
     try:
         con.execute(f"attach '{sql_str(source_db)}' as src (read_only)")
@@ -387,7 +387,7 @@ def content_fingerprint(db_path: Path) -> dict[str, str]:
     query per relation, all aggregates in DuckDB's parallel scan; gate inputs are not published, so they
     are not fingerprinted.
     """
-    con = duckdb.connect(str(db_path), read_only=True, config=dict(NO_DOWNLOADS))
+    con = duck.connect(db_path, read_only=True)
     try:
         schemas = ", ".join(repr(s) for s in PUBLISHED_SCHEMAS)
         relations = con.execute(

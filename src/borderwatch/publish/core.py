@@ -32,7 +32,6 @@ REPAIR_COMMAND = "borderwatch publish --repair"
 CRASH_ENV = "BORDERWATCH_PUBLISH_CRASH_AT"
 CRASH_STEPS = ("copy", "verify", "parquet", "report", "manifest", "fsync", "rename", "switch", "retention")
 PARQUET_META_PREFIX = "borderwatch."
-NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _CHUNK = 8 << 20
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _DISK_FULL_TEXT = ("no space left", "file too large", "disk quota")

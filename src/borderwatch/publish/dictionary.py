@@ -8,7 +8,8 @@ from typing import Any
 
 import duckdb
 
-from borderwatch.publish.core import NO_DOWNLOADS, PUBLISHED_SCHEMAS, ident, read_json, sql_literal
+from borderwatch import duck
+from borderwatch.publish.core import PUBLISHED_SCHEMAS, ident, read_json, sql_literal
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def dbt_dictionary(manifest_path: Path) -> dict[str, Any]:
 
 def published_dictionary(db_path: Path) -> dict[str, Any]:
     """The data dictionary as the published file states it: every relation, column, type and comment."""
-    con = duckdb.connect(str(db_path), read_only=True, config=dict(NO_DOWNLOADS))
+    con = duck.connect(db_path, read_only=True)
     try:
         schemas = ", ".join(repr(s) for s in PUBLISHED_SCHEMAS)
         relations = con.execute(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from borderwatch import duck
 from borderwatch.config import REPO_ROOT, Settings
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.candidate import (
@@ -36,7 +37,6 @@ from borderwatch.publish.core import (
     DB_NAME,
     GATE_INPUTS,
     MANIFEST_NAME,
-    NO_DOWNLOADS,
     PARQUET_META_PREFIX,
     PARQUET_SCHEMA,
     REPORT_NAME,
@@ -196,7 +196,7 @@ def strip_gate_inputs(db_path: Path) -> None:
 
     The published tables' blocks are left as audited; only the catalog and the freed blocks change.
     """
-    con = duckdb.connect(str(db_path), config=dict(NO_DOWNLOADS))
+    con = duck.connect(db_path)
     try:
         present = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
         doomed = [t for t in GATE_INPUTS if t in present]
@@ -265,7 +265,7 @@ def verify_and_export(
     each copied file is returned, so it is not read again.
     """
     parquet_dir.mkdir()
-    con = duckdb.connect(str(db_path), read_only=True, config=dict(NO_DOWNLOADS))
+    con = duck.connect(db_path, read_only=True)
     digests: dict[Path, str] = {}
     try:
         actual = {name: count_rows(con, ".".join(ident(p) for p in name.split("."))) for name in expected}

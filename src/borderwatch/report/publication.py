@@ -17,7 +17,8 @@ from typing import Any
 
 import duckdb
 
-_NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+from borderwatch import duck
+
 RECONCILIATION = "fct_reconciliation"
 _CATEGORY_COLUMNS = ("status", "finding", "finding_type", "outcome", "severity", "rule", "kind")
 _FINDING_COLUMNS = (
@@ -90,7 +91,7 @@ def render_publication_report(db_path: Path, out: Path, *, version: str, created
 
 def gather_report(db_path: Path, *, version: str, created_at: str) -> ReportData:
     """Every number the report shows, read from the published marts."""
-    con = duckdb.connect(str(db_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    con = duck.connect(db_path, read_only=True)
     try:
         columns = _columns(con)
         data = ReportData(version=version, created_at=created_at, period=_period(con, columns))

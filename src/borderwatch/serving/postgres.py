@@ -44,6 +44,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from borderwatch import duck
 from borderwatch.config import Settings
 from borderwatch.publish import PUBLISHED_SCHEMAS, Publication, list_versions
 
@@ -63,7 +64,6 @@ LOAD_JOBS = 4
 SLICE_ROWS = 50_000  # a table this large is cut by rowid range into parallel COPY jobs
 SWITCH_LOCK_TIMEOUT = "500ms"  # below readers' deadlock_timeout (1s): the switch yields, readers never abort
 _ADVISORY_KEY = "borderwatch.serving"
-_NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 # DuckDB types whose Arrow form ADBC would not write as the PostgreSQL column's binary form: cast first.
 _ARROW_CASTS = {
@@ -291,7 +291,7 @@ def describe_publication(settings: Settings, publication: Publication) -> list[R
     """
     dbt_docs = _dbt_descriptions(settings)
     schemas = ", ".join(f"'{s}'" for s in PUBLISHED_SCHEMAS)
-    con = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    con = duck.connect(publication.database_path, read_only=True)
     try:
         rels = con.execute(
             "select schema_name, table_name, comment, false from duckdb_tables() "
@@ -458,7 +458,7 @@ def _load_version(
         for relation in sorted(relations, key=lambda r: -expected.get(r.key, 0))
         for rows in _row_ranges(relation, expected.get(relation.key, 0))
     ]
-    source = duckdb.connect(str(publication.database_path), read_only=True, config=dict(_NO_DOWNLOADS))
+    source = duck.connect(publication.database_path, read_only=True)
     counts = dict.fromkeys((r.key for r in relations), 0)
     connections = _LoadConnections(dsn)
     try:
