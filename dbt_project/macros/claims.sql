@@ -10,6 +10,14 @@
     _partition_key (a conflict group and a raw row's claims never span two partitions), so a partition
     filter written into `claims` reaches every scan; one written on the result (a test's `where`) reaches
     the conflict-group aggregate. -#}
+{#- Which claims a fact can take a figure from. A raid (rule largest_report) takes every figure from the
+    current version of ONE report, never mixing agencies: when that report does not state a figure, the
+    fact has none, and no other report's claim may be marked used in its place. -#}
+{% macro claim_can_be_used() -%}
+    rule is distinct from 'largest_report' or (priority = 1 and is_latest_of_record)
+{%- endmacro %}
+
+
 {% macro resolve_claims(claims) -%}
     with
 
@@ -22,7 +30,7 @@
             arg_min(
                 claim_id,
                 (not is_latest_of_record, priority, - epoch_us(_loaded_at), - _row_number, claim_id)
-            ) as used_claim_id,
+            ) filter (where {{ claim_can_be_used() }}) as used_claim_id,
             coalesce(
                 min(value) filter (where is_latest_of_record) <> max(value) filter (where is_latest_of_record), false
             ) as has_conflict,
@@ -52,7 +60,7 @@
             claims.* exclude (_partition_key),
             -- the group's key, not the claim's (equal): a filter on it reaches the aggregate
             conflict_groups._partition_key,
-            claims.claim_id = conflict_groups.used_claim_id as is_used,
+            coalesce(claims.claim_id = conflict_groups.used_claim_id, false) as is_used,
             conflict_groups.has_conflict,
             conflict_groups.current_claims,
             case
@@ -60,6 +68,8 @@
                     then 'used: only current claim'
                 when claims.claim_id = conflict_groups.used_claim_id then 'used: rule ' || claims.rule
                 when not claims.is_latest_of_record then 'superseded: a newer version of the same record'
+                when conflict_groups.used_claim_id is null
+                    then 'not used: rule ' || claims.rule || ' takes this figure from a report that does not state it'
                 else 'not used: rule ' || claims.rule
             end as resolution,
             coalesce(claims.sex in ('M', 'F') and suppressed_rows._row_number is not null, false) as is_suppressed

@@ -299,3 +299,22 @@ SAFE_SUMS = [
 @pytest.mark.parametrize(("sql", "expected"), SAFE_SUMS)
 def test_safe_sums_give_the_right_numbers(wh_run: WarehouseRun, sql: str, expected: int) -> None:
     assert _one(wh_run, sql) == expected
+
+
+def test_a_raid_figure_its_figure_report_does_not_state_has_no_used_claim(wh_run: WarehouseRun) -> None:
+    """The incident takes every figure from one report (NCCT's, 61 detained, no rescued figure): the RTP
+    report's rescued figure is a claim, but not the one the fact uses, so fact and claims agree."""
+    fact = _one(wh_run, "select persons_rescued from marts.fct_raids where incident_id = 'RTP-2025-000104'")
+    assert fact is None
+    claims = wh_run.query(
+        "select source_feed, value, is_used, resolution from marts.fct_figure_claims "
+        "where fact_table = 'fct_raids' and fact_key = 'RTP-2025-000104' and metric = 'persons_rescued'"
+    )
+    assert claims and not any(c["is_used"] for c in claims)
+    assert {c["source_feed"] for c in claims} == {"rtp_raids"}
+    assert all("from a report that does not state it" in c["resolution"] for c in claims)
+    detained = wh_run.query(
+        "select source_feed, value from marts.fct_figure_claims where fact_table = 'fct_raids' "
+        "and fact_key = 'RTP-2025-000104' and metric = 'persons_detained' and is_used"
+    )
+    assert detained == [{"source_feed": "kh_ncct_raids", "value": 61}]
