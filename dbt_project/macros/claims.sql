@@ -1,3 +1,11 @@
+{#- Which claims a fact can take a figure from. A raid (rule largest_report) takes every figure from the
+    current version of ONE report, never mixing agencies: when that report does not state a figure, the
+    fact has none, and no other report's claim may be marked used in its place. -#}
+{% macro claim_can_be_used() -%}
+    rule is distinct from 'largest_report' or (priority = 1 and is_latest_of_record)
+{%- endmacro %}
+
+
 {#- Claim resolution over `claims` (int_figure_claims_unioned, or a partition-filtered subquery of it):
     in each conflict group (one value of one fact row) the claim the fact uses is the current version of
     a record with the best priority (deportations: the receiving checkpoint's count beats the sending
@@ -10,14 +18,6 @@
     _partition_key (a conflict group and a raw row's claims never span two partitions), so a partition
     filter written into `claims` reaches every scan; one written on the result (a test's `where`) reaches
     the conflict-group aggregate. -#}
-{#- Which claims a fact can take a figure from. A raid (rule largest_report) takes every figure from the
-    current version of ONE report, never mixing agencies: when that report does not state a figure, the
-    fact has none, and no other report's claim may be marked used in its place. -#}
-{% macro claim_can_be_used() -%}
-    rule is distinct from 'largest_report' or (priority = 1 and is_latest_of_record)
-{%- endmacro %}
-
-
 {% macro resolve_claims(claims) -%}
     with
 
