@@ -68,28 +68,21 @@ def _date(y: str, m: str, d: str) -> str:
     return f"try(make_date({y}, {m}, {d}))"
 
 
+Note = tuple[str, str]  # a normalisation note, and the SQL condition under which a cell earns it
+
+
 def _year(y: str, calendar: str) -> tuple[str, list[Note], str]:
     """(CE year or NULL, notes, why-not text) for a year that may be Buddhist Era."""
     ce = BE_FEED_CE_YEARS if calendar == "BE" else CE_YEAR_RANGE
     value = f"CASE WHEN {_in(y, BE_YEAR_RANGE)} THEN {y} - {BE_OFFSET} WHEN {_in(y, ce)} THEN {y} END"
-    notes = [Note("be_year", _in(y, BE_YEAR_RANGE))]
-    if calendar == "BE":
-        notes.append(Note("ce_year", _in(y, ce)))
+    notes = [("be_year", _in(y, BE_YEAR_RANGE))] + ([("ce_year", _in(y, ce))] if calendar == "BE" else [])
+    be = f"{BE_YEAR_RANGE.start}–{BE_YEAR_RANGE.stop - 1}"
     why = (
-        f"'year ' || {y} || ' is neither a Buddhist Era year "
-        f"({BE_YEAR_RANGE.start}–{BE_YEAR_RANGE.stop - 1}) "
-        f"nor a plausible CE year ({ce.start}–{ce.stop - 1}) for a calendar: {calendar} feed; probably a "
-        "typo: "
-        "ask the agency to confirm the date'"
+        f"'year ' || {y} || ' is neither a Buddhist Era year ({be}) nor a plausible CE year "
+        f"({ce.start}–{ce.stop - 1}) for a calendar: {calendar} feed; probably a typo: ask the agency to "
+        "confirm the date'"
     )
     return value, notes, why
-
-
-class Note(NamedTuple):
-    """A normalisation note and the SQL condition under which a cell earns it."""
-
-    name: str
-    when: str
 
 
 class Rule(NamedTuple):
@@ -206,7 +199,7 @@ def _rule_year_month(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"CASE WHEN {g}.y = '' THEN 'is not a year-month (expected YYYY-MM, CE or BE)' "
         f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real month' END"
     )
-    return Rule(prep, value, [Note(n.name, f"{g}.y <> '' AND {n.when}") for n in notes], why)
+    return Rule(prep, value, [(name, f"{g}.y <> '' AND {when}") for name, when in notes], why)
 
 
 THAI_DATE = (
@@ -239,8 +232,8 @@ def _rule_thai_date(i: int, c: ColumnSpec, calendar: str) -> Rule:
         f"WHEN NOT {padded_ok} THEN 'has a five-digit year that is not a zero-padded BE year' "
         f"WHEN ({ce}) IS NULL THEN {year_why} ELSE 'is not a real calendar date' END"
     )
-    notes = [Note(n.name, f"{g}.y <> '' AND {n.when}") for n in notes]
-    notes.append(Note("padded_year", f"length({g}.y) = 5"))
+    notes = [(name, f"{g}.y <> '' AND {when}") for name, when in notes]
+    notes.append(("padded_year", f"length({g}.y) = 5"))
     return Rule(prep, value, notes, why)
 
 
@@ -255,8 +248,8 @@ def _rule_iso_timestamp(i: int, c: ColumnSpec, calendar: str) -> Rule:
     prep = {g: _groups(ISO_TS, _digits(f"k{i}"), ["y", "m", "d", "hh", "mi", "ss", "f", "z"])}
     local = (
         f"try_cast({g}.y || '-' || {g}.m || '-' || {g}.d || ' ' || {g}.hh || ':' || {g}.mi || ':' || "
-        f"coalesce(NULLIF({g}.ss, ''), '00') || CASE WHEN {g}.f <> '' THEN '.' || {g}.f ELSE '' END AS "
-        "TIMESTAMP)"
+        f"coalesce(NULLIF({g}.ss, ''), '00') || CASE WHEN {g}.f <> '' THEN '.' || {g}.f ELSE '' END "
+        "AS TIMESTAMP)"
     )
     zone = f"replace({g}.z, ':', '')"
     minutes = (
@@ -328,9 +321,7 @@ def normalise_sql(
         if rule.fast is not None:
             pattern, cast = rule.fast
             fast.append(f"CASE WHEN regexp_full_match({k}, {lit(pattern)}) THEN {cast} END AS f{i}")
-            prep += [
-                f"CASE WHEN f{i} IS NULL THEN {expr} END AS {alias}" for alias, expr in rule.prep.items()
-            ]
+            prep += [f"CASE WHEN f{i} IS NULL THEN {e} END AS {a}" for a, e in rule.prep.items()]
             typed = f"coalesce(f{i}, {rule.value})"
         else:
             prep += [f"{expr} AS {alias}" for alias, expr in rule.prep.items()]
@@ -371,31 +362,22 @@ def normalise_sql(
         hashed.append(f"CAST({value} AS VARCHAR)")
         if cursor is not None and cursor in (c.name, c.source_key):
             out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
-    note_list = _note_list(notes)
-    # notes need a rule that notes, or a non-ASCII cell (Thai or Khmer digits): most rows have neither
+    # one CASE per note in name order (no list sort per row), only for a rule that notes or a non-ASCII cell
+    cases = ", ".join(f"CASE WHEN ({') OR ('.join(notes[n])}) THEN {lit(n)} END" for n in sorted(notes))
+    note_list = f"list_filter([{cases}]::VARCHAR[], lambda n: n IS NOT NULL)"
     noted_sql = " OR ".join(noted or ["false"])
     out.append(f"CASE WHEN {noted_sql} THEN {note_list} ELSE []::VARCHAR[] END AS _normalisations")
     out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
     why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
-    out.append(f"CASE WHEN {' OR '.join(bad)} THEN 'line ' || _line || ': ' || {why} END AS _reason")
-    # only a quarantined row keeps its text (a good row's values are stored, and copying every line
-    # again costs); CSV rows carry no raw line, so their text is rebuilt from the cells (spec order)
+    is_bad = " OR ".join(bad)
+    out.append(f"CASE WHEN {is_bad} THEN 'line ' || _line || ': ' || {why} END AS _reason")
+    # only a quarantined row keeps its text (CSV rows carry none: rebuilt from the cells, spec order)
     cells = ", ".join(f"coalesce(c{i}, '')" for i in range(len(table.columns)))
-    out.append(
-        f"CASE WHEN {' OR '.join(bad)} THEN coalesce(_raw_text, concat_ws(',', {cells})) END AS _raw_text"
-    )
+    out.append(f"CASE WHEN {is_bad} THEN coalesce(_raw_text, concat_ws(',', {cells})) END AS _raw_text")
     query = f"SELECT {', '.join(nfc_cells)} FROM {source}"
     for layer in (clean, fast, prep, values, out):
         query = f"SELECT {', '.join(layer)} FROM ({query})"
     return query
-
-
-def _note_list(notes: dict[str, list[str]]) -> str:
-    """The row's notes, sorted and distinct: one CASE per note in name order (a list sort per row costs)."""
-    if not notes:
-        return "[]::VARCHAR[]"
-    cases = ", ".join(f"CASE WHEN ({') OR ('.join(notes[n])}) THEN {lit(n)} END" for n in sorted(notes))
-    return f"list_filter([{cases}]::VARCHAR[], lambda n: n IS NOT NULL)"
 
 
 def _nfc(v: str) -> str:
@@ -404,11 +386,8 @@ def _nfc(v: str) -> str:
 
 
 def _strip(u: str, ws: str) -> str:
-    """Python's ``str.strip()``: ``trim`` (costly with a set) only for a cell with whitespace at an end.
-
-    Most cells start and end with a printable ASCII character: one range test per end settles them
-    before the test against every whitespace code point (half the cost of this layer).
-    """
+    """Python's ``str.strip()``: printable ASCII at both ends settles most cells by two range tests;
+    ``trim`` (costly with a set) runs only for a cell with whitespace at an end."""
     codes = ", ".join(str(ord(ch)) for ch in WHITESPACE if ord(ch) > 32)
     first, last = f"ascii({u})", f"ascii({u}[-1])"
     plain = f"{first} BETWEEN 33 AND 126 AND {last} BETWEEN 33 AND 126"

@@ -63,9 +63,8 @@ def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> tuple[Path, boo
 
 
 def _numbered(scan: str) -> str:
-    """A ``WITH`` clause naming ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files
-    in file order) with ``_n``, the row's number within its file. A join on each file's first
-    ordinality, not a window: no sort of the batch."""
+    """``WITH`` ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files) with ``_n``, the
+    row's number within its file: a join on each file's first ordinality, not a window (no sort)."""
     return (
         f"WITH scanned AS MATERIALIZED ({scan}), numbered AS (SELECT s.*, s._o - f._o0 AS _n FROM scanned s "
         "JOIN (SELECT _f, min(_o) - 1 AS _o0 FROM scanned GROUP BY _f) f ON f._f = s._f)"
@@ -76,8 +75,7 @@ def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, 
     return con.execute(
         "SELECT s.file_path, e.line, first(e.error_type ORDER BY e.column_idx), first(e.csv_line), "
         f"first(e.error_message ORDER BY e.column_idx) FROM {name}_e e JOIN {name}_s s USING (scan_id, "
-        "file_id) "
-        "GROUP BY ALL ORDER BY s.file_path, e.line"
+        "file_id) GROUP BY ALL ORDER BY s.file_path, e.line"
     ).fetchall()
 
 
@@ -240,8 +238,7 @@ def _insert_records(
     _json_drift(con, spec, table, files, batch, keyed)
     con.execute(
         f"INSERT INTO {batch.relation} SELECT _f, _row_number, _line, rec, _error, "
-        f"{_json_cells(table, 'obj')} "
-        f"FROM {records} WHERE NOT list_contains(?, _f)",
+        f"{_json_cells(table, 'obj')} FROM {records} WHERE NOT list_contains(?, _f)",
         [list(batch.errors)],
     )
 
@@ -249,12 +246,8 @@ def _insert_records(
 def read_ndjson(
     con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
 ) -> Batch:
-    """One JSON object per line, read as lines by DuckDB (raw text and line numbers kept).
-
-    The lines become text cells in one statement, into a relation of the reader's own (``target``'s
-    columns plus ``_keys``, a record's keys when it has one the spec does not name), so a line is
-    parsed once for its cells and the drift check reads only the few rows that have ``_keys``.
-    """
+    """One JSON object per line, read as lines by DuckDB (raw text and line numbers kept) into cells in one
+    statement, in a relation of its own: ``target``'s columns and ``_keys`` (set when a key is unknown)."""
     cells = ", ".join(f"c{i} VARCHAR" for i in range(len(table.columns)))
     batch = Batch(f"{target}_ndjson")
     con.execute(
