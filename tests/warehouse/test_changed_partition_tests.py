@@ -20,7 +20,7 @@ from borderwatch.config import Settings, get_settings
 from borderwatch.warehouse import BuildResult, build_warehouse, dbt_target_dir
 
 sys.path.insert(0, str(Path(__file__).parent))
-from wh_raw_fixture import _kh, create_raw_schema, insert_file, load_first, load_second
+from wh_raw_fixture import _kh, built_after_two_loads, insert_file
 
 SCOPED = {
     "unique": "models/marts/claims/fct_figure_claims.yml/unique_fct_figure_claims_claim_id.sql",
@@ -34,17 +34,7 @@ INDIAN = "xing_poipet_aranyaprathet|IND"
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, dict[str, tuple[str, list]]]]:
     """The fixture's two loads, built (full, then incremental): every scoped test has passed once."""
     settings = get_settings(tmp_path_factory.mktemp("scoped") / "home")
-    settings.ensure_dirs()
-    con = duckdb.connect(str(settings.build_db))
-    tables = create_raw_schema(con, settings.feeds_dir)
-    load_first(con, tables)
-    con.close()
-    assert build_warehouse(settings, full_refresh=True).ok
-    con = duckdb.connect(str(settings.build_db))
-    load_second(con, tables)
-    con.close()
-    assert build_warehouse(settings).ok
-    yield settings, tables
+    yield settings, built_after_two_loads(settings)
 
 
 def compiled(settings: Settings, test: str) -> str:

@@ -29,10 +29,8 @@ from wh_raw_fixture import (
     _ncct,
     _raid,
     _th,
-    create_raw_schema,
+    built_after_two_loads,
     insert_file,
-    load_first,
-    load_second,
 )
 
 # user-visible marts and the lineage `borderwatch explain` reads, each with a total order
@@ -145,16 +143,7 @@ class Nights:
 def nights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nights]:
     """The fixture's two loads, each followed by a build (full, then incremental), then load 3 built."""
     settings = get_settings(tmp_path_factory.mktemp("inc") / "home")
-    settings.ensure_dirs()
-    con = duckdb.connect(str(settings.build_db))
-    tables = create_raw_schema(con, settings.feeds_dir)
-    load_first(con, tables)
-    con.close()
-    build_warehouse(settings, full_refresh=True)
-    con = duckdb.connect(str(settings.build_db))
-    load_second(con, tables)
-    con.close()
-    build_warehouse(settings)
+    tables = built_after_two_loads(settings)
     n = Nights(settings, tables, tmp_path_factory)
     n.load("kh_gdi_deportations", "kh_gdi_deportations_2025-04-11.csv", KH_LOAD3, LOAD3)
     n.load("kh_ncct_raids", "kh_ncct_raids_2025-04-11.csv", NCCT_0777, LOAD3)

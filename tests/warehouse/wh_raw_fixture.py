@@ -468,3 +468,21 @@ def load_second(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, lis
     insert_file(con, tables, "mfa_assistance_snapshots", "mfa_assistance_2025-03.xlsx", MFA_MAR, **kw)
     insert_file(con, tables, "mfa_assistance_movements", "mfa_assistance_2025-03.xlsx#m", MOVEMENTS_MAR, **kw)
     insert_file(con, tables, "nbtc_telecom", "nbtc_telecom_2025-01-corr.ndjson", NBTC_JAN_CORRECTION, **kw)
+
+
+def built_after_two_loads(settings: Any) -> dict[str, tuple[str, list]]:
+    """A home whose build file holds both loads, built as nights do: full after load 1, incremental after
+    load 2 (both builds must pass). Returns the raw tables for further loads."""
+    from borderwatch.warehouse import build_warehouse
+
+    settings.ensure_dirs()
+    con = duckdb.connect(str(settings.build_db))
+    tables = create_raw_schema(con, settings.feeds_dir)
+    load_first(con, tables)
+    con.close()
+    assert build_warehouse(settings, full_refresh=True).ok
+    con = duckdb.connect(str(settings.build_db))
+    load_second(con, tables)
+    con.close()
+    assert build_warehouse(settings).ok
+    return tables
