@@ -248,7 +248,8 @@ def source_freshness(settings: Settings, manifest: Any = None) -> list[dict[str,
                 "execution_time": 0.0,
             }
         ]
-    return [_freshness_result(r) for r in execution.results]
+    # the project's on-run-start/-end hooks run with every command and report as results too: not sources
+    return [_freshness_result(r) for r in execution.results if r.node.resource_type == "source"]
 
 
 def mart_row_counts(db_path: Path) -> dict[str, int]:

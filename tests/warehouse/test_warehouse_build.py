@@ -24,6 +24,9 @@ def test_both_builds_pass_every_dbt_test(wh_run: WarehouseRun) -> None:
     unit = [r for r in wh_run.second.results if r["resource_type"] == "unit_test"]
     assert len(unit) >= 4 and all(r["status"] == "pass" for r in unit)
     assert wh_run.second.manifest_path and wh_run.second.manifest_path.exists()
+    # freshness: one result per dbt source table, never the project's on-run hooks
+    fresh = [r["unique_id"] for r in wh_run.second.results if r["resource_type"] == "source"]
+    assert fresh and all(uid.startswith("source.borderwatch.") for uid in fresh), fresh
     # incidents: two agencies' reports of one raid are one row
     assert wh_run.second.row_counts["fct_raids"] == 8
     assert wh_run.second.row_counts["fct_raid_reports"] == 11
