@@ -142,15 +142,22 @@ def _fernet_key(airflow_home: Path) -> str:
 def run_airflow(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 900) -> str:
     """Run one ``airflow`` CLI command; raise ``AirflowCommandError`` with its output tail on failure."""
     command = [airflow_executable(), *args]
-    proc = subprocess.run(
-        command,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=str(REPO_ROOT),
-        check=False,
-    )
+    for attempt in range(3):
+        proc = subprocess.run(
+            command,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=str(REPO_ROOT),
+            check=False,
+        )
+        output = proc.stdout + proc.stderr
+        # Airflow on SQLite: a CLI write can meet the running scheduler's write lock; its transaction was
+        # rolled back, so trying again is safe
+        if proc.returncode == 0 or not ("database is locked" in output or "sqlalche.me/e/21/e3q8" in output):
+            break
+        time.sleep(2 * (attempt + 1))
     if proc.returncode != 0:
         lines = (proc.stdout + proc.stderr).splitlines()
         cause = next((line.strip() for line in reversed(lines) if "error" in line.lower()), "")
