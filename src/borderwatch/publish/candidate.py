@@ -242,7 +242,8 @@ def write_candidate(
         shutil.copyfile(base.path, target)  # in-kernel copy (sendfile / copy_file_range)
         target.chmod(0o644)
     options = "(storage_version '" + STORAGE_VERSION + "')" if base is None else ""
-    con = duck.connect(spill_dir=target.parent / ".duckdb-spill")
+    spill = target.parent / ".duckdb-spill"  # removed below: never part of the immutable candidate
+    con = duck.connect(spill_dir=spill)
     written = Written()
     try:
         con.execute(f"attach '{sql_str(source_db)}' as src (read_only)")
@@ -296,6 +297,7 @@ def write_candidate(
         con.execute("detach pub")
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return written
 
 
