@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ import pytest
 from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
-from borderwatch.publish import Publication, content_fingerprint, verify_version
+from borderwatch.publish import Publication, PublishError, content_fingerprint, verify_version
+from borderwatch.publish.core import attach_gate_inputs, sha256_file
 from borderwatch.warehouse import dbt_target_dir
 
 RAID_DOC = "One row per raid operation."
@@ -102,6 +104,45 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
     assert keys == [(["raid_id"],)]
     parquet = second.path / "parquet" / "fct_raids.parquet"
     assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
+
+
+def test_a_table_keyed_by_its_unique_test_gets_new_rows_appended(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """fct_deportations declares no primary key (too costly at 10 M rows); its dbt unique test is the key."""
+    manifest_path = dbt_target_dir(documented) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["nodes"]["model.bw.fct_deportations"] = {
+        "resource_type": "model",
+        "schema": "marts",
+        "name": "fct_deportations",
+        "columns": {"deportation_id": {"description": "Batch key."}},
+    }
+    manifest["nodes"]["test.bw.unique_fct_deportations_deportation_id"] = {
+        "resource_type": "test",
+        "attached_node": "model.bw.fct_deportations",
+        "column_name": "deportation_id",
+        "test_metadata": {"name": "unique", "kwargs": {"column_name": "deportation_id"}},
+    }
+    manifest_path.write_text(json.dumps(manifest))
+    first = publish_now(documented, passed)
+    _edit(
+        documented,
+        "insert into marts.fct_deportations select * replace ('N' || deportation_id as deportation_id) "
+        "from marts.fct_deportations order by deportation_id limit 5",
+    )
+    second = publish_now(documented, passed)
+    assert _fates(second, documented)["marts.fct_deportations"] == "appended"
+    assert second.row_counts["marts.fct_deportations"] == first.row_counts["marts.fct_deportations"] + 5
+    _assert_same_as_build(documented, second)
+    # a served row that changed is not an append: the candidate is written whole
+    _edit(
+        documented,
+        "update marts.fct_deportations set handover_date = handover_date + 1 where deportation_id like 'N%'",
+    )
+    third = publish_now(documented, passed)
+    assert set(_fates(third, documented).values()) == {"new"}
+    _assert_same_as_build(documented, third)
 
 
 def test_unchanged_marts_keep_their_parquet_bytes_under_the_new_version(
@@ -188,13 +229,48 @@ def test_descriptions_follow_dbt_on_a_table_carried_over(
 def test_the_gate_reads_load_reports_that_are_never_published(
     documented: Settings, passed: GateResult
 ) -> None:
+    marker = "GATE-ONLY-7f3a: feed server said 503 for https://internal.example/feed"
+    _edit(documented, f"insert into raw._loads values ('th_imm_receptions', 'failed', '{marker}')")
     candidate = pipeline.snapshot(documented)
-    assert _sql(candidate.path, "select feed, status from raw._loads") == [("kh_ncct_raids", "ok")]
+    with duckdb.connect(str(candidate.path), read_only=True) as con:
+        assert attach_gate_inputs(con, candidate.path)
+        assert con.execute("select feed, status from raw._loads order by 1").fetchall() == [
+            ("kh_ncct_raids", "ok"),
+            ("th_imm_receptions", "failed"),
+        ]
+    assert _sql(candidate.path, "select count(*) from duckdb_schemas() where schema_name = 'raw'") == [(0,)]
     pub = pipeline.publish(documented, pipeline.Audited(candidate, passed), notify=False)
     assert _sql(pub.database_path, "select count(*) from duckdb_schemas() where schema_name = 'raw'") == [
         (0,)
     ]
     assert "raw._loads" not in pub.row_counts
+    # The published file is the audited bytes themselves, and no byte of the gate's inputs is in it
+    # (dropping them from a copy, as before, left them in the file's free blocks).
+    assert pub.files["warehouse.duckdb"] == candidate.sha256
+    assert marker.encode() not in pub.database_path.read_bytes()
+    assert sorted(p.name for p in pub.path.iterdir()) == [
+        "manifest.json",
+        "parquet",
+        "report.html",
+        "warehouse.duckdb",
+    ]
+
+
+def test_a_candidate_that_holds_gate_inputs_inside_is_never_published(
+    documented: Settings, passed: GateResult
+) -> None:
+    """A candidate written by an older BorderWatch kept raw._loads inside its file: refused, not served."""
+    candidate = pipeline.snapshot(documented)
+    served = documented.current_dir.resolve() if documented.current_dir.exists() else None
+    candidate.path.chmod(0o644)
+    with duckdb.connect(str(candidate.path)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw._loads as select 'kh_ncct_raids' as feed")
+    old = replace(candidate, sha256=sha256_file(candidate.path))
+    with pytest.raises(PublishError, match=r"schemas that are never published \(raw\).*run the refresh"):
+        pipeline.publish(documented, pipeline.Audited(old, passed), notify=False)
+    now = documented.current_dir.resolve() if documented.current_dir.exists() else None
+    assert now == served
 
 
 def test_a_served_parquet_file_that_changed_on_disk_is_exported_afresh(

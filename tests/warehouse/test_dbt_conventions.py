@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from borderwatch.publish import dictionary as publish_dictionary
 from conftest import WarehouseRun
 
 pytestmark = pytest.mark.slow
@@ -20,10 +21,7 @@ FK_EXEMPT = {
 }
 # a view whose rows are another model's, keyed and tested there (the same resolution, partition by partition)
 KEY_TESTED_IN = {"int_figure_claims_resolved": ("fct_figure_claims", "claim_id")}
-UNIQUE_TESTS = {
-    "unique",
-    "unique_in_changed_partitions",
-}  # the latter: partition-local keys of 10 M-row models
+UNIQUE_TESTS = set(publish_dictionary.UNIQUE_TESTS)  # with the partition-local keys of 10 M-row models
 
 
 @pytest.fixture(scope="module")

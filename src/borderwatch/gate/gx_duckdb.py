@@ -41,6 +41,7 @@ from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedPrimaryKeyCon
 from sqlalchemy.sql import sqltypes
 
 from borderwatch import duck
+from borderwatch.publish.core import attach_gate_inputs
 
 DRIVER = "duckdb+borderwatch"
 sa.dialects.registry.register("duckdb.borderwatch", __name__, "BorderwatchDuckDBDialect")
@@ -63,7 +64,8 @@ class BorderwatchDuckDBDialect(duckdb_engine.Dialect):
         rows = connection.execute(
             sa.text(
                 "select column_name, data_type, is_nullable, column_default from duckdb_columns() "
-                "where table_name = :table and schema_name = coalesce(:schema, current_schema()) "
+                "where table_name = :table and (schema_name = coalesce(:schema, current_schema()) "
+                "or (database_name = :schema and schema_name = 'main')) "  # an attached gate-input file
                 "order by column_index"
             ),
             {"table": str(table_name), "schema": schema},
@@ -101,6 +103,7 @@ class _OpenDatabase:
         self.path = path
         try:
             self.root = duck.connect(path, read_only=True)
+            attach_gate_inputs(self.root, path)
         except (duckdb.IOException, duckdb.ConnectionException, duckdb.InvalidInputException) as exc:
             raise CandidateOpenError(
                 f"{path}: cannot open the candidate build file read-only for the quality gate: {exc}. "

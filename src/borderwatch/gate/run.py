@@ -30,6 +30,7 @@ from borderwatch.gate.suites import (
     load_suites,
     published_row_counts,
 )
+from borderwatch.publish.core import GATE_INPUTS_SCHEMA, attach_gate_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +152,12 @@ def _tables(build_db: Path) -> set[tuple[str, str]]:
         raise GateError(f"{build_db}: candidate build file does not exist; run the dbt build first.")
     con = duck.connect(build_db, read_only=True)
     try:
-        rows = con.execute(
-            "select schema_name, table_name from duckdb_tables() union all "
-            "select schema_name, view_name from duckdb_views()"
+        attach_gate_inputs(con, build_db)
+        rows = con.execute(  # an attached gate-input file's tables count under its name (raw._loads)
+            "select if(database_name = ?, database_name, schema_name), table_name from duckdb_tables() "
+            "where database_name in (current_database(), ?) union all "
+            "select schema_name, view_name from duckdb_views() where database_name = current_database()",
+            [GATE_INPUTS_SCHEMA, GATE_INPUTS_SCHEMA],
         ).fetchall()
     finally:
         con.close()

@@ -3,14 +3,17 @@
 Layout under ``settings.warehouse_dir``::
 
     candidates/<id>/warehouse.duckdb         the build's marts + reference in published form (storage
-                                             v1.2.0, keys, comments) plus the gate's inputs (raw._loads),
-                                             written by DuckDB right after `dbt build`; read-only. It starts
-                                             from the served version's file when the night only kept or
-                                             appended rows, else it is written whole
+                                             v1.2.0, keys, comments), written by DuckDB right after
+                                             `dbt build`; read-only. It starts from the served version's
+                                             file when the night only kept or appended rows, else it is
+                                             written whole
+    candidates/<id>/gate_inputs.duckdb       the gate's inputs (raw._loads), attached as ``raw`` when the
+                                             gate opens the candidate; never published
     candidates/<id>/candidate.json           its sha256 (the id is its first 16 hex digits), fingerprint
                                              and any contract-key violation found while writing it
     candidates/<id>/dictionary.json          dbt's descriptions and contract keys for what was built
-    published/<version>/warehouse.duckdb     the candidate's bytes minus the gate inputs (storage v1.2.0)
+    published/<version>/warehouse.duckdb     the candidate's file itself (a hard link where the
+                                             filesystem allows): exactly the audited bytes
     published/<version>/parquet/<table>.parquet   one stable path per version, descriptions in KV metadata;
                                              an unchanged mart's file is the served one, relabelled
     published/<version>/report.html          the offline publication report (figures and charts)
@@ -20,12 +23,12 @@ Layout under ``settings.warehouse_dir``::
     current.duckdb -> current/warehouse.duckdb   fixed; never changes, so it can't disagree with current
 
 The gate audits a candidate, never the live build file, and :func:`publish` refuses any candidate whose
-bytes differ from the ones audited (it hashes them as it copies them): an operator's ``borderwatch build``
-between audit and publish changes the build file, not the candidate. Every function here that writes runs
-under the writer lock, which only :mod:`borderwatch.pipeline` takes. A version is built in
-``published/.tmp-<version>/``, fsynced, renamed into place, and only then is ``current`` swapped. A crash at
-any step leaves ``current`` on a complete version; the next run removes leftovers. Readers with the old
-file open keep reading it.
+bytes differ from the ones audited (it hashes the file it places in the version): an operator's
+``borderwatch build`` between audit and publish changes the build file, not the candidate. Every function
+here that writes runs under the writer lock, which only :mod:`borderwatch.pipeline` takes. A version is
+built in ``published/.tmp-<version>/``, fsynced, renamed into place, and only then is ``current`` swapped.
+A crash at any step leaves ``current`` on a complete version; the next run removes leftovers. Readers with
+the old file open keep reading it.
 
 Modules: :mod:`.candidate` (snapshot, fingerprint), :mod:`.release` (publish one version),
 :mod:`.versions` (list, verify, rollback, repair, retention), :mod:`.dictionary` (descriptions, keys),

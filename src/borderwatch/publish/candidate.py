@@ -1,10 +1,12 @@
 """The audit candidate: the publishable warehouse, written once from the build file right after `dbt build`.
 
-A candidate is what the gate audits and the only thing :func:`borderwatch.publish.publish` copies. It is
-written by DuckDB from the build file's published schemas (marts + reference) in the published form
-(storage ``STORAGE_VERSION``, contract keys declared, dbt's descriptions as comments, views re-rooted),
-plus the few tables the gate reads (``GATE_INPUTS``); raw history, staging and intermediate models, which
-the gate never reads, stay out. Then it is hashed, fingerprinted and made read-only.
+A candidate is what the gate audits and, byte for byte, what :func:`borderwatch.publish.publish` puts in
+the version. It is written by DuckDB from the build file's published schemas (marts + reference) in the
+published form (storage ``STORAGE_VERSION``, contract keys declared, dbt's descriptions as comments, views
+re-rooted). The few tables the gate also reads (``GATE_INPUTS``) go to a file beside it
+(``GATE_INPUTS_DB``), never into it, so nothing has to be dropped from the published copy (DuckDB would keep
+the dropped bytes in its free blocks). Raw history, staging and intermediate models, which the gate never
+reads, stay out. Then it is hashed, fingerprinted and made read-only.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from borderwatch.publish.core import (
     DB_NAME,
     DICTIONARY_NAME,
     GATE_INPUTS,
+    GATE_INPUTS_DB,
     PUBLISHED_SCHEMAS,
     STORAGE_VERSION,
     TMP_PREFIX,
@@ -149,6 +152,7 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
             "key_errors": written.key_errors,
             "base": str(base.path) if base else None,
             "tables": written.tables,
+            "gate_inputs": sha256_file(tmp / GATE_INPUTS_DB) if (tmp / GATE_INPUTS_DB).is_file() else None,
         }
         key_errors = written.key_errors
         write_json(tmp / CANDIDATE_META, meta)
@@ -260,13 +264,15 @@ def write_candidate(
             f"and not internal and schema_name in ({schemas}) order by 1, 2"
         ).fetchall()
         inputs = [t for t in GATE_INPUTS if t in set(_relations(con, "src", "true"))]
+        if base is not None and _free_blocks(con, "pub"):
+            raise _WriteWhole(f"{base.path} has free blocks (bytes of data it no longer holds)")
         for schema, view in _relations(con, "pub", "true", kind="view"):
             con.execute(f"drop view {ident(schema)}.{ident(view)}")
         for schema, table in _relations(con, "pub", "true"):
             if (schema, table) not in tables:
                 raise _WriteWhole(f"{schema}.{table} is served but no longer built")
         kept = set(_relations(con, "pub", "true"))
-        for schema in sorted({s for s, _ in tables} | {s for s, _, _ in views} | {s for s, _ in inputs}):
+        for schema in sorted({s for s, _ in tables} | {s for s, _, _ in views}):
             con.execute(f"create schema if not exists {ident(schema)}")
         for schema, table in tables:
             name = f"{schema}.{table}"
@@ -283,9 +289,7 @@ def write_candidate(
                 error = declare_keys(con, schema, table, doc)
                 if error:
                     written.key_errors[name] = error
-        for schema, table in inputs:
-            relation = f"{ident(schema)}.{ident(table)}"
-            con.execute(f"create table {relation} as select * from src.{relation}")
+        _write_gate_inputs(con, inputs, target.parent / GATE_INPUTS_DB)
         con.execute("detach src")
         for schema, view, sql in views:
             con.execute(portable_view_sql(schema, view, sql, build_catalog))
@@ -299,6 +303,31 @@ def write_candidate(
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return written
+
+
+def _free_blocks(con: duckdb.DuckDBPyConnection, database: str) -> int:
+    row = con.execute(
+        "select free_blocks from pragma_database_size() where database_name = ?", [database]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write_gate_inputs(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, str]], path: Path) -> None:
+    """The gate's inputs into their own file beside the candidate, in its default schema.
+
+    :func:`borderwatch.publish.core.attach_gate_inputs` attaches it under the schema's name, so the gate
+    reads ``raw._loads`` as it would in the build file.
+    """
+    path.unlink(missing_ok=True)  # left by an attempt that was then written whole
+    if not inputs:
+        return
+    con.execute(f"attach '{sql_str(path)}' as _bw_gate_inputs")
+    try:
+        for schema, table in inputs:
+            relation = f"{ident(schema)}.{ident(table)}"
+            con.execute(f"create table _bw_gate_inputs.main.{ident(table)} as select * from src.{relation}")
+    finally:
+        con.execute("detach _bw_gate_inputs")
 
 
 def _relations(
@@ -320,7 +349,9 @@ def _patch(
     """Bring the served copy of one table up to the build's: "kept", "appended" or "rewritten" (not done).
 
     Only a table with the same columns and declared keys as the contract asks is patched; appending needs
-    a primary key to tell new rows from changed ones.
+    a key to tell new rows from changed ones: the contract's primary key, else a column a dbt uniqueness
+    test owns (the gate fails the build when it is not unique; the fingerprint check after writing
+    catches anything else).
     """
     columns = (
         "select column_name, data_type, is_nullable from duckdb_columns() "
@@ -343,6 +374,7 @@ def _patch(
         return "rewritten"
     if same:
         return "kept"
+    key = key or [str(c) for c in (doc.get("unique") or [])[:1]]
     if not key:
         return "rewritten"
     relation = f"{ident(schema)}.{ident(table)}"

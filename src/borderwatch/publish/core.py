@@ -18,8 +18,11 @@ import duckdb
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 PARQUET_SCHEMA = "marts"
-GATE_INPUTS = (("raw", "_loads"),)
-"""Tables outside the published schemas that the gate reads in a candidate (feed health); never published."""
+GATE_INPUTS_SCHEMA = "raw"
+GATE_INPUTS = ((GATE_INPUTS_SCHEMA, "_loads"),)
+"""Tables outside the published schemas that the gate reads (feed health); never published."""
+GATE_INPUTS_DB = "gate_inputs.duckdb"
+"""Beside a candidate's database: the gate inputs, so the candidate file is exactly what is published."""
 DB_NAME = "warehouse.duckdb"
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"
@@ -116,6 +119,33 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def place_and_hash(source: Path, target: Path) -> str:
+    """``source``'s bytes at a new ``target`` and their sha256: a hard link when the filesystem allows.
+
+    Both are read-only files of this installation on one filesystem (a candidate and its version), so a
+    link costs no copy and no flush; elsewhere (another filesystem, links refused) the bytes are copied.
+    """
+    try:
+        os.link(source, target)
+    except OSError:
+        return copy_and_hash(source, target)
+    return sha256_file(target)
+
+
+def attach_gate_inputs(con: duckdb.DuckDBPyConnection, database: Path) -> bool:
+    """Attach the gate inputs written beside a candidate (``GATE_INPUTS_DB``), read-only, as ``raw``.
+
+    Their tables sit in the sidecar's default schema, so ``raw._loads`` resolves (catalog ``raw``) on a
+    connection to the candidate, which has no ``raw`` schema of its own. False when there is none (a build
+    file, or a published version: both need nothing attached).
+    """
+    sidecar = database.parent / GATE_INPUTS_DB
+    if not sidecar.is_file():
+        return False
+    con.execute(f"attach '{sql_str(sidecar)}' as {ident(GATE_INPUTS_SCHEMA)} (read_only)")
+    return True
 
 
 def copy_and_hash(source: Path, target: Path) -> str:

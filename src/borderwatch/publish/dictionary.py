@@ -18,15 +18,18 @@ def dbt_dictionary(manifest_path: Path) -> dict[str, Any]:
     """Descriptions and contract keys of the published relations, from dbt's ``target/manifest.json``.
 
     ``{"marts.fct_raids": {"description": ..., "columns": {"raid_id": "..."}, "primary_key": [...],
-    "not_null": [...]}}``. A missing or unreadable manifest gives an empty dictionary (and a warning):
-    the data is still publishable, it just explains less.
+    "not_null": [...], "unique": [...]}}``; ``unique`` names the columns a dbt ``unique`` test (or its
+    partition-scoped form) owns: a table too large for a declared key still has one that the gate checks,
+    which the candidate writer uses to tell new rows from changed ones. A missing or unreadable manifest
+    gives an empty dictionary (and a warning): the data is still publishable, it just explains less.
     """
     data = read_json(manifest_path)
     if data is None:
         logger.warning("%s: no dbt manifest; the publication will carry no descriptions", manifest_path)
         return {}
     out: dict[str, Any] = {}
-    for node in data.get("nodes", {}).values():
+    unique = _unique_tested(data)
+    for node_id, node in data.get("nodes", {}).items():
         if node.get("resource_type") not in ("model", "seed", "snapshot"):
             continue
         schema = node.get("schema")
@@ -50,7 +53,23 @@ def dbt_dictionary(manifest_path: Path) -> dict[str, Any]:
             "columns": {c: (spec.get("description") or "").strip() for c, spec in columns.items()},
             "primary_key": primary,
             "not_null": not_null,
+            "unique": sorted(unique.get(node_id, ())),
         }
+    return out
+
+
+UNIQUE_TESTS = ("unique", "unique_in_changed_partitions")
+
+
+def _unique_tested(manifest: dict[str, Any]) -> dict[str, set[str]]:
+    """Per model node id, the columns a single-column uniqueness test is attached to."""
+    out: dict[str, set[str]] = {}
+    for node in manifest.get("nodes", {}).values():
+        test = node.get("test_metadata") or {}
+        if node.get("resource_type") == "test" and test.get("name") in UNIQUE_TESTS:
+            column = node.get("column_name") or (test.get("kwargs") or {}).get("column_name")
+            if node.get("attached_node") and column:
+                out.setdefault(str(node["attached_node"]), set()).add(str(column))
     return out
 
 

@@ -1,9 +1,9 @@
 """Publish an audited candidate as a new version and switch readers to it with one atomic rename.
 
-The version is built in ``published/.tmp-<version>/``: the candidate's bytes copied and hashed in one
-read (the hash must equal the audited one, or nothing is published), the gate-only tables dropped, the
-marts exported to Parquet, the report rendered, the manifest written, every file fsynced; then the
-directory is renamed into place and only then is ``current`` swapped.
+The version is built in ``published/.tmp-<version>/``: the candidate's file linked in (copied where links
+fail) and hashed (the hash must equal the audited one, or nothing is published: the published database is
+exactly the audited bytes), the marts exported to Parquet, the report rendered, the manifest written,
+every file fsynced; then the directory is renamed into place and only then is ``current`` swapped.
 """
 
 from __future__ import annotations
@@ -35,17 +35,16 @@ from borderwatch.publish.candidate import (
 )
 from borderwatch.publish.core import (
     DB_NAME,
-    GATE_INPUTS,
     MANIFEST_NAME,
     PARQUET_META_PREFIX,
     PARQUET_SCHEMA,
+    PUBLISHED_SCHEMAS,
     REPORT_NAME,
     STORAGE_VERSION,
     TMP_PREFIX,
     GateVerdict,
     Publication,
     PublishError,
-    copy_and_hash,
     count_rows,
     crash_point,
     fsync_dir,
@@ -53,6 +52,7 @@ from borderwatch.publish.core import (
     fsync_files,
     ident,
     is_disk_full,
+    place_and_hash,
     publication_from_manifest,
     sha256_file,
     sql_literal,
@@ -141,11 +141,11 @@ def build_version(
     """
     staging.mkdir(parents=True)
     db_path = staging / DB_NAME
-    refuse_changed(candidate, copy_and_hash(candidate.path, db_path))
+    refuse_changed(candidate, place_and_hash(candidate.path, db_path))
     crash_point("copy")
-    strip_gate_inputs(db_path)
+    refuse_unpublished_schemas(db_path)
     db_path.chmod(0o444)
-    files = {DB_NAME: sha256_file(db_path)}
+    files = {DB_NAME: candidate.sha256}
     with ThreadPoolExecutor(max_workers=1) as flusher:
         db_synced: Future[None] = flusher.submit(fsync_file, db_path)
         crash_point("verify")
@@ -191,29 +191,25 @@ def build_version(
     return manifest
 
 
-def strip_gate_inputs(db_path: Path) -> None:
-    """Drop the tables only the gate reads (``GATE_INPUTS``) and their then-empty schemas from a copy.
-
-    The published tables' blocks are left as audited; only the catalog and the freed blocks change.
-    """
-    con = duck.connect(db_path)
+def refuse_unpublished_schemas(db_path: Path) -> None:
+    """The file holds the published schemas only: anything else (a gate input in a candidate written by an
+    older BorderWatch, which kept them inside) must not reach readers, so nothing is published."""
+    con = duck.connect(db_path, read_only=True)
     try:
-        present = set(con.execute("select schema_name, table_name from duckdb_tables()").fetchall())
-        doomed = [t for t in GATE_INPUTS if t in present]
-        for schema, table in doomed:
-            con.execute(f"drop table {ident(schema)}.{ident(table)}")
-        for schema in sorted({s for s, _ in doomed}):
-            left = con.execute(
-                "select count(*) from duckdb_tables() where schema_name = ? union all "
-                "select count(*) from duckdb_views() where schema_name = ?",
-                [schema, schema],
-            ).fetchall()
-            if not any(n for (n,) in left):
-                con.execute(f"drop schema {ident(schema)}")
-        if doomed:
-            con.execute("checkpoint")
+        schemas = ", ".join(repr(s) for s in PUBLISHED_SCHEMAS)
+        extra = con.execute(
+            "select distinct schema_name from duckdb_tables() where schema_name not in "
+            f"({schemas}) union select distinct schema_name from duckdb_views() where not internal "
+            f"and schema_name not in ({schemas}) order by 1"
+        ).fetchall()
     finally:
         con.close()
+    if extra:
+        raise PublishError(
+            f"{db_path}: the audited candidate holds schemas that are never published "
+            f"({', '.join(str(s) for (s,) in extra)}); nothing was published. It was written by an older "
+            "BorderWatch: run the refresh again to write and audit a new candidate."
+        )
 
 
 @dataclass(frozen=True)
