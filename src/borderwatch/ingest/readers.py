@@ -26,7 +26,7 @@ import pandas as pd
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_size, csv_header, too_long, undecodable
-from borderwatch.normalize import lit
+from borderwatch.parse_rules import lit
 from borderwatch.specs import FeedSpec, TableSpec
 
 UTF8 = ("utf-8", "utf-8-sig", "utf8")
