@@ -283,7 +283,9 @@ def build_warehouse(
     started = time.monotonic()
     manifest = parse_project(settings)
     seeds = seeds_checksum(manifest)
-    reference_changed = not full_refresh and select is None and _reference_changed(settings, seeds)
+    reference_changed = (
+        not full_refresh and select is None and _reference_changed(settings, seeds, _incremental(manifest))
+    )
     if reference_changed:
         logger.warning(
             "the reference seeds changed since the incremental models were built (a label mapped, a site "
@@ -340,7 +342,16 @@ def seeds_checksum(manifest: Any) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _reference_changed(settings: Settings, seeds: str) -> bool:
+def _incremental(manifest: Any) -> set[str]:
+    """``schema.table`` of every incremental model of the parsed project."""
+    return {
+        f"{node.schema}.{node.alias or node.name}"
+        for node in manifest.nodes.values()
+        if node.resource_type == "model" and node.config.materialized == "incremental"
+    }
+
+
+def _reference_changed(settings: Settings, seeds: str, incremental: set[str]) -> bool:
     """True when incremental models exist in the build file and were built on other seeds (or unknown ones).
 
     The partitioned models rebuild what new deliveries touch; a seed change (a nationality label mapped, a
@@ -351,7 +362,7 @@ def _reference_changed(settings: Settings, seeds: str) -> bool:
     with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
         found = con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
         tables = {name for (name,) in found}
-        if "intermediate.int_deportations_matched" not in tables:
+        if not incremental & tables:
             return False  # nothing incremental built yet: the build is a full one anyway
         if "audit.reference_inputs" not in tables:
             return True  # built before this record existed: the seeds it used are unknown
