@@ -50,8 +50,8 @@ def normalise_sql(
     whose cells repeat; their layers run once per distinct cell and are joined back (a date, a count or
     a checkpoint name recurs thousands of times in a batch), the same expressions either way.
     """
-    shared: list[list[str]] = [["*"] for _ in range(5)]  # nfc, clean, fast, prep, values over every row
-    own: dict[int, list[list[str]]] = {i: [[f"c{i}"]] + [["*"] for _ in range(4)] for i in distinct}
+    shared: list[list[str]] = [["*"] for _ in range(6)]  # nfc, clean, fast, prep, values, flags: every row
+    own: dict[int, list[list[str]]] = {i: [[f"c{i}"]] + [["*"] for _ in range(5)] for i in distinct}
     out = ["_f", "_row_number", "_line"]
     hashed: list[str] = []
     notes: dict[str, list[str]] = {}  # note -> conditions (any column)
@@ -60,7 +60,8 @@ def normalise_sql(
     ws = lit(WHITESPACE)
     for i, c in enumerate(table.columns):
         k, value, label = f"k{i}", f"v{i}", lit(f"{c.name} ({c.source_key!r}): ")
-        nfc_cells, clean, fast, prep, values = own.get(i, shared)
+        nfc_cells, clean, fast, prep, values, flags = own.get(i, shared)
+        col_bad: list[str] = []  # quarantine conditions; they and the notes become flags of the cell
         nfc_cells.append(f"{f'c{i}' if nfc else _nfc(f'c{i}')} AS u{i}")
         clean.append(f"NULLIF({_strip(f'u{i}', ws)}, '') AS {k}")
         rule = RULES[c.parse](i, c, calendar)
@@ -77,7 +78,7 @@ def normalise_sql(
             f"WHEN {k} IS NULL THEN " + (f"{label} || 'required but empty'" if c.required else "NULL")
         ]
         if c.required:
-            bad.append(f"{k} IS NULL")
+            col_bad.append(f"{k} IS NULL")
         if c.parse == "text" and _is_key(c, table):
             unsafe = f"regexp_matches({k}, {lit(UNSAFE_KEY_CHARS)})"
             problems.append(
@@ -88,20 +89,25 @@ def normalise_sql(
                 f"WHEN length({k}) > {MAX_KEY_CHARS} THEN {label} || 'is ' || length({k}) || "
                 f"' characters long; keys are at most {MAX_KEY_CHARS}'"
             )
-            bad.append(f"{unsafe} OR length({k}) > {MAX_KEY_CHARS}")
+            col_bad.append(f"{unsafe} OR length({k}) > {MAX_KEY_CHARS}")
         if c.parse == "label":
             problems.append(f"WHEN {value} IS NULL THEN {rule.why}")
         elif c.parse != "text":
             problems.append(f"WHEN {value} IS NULL THEN {label} || {shown(k)} || ' ' || ({rule.why})")
-            for name, when in rule.notes:
-                notes.setdefault(name, []).append(f"{k} IS NOT NULL AND {when}")
             wide = f"strlen({k}) <> length({k})"
-            noted.append("true" if rule.notes else wide)
+            noted.append("true" if rule.notes else f"w{i}")
+            flags += [] if rule.notes else [f"{wide} AS w{i}"]
+            conditions = [(name, f"{k} IS NOT NULL AND {when}") for name, when in rule.notes]
             for name, digits in (("thai_digits", THAI_DIGITS), ("khmer_digits", KHMER_DIGITS)):
-                pattern = lit("[" + digits + "]")
-                notes.setdefault(name, []).append(f"{wide} AND regexp_matches({k}, {pattern})")
+                conditions.append((name, f"{wide} AND regexp_matches({k}, {lit('[' + digits + ']')})"))
+            for j, (name, when) in enumerate(conditions):
+                flags.append(f"({when}) AS t{i}_{j}")
+                notes.setdefault(name, []).append(f"t{i}_{j}")
         if c.parse != "text":
-            bad.append(f"({k} IS NOT NULL AND {value} IS NULL)")
+            col_bad.append(f"({k} IS NOT NULL AND {value} IS NULL)")
+        if col_bad:
+            flags.append(f"({' OR '.join(col_bad)}) AS b{i}")
+            bad.append(f"b{i}")
         reasons.append(f"CASE {' '.join(problems)} END")
         out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {quote(c.name)}")
         if c.keep_raw:
