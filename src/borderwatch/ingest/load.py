@@ -47,7 +47,7 @@ from borderwatch.normalize import normalise_sql
 from borderwatch.specs import FeedSpec, TableSpec
 
 TEST_PAUSE_ENV = "BORDERWATCH_TEST_LOAD_PAUSE"  # crash tests: pause inside the transaction
-SAMPLE_ROWS = 65536  # rows sampled to choose the columns typed per distinct cell
+SAMPLE_ROWS = 65536  # a batch of at least this many rows types its repeating columns per distinct cell
 READERS: dict[str, Callable[..., Batch]] = {
     "csv": read_csv,
     "ndjson": read_ndjson,
@@ -127,14 +127,17 @@ def _read_table(
 
 
 def _repeating(con: duckdb.DuckDBPyConnection, table: TableSpec, relation: str) -> list[int]:
-    """Columns whose cells repeat (each value four times or more in a sample of the first rows): the
-    normaliser types each distinct cell of these once and joins it back, instead of once per row."""
+    """Columns whose cells repeat (each value four times or more in the first ``SAMPLE_ROWS`` rows): the
+    normaliser types each distinct cell of these once and joins it back, instead of once per row. A
+    smaller batch is typed per row: planning the joins would cost more than they save."""
     n = len(table.columns)
     counts = ", ".join(f"approx_count_distinct(c{i})" for i in range(n))
     row = con.execute(
         f"SELECT count(*), {counts} FROM (SELECT * FROM {relation} LIMIT {SAMPLE_ROWS})"
     ).fetchone()
-    return [i for i in range(n) if row is not None and row[i + 1] * 4 <= row[0]]
+    if row is None or row[0] < SAMPLE_ROWS:
+        return []
+    return [i for i in range(n) if row[i + 1] * 4 <= row[0]]
 
 
 def _refusals(
