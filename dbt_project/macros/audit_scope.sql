@@ -11,7 +11,9 @@
     - audit.tests_passed: per scoped test, the sequence number its last pass covered (on-run-end, only for
       tests whose status is 'pass'; a failed, errored or skipped test keeps its old mark, so the next run
       checks the same partitions again, plus any rebuilt since).
-    No mark (a new build file, a replay, a first run after an upgrade) means the whole table. -#}
+    No mark (a new build file, a replay, a first run after an upgrade) means the whole table.
+    Rows no scoped test still needs are pruned on-run-end (prune_audit_scope), so the record stays as small
+    as what is unchecked. -#}
 
 
 {#- on-run-start: the record's tables (idempotent). -#}
@@ -92,6 +94,32 @@
     {%- if rows -%}
         insert into audit.tests_passed (test_id, through_seq, invocation_id)
         select *, '{{ invocation_id }}' from ({{ rows | join(' union all ') }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- on-run-end, after record_passed_tests: keep each scoped test's newest mark only, and drop the rebuilds
+    every scoped test of the project has passed beyond (none while any of them has no mark yet). -#}
+{% macro prune_audit_scope() -%}
+    {%- set ids = [] -%}
+    {%- for node in (graph.nodes.values() if execute else [])
+        if node.resource_type == 'test' and 'changed_partitions' in node.tags -%}
+        {%- do ids.append(node.unique_id) -%}
+    {%- endfor -%}
+    {%- if ids -%}
+        delete from audit.tests_passed
+        where rowid not in (select arg_max(rowid, through_seq) from audit.tests_passed group by test_id);
+        delete from audit.partition_builds
+        where seq <= (
+            select min(through) from (
+                select max(through_seq) as through from audit.tests_passed
+                where test_id in {{ sql_string_list(ids) }}
+                group by test_id
+            )
+            having count(*) = {{ ids | length }}
+        )
     {%- else -%}
         select 1
     {%- endif -%}

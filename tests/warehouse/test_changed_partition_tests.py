@@ -103,6 +103,18 @@ def test_a_violation_stays_checked_until_it_is_fixed(home) -> None:
     assert "_partition_key in (null)" in compiled(settings, "unique")  # passed: the mark moved on
 
 
+def test_the_record_keeps_only_what_a_scoped_test_has_not_passed(home) -> None:
+    """Nightly rows in audit.partition_builds would grow for ever; what every scoped test passed beyond
+    goes, and each test keeps its newest mark."""
+    settings, _ = home
+    sql(settings, "insert into audit.partition_builds (model, partition_key, seq) values ('fct_x', 'k', -5)")
+    assert build_warehouse(settings).ok
+    marks = sql(settings, "select test_id, count(*), max(through_seq) from audit.tests_passed group by 1")
+    assert len(marks) == len(SCOPED) and all(n == 1 for _, n, _ in marks), marks
+    oldest = min(m for _, _, m in marks)
+    assert sql(settings, f"select count(*) from audit.partition_builds where seq <= {oldest}") == [(0,)]
+
+
 def test_a_full_rebuild_checks_everything(home) -> None:
     settings, _ = home
     assert build_warehouse(settings, full_refresh=True).ok
