@@ -106,6 +106,22 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
     assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
 
 
+def test_a_table_that_grew_by_more_than_a_quarter_is_written_afresh(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """Appending tens of millions of rows to a small served table (a history's first publication) costs
+    several times writing the file afresh."""
+    first = publish_now(documented, passed)
+    _edit(
+        documented,
+        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) from marts.fct_raids",
+    )
+    second = publish_now(documented, passed)
+    assert set(_fates(second, documented).values()) == {"new"}
+    assert second.row_counts["marts.fct_raids"] == 2 * first.row_counts["marts.fct_raids"]
+    _assert_same_as_build(documented, second)
+
+
 def test_a_table_keyed_by_its_unique_test_gets_new_rows_appended(
     documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:

@@ -279,7 +279,9 @@ def write_candidate(
             doc = docs.get(name) or {}
             fate = "new"
             if (schema, table) in kept and base is not None:
-                fate = _patch(con, schema, table, doc, same=base.content.get(name) == wanted.get(name))
+                fate = _patch(
+                    con, schema, table, doc, served=base.content.get(name, ""), built=wanted.get(name, "")
+                )
                 if fate == "rewritten":
                     raise _WriteWhole(f"{name} changed beyond new rows")
             written.tables[name] = fate
@@ -343,15 +345,21 @@ def _relations(
     return [(str(s), str(t)) for s, t in rows]
 
 
+APPEND_SHARE = 0.25
+"""A table that gained more rows than this share of its served rows is written afresh, not appended to:
+comparing and appending tens of millions of rows (a history published for the first time) costs several
+times the fresh write."""
+
+
 def _patch(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, doc: dict[str, Any], *, same: bool
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, doc: dict[str, Any], *, served: str, built: str
 ) -> str:
     """Bring the served copy of one table up to the build's: "kept", "appended" or "rewritten" (not done).
 
-    Only a table with the same columns and declared keys as the contract asks is patched; appending needs
-    a key to tell new rows from changed ones: the contract's primary key, else a column a dbt uniqueness
-    test owns (the gate fails the build when it is not unique; the fingerprint check after writing
-    catches anything else).
+    ``served`` and ``built`` are the table's fingerprints (``"<rows>:<hash sum>"``). Only a table with the
+    same columns and declared keys as the contract asks is patched; appending needs a key to tell new rows
+    from changed ones: the contract's primary key, else a column a dbt uniqueness test owns (the gate
+    fails the build when it is not unique; the fingerprint check after writing catches anything else).
     """
     columns = (
         "select column_name, data_type, is_nullable from duckdb_columns() "
@@ -372,10 +380,11 @@ def _patch(
         or not_null != set(doc.get("not_null") or []) | set(key)
     ):
         return "rewritten"
-    if same:
+    if served == built:
         return "kept"
     key = key or [str(c) for c in (doc.get("unique") or [])[:1]]
-    if not key:
+    served_rows, built_rows = (int(f.split(":", 1)[0] or 0) for f in (served or "0:", built or "0:"))
+    if not key or built_rows - served_rows > APPEND_SHARE * served_rows:
         return "rewritten"
     relation = f"{ident(schema)}.{ident(table)}"
     keys = ", ".join(ident(k) for k in key)
