@@ -1,6 +1,6 @@
 """The Thai calendar as agencies write it: month names (CLDR via babel) and Buddhist Era years.
 
-Used by the ``thai_date`` rule of :mod:`borderwatch.normalize` (its month lookup) and by tests and the
+Used by the ``thai_date`` rule of :mod:`borderwatch.parse_rules` (its month lookup) and by tests and the
 simulator to write Thai dates.
 """
 
