@@ -106,6 +106,42 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
     assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
 
 
+def test_night_after_night_of_new_rows_keeps_appending(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """An append leaves free blocks (the last row group's old bytes, still-served rows): the next night
+    starts from that file again instead of writing it whole."""
+    publish_now(documented, passed)
+    for night in range(3):
+        _edit(
+            documented,
+            f"insert into marts.fct_raids select * replace ('N{night}' || raid_id as raid_id) "
+            "from marts.fct_raids order by raid_id limit 3",
+        )
+        pub = publish_now(documented, passed)
+        assert _fates(pub, documented)["marts.fct_raids"] == "appended", night
+        _assert_same_as_build(documented, pub)
+
+
+def test_a_version_from_before_gate_inputs_beside_is_not_a_starting_point(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """Older versions had raw._loads dropped from their copy: its bytes sit in their free blocks, so the
+    first candidate after the upgrade is written whole."""
+    first = publish_now(documented, passed)
+    manifest = json.loads(first.manifest_path.read_text())
+    del manifest["gate_inputs"]
+    first.manifest_path.chmod(0o644)
+    first.manifest_path.write_text(json.dumps(manifest))
+    _edit(
+        documented,
+        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
+        "from marts.fct_raids order by raid_id limit 3",
+    )
+    second = publish_now(documented, passed)
+    assert set(_fates(second, documented).values()) == {"new"}
+
+
 def test_a_table_that_grew_by_more_than_a_quarter_is_written_afresh(
     documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:

@@ -33,6 +33,7 @@ from borderwatch.publish.core import (
     DB_NAME,
     DICTIONARY_NAME,
     GATE_INPUTS,
+    GATE_INPUTS_BESIDE,
     GATE_INPUTS_DB,
     PUBLISHED_SCHEMAS,
     STORAGE_VERSION,
@@ -213,9 +214,15 @@ class Written:
 
 
 def served_base(settings: Settings) -> Base | None:
-    """The current version's file when the next candidate can start from it (same storage version)."""
+    """The current version's file when the next candidate can start from it: same storage version, and
+    written with the gate's inputs beside it (its free blocks then hold only bytes of rows it still serves,
+    left by earlier appends; an older version's hold the dropped gate inputs)."""
     manifest = served_manifest(settings)
-    if manifest is None or manifest.get("storage_version") != STORAGE_VERSION:
+    if (
+        manifest is None
+        or manifest.get("storage_version") != STORAGE_VERSION
+        or manifest.get("gate_inputs") != GATE_INPUTS_BESIDE
+    ):
         return None
     path = settings.published_dir / str(manifest["version"]) / DB_NAME
     if not path.is_file() or not isinstance(manifest.get("content"), dict):
@@ -264,8 +271,6 @@ def write_candidate(
             f"and not internal and schema_name in ({schemas}) order by 1, 2"
         ).fetchall()
         inputs = [t for t in GATE_INPUTS if t in set(_relations(con, "src", "true"))]
-        if base is not None and _free_blocks(con, "pub"):
-            raise _WriteWhole(f"{base.path} has free blocks (bytes of data it no longer holds)")
         for schema, view in _relations(con, "pub", "true", kind="view"):
             con.execute(f"drop view {ident(schema)}.{ident(view)}")
         for schema, table in _relations(con, "pub", "true"):
@@ -305,13 +310,6 @@ def write_candidate(
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     return written
-
-
-def _free_blocks(con: duckdb.DuckDBPyConnection, database: str) -> int:
-    row = con.execute(
-        "select free_blocks from pragma_database_size() where database_name = ?", [database]
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _write_gate_inputs(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, str]], path: Path) -> None:

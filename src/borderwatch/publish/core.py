@@ -22,6 +22,9 @@ GATE_INPUTS_SCHEMA = "raw"
 GATE_INPUTS = ((GATE_INPUTS_SCHEMA, "_loads"),)
 """Tables outside the published schemas that the gate reads (feed health); never published."""
 GATE_INPUTS_DB = "gate_inputs.duckdb"
+GATE_INPUTS_BESIDE = "beside"
+"""A version's manifest says ``"gate_inputs": "beside"`` when its file never held them: older versions had
+them dropped from the copy, their bytes left in the free blocks, so no candidate starts from such a file."""
 """Beside a candidate's database: the gate inputs, so the candidate file is exactly what is published."""
 DB_NAME = "warehouse.duckdb"
 MANIFEST_NAME = "manifest.json"

@@ -35,6 +35,7 @@ from borderwatch.publish.candidate import (
 )
 from borderwatch.publish.core import (
     DB_NAME,
+    GATE_INPUTS_BESIDE,
     MANIFEST_NAME,
     PARQUET_META_PREFIX,
     PARQUET_SCHEMA,
@@ -169,6 +170,7 @@ def build_version(
             "candidate": candidate.sha256,
             "candidate_tables": candidate.tables,
             "storage_version": STORAGE_VERSION,
+            "gate_inputs": GATE_INPUTS_BESIDE,
             "row_counts": counts,
             "files": files,
             "parquet": {p.stem: str(relative_root / "parquet" / p.name) for p in parquet_files},
