@@ -203,8 +203,10 @@ def audit(settings: Settings, built: Built) -> Audited:
     build meanwhile cannot change what was judged.
     """
     from borderwatch.gate import run_gate
+    from borderwatch.publish import gate_inputs_problem
 
-    gate = run_gate(_settings_on(settings, built.candidate), built)
+    problem = gate_inputs_problem(built.candidate)
+    gate = run_gate(_settings_on(settings, built.candidate), built, candidate_problem=problem)
     return Audited(candidate=built.candidate, gate=gate)
 
 

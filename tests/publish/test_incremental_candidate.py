@@ -22,8 +22,9 @@ from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.gate import GateResult
 from borderwatch.publish import Publication, PublishError, content_fingerprint, verify_version
-from borderwatch.publish.core import attach_gate_inputs, sha256_file
-from borderwatch.warehouse import dbt_target_dir
+from borderwatch.publish.candidate import candidate_from_dir
+from borderwatch.publish.core import GATE_INPUTS_DB, attach_gate_inputs, sha256_file
+from borderwatch.warehouse import BuildResult, dbt_target_dir
 
 RAID_DOC = "One row per raid operation."
 
@@ -306,6 +307,31 @@ def test_the_gate_reads_load_reports_that_are_never_published(
         "report.html",
         "warehouse.duckdb",
     ]
+
+
+def test_gate_inputs_swapped_after_the_snapshot_fail_the_gate_unread(
+    documented: Settings, passed: GateResult
+) -> None:
+    """The gate reads feed health from the file beside the candidate: a swapped one (here: every feed
+    'ok' where the build saw a failed feed) must block, like a changed candidate, and a candidate found
+    again by its bytes must point at the warehouse file, not at the gate-input file beside it."""
+    _edit(documented, "insert into raw._loads values ('th_imm_receptions', 'failed', 'HTTP 503')")
+    candidate = pipeline.snapshot(documented)
+    assert candidate.gate_inputs is not None
+    assert candidate_from_dir(candidate.path.parent) == candidate  # how an identical rebuild finds it
+    sidecar = candidate.path.parent / GATE_INPUTS_DB
+    sidecar.chmod(0o644)
+    with duckdb.connect(str(sidecar)) as con:
+        con.execute("update _loads set status = 'ok', error = null")
+    audited = pipeline.audit(documented, pipeline.Built(BuildResult(ok=True), candidate))
+    assert not audited.gate.passed
+    assert audited.gate.blocking_failures == ["gate.candidate_intact"]
+    (failure,) = [c for c in audited.gate.checks if c["name"] == "gate.candidate_intact"]
+    assert "differs from the snapshot's" in failure["details"]["error"]
+    assert not any(c["owner"] == "gx" for c in audited.gate.checks), "no suite may read the changed file"
+    sidecar.unlink()
+    again = pipeline.audit(documented, pipeline.Built(BuildResult(ok=True), candidate))
+    assert again.gate.blocking_failures == ["gate.candidate_intact"]
 
 
 def test_a_candidate_that_holds_gate_inputs_inside_is_never_published(

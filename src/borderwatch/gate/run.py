@@ -35,8 +35,17 @@ from borderwatch.publish.core import GATE_INPUTS_SCHEMA, attach_gate_inputs
 logger = logging.getLogger(__name__)
 
 
-def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime | None = None) -> GateResult:
+def run_gate(
+    settings: Settings,
+    build_result: BuildResultLike,
+    *,
+    now: datetime | None = None,
+    candidate_problem: str | None = None,
+) -> GateResult:
     """Audit the candidate build: dbt's results from ``build_result`` plus every applicable GX suite.
+
+    ``candidate_problem`` is why the candidate's files are not its snapshot's (found by the caller, which
+    holds the snapshot's record): the verdict fails with it and no suite reads the changed files.
 
     Never raises for failing data: the verdict and reasons are in the result, and the summary and report
     are written even when it fails. Sends no alert: ``borderwatch.pipeline`` decides "blocked" and
@@ -54,7 +63,20 @@ def run_gate(settings: Settings, build_result: BuildResultLike, *, now: datetime
     try:
         config = load_gate_config(settings.expectations_dir)
         checks = dbt_checks(build_result, freshness_severity=config.freshness_severity)
-        checks += _gx_checks(settings, config, run_id, now=now, worker=worker, timings=timings)
+        if candidate_problem is None:
+            checks += _gx_checks(settings, config, run_id, now=now, worker=worker, timings=timings)
+        else:
+            checks.append(
+                check(
+                    "gate.candidate_intact",
+                    "gate",
+                    "block",
+                    False,
+                    None,
+                    {"error": candidate_problem, "fix": "run the refresh again to build a new candidate"},
+                    owner="gate",
+                )
+            )
     except Exception as exc:  # the gate must fail closed: any error running it blocks publication
         logger.exception("quality gate could not run the expectation suites")
         checks = checks or dbt_checks(build_result)

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from borderwatch.files import fsync_dir, fsync_file, sha256_file
+
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
@@ -54,20 +56,6 @@ class LandedFile:
         row = asdict(self)
         row.pop("path")
         return row
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    """fsync a file, or a directory to make a rename in it durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LandingArchive:
@@ -127,7 +115,7 @@ class LandingArchive:
                     os.fsync(out.fileno())
             sha = digest.hexdigest()
             target = self.object_path(sha)
-            if target.exists() and _sha256(target) == sha:
+            if target.exists() and sha256_file(target) == sha:
                 tmp.unlink()
             else:
                 if defer_sync:
@@ -166,17 +154,17 @@ class LandingArchive:
     def _sync_dirs(self) -> None:
         for directory in sorted(self._unsynced_dirs):
             with contextlib.suppress(OSError):  # where directories cannot be opened or synced
-                _fsync(directory)
+                fsync_dir(directory)
         self._unsynced_dirs.clear()
 
     def sync(self) -> None:
         """Make every deferred ``put`` durable: objects, their directory entries, then the manifest."""
         files, self._unsynced_files = self._unsynced_files, []
         for path in files:
-            _fsync(path)
+            fsync_file(path)
         self._sync_dirs()
         if self._manifest_unsynced:
-            _fsync(self.manifest_path)
+            fsync_file(self.manifest_path)
             self._manifest_unsynced = False
 
     def sync_in_background(self) -> Callable[[], None]:

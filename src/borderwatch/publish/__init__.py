@@ -39,8 +39,8 @@ from borderwatch.publish.candidate import (
     Candidate,
     candidates_dir,
     content_fingerprint,
+    gate_inputs_problem,
     snapshot_candidate,
-    verify_candidate,
 )
 from borderwatch.publish.core import (
     CANDIDATE_META,
@@ -107,6 +107,7 @@ __all__ = [
     "current_publication",
     "current_version",
     "dbt_dictionary",
+    "gate_inputs_problem",
     "git_describe",
     "list_versions",
     "parquet_set",
@@ -118,6 +119,5 @@ __all__ = [
     "sha256_file",
     "snapshot_candidate",
     "undocumented_columns",
-    "verify_candidate",
     "verify_version",
 ]

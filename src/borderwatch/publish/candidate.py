@@ -63,6 +63,7 @@ class Candidate:
     created_at: str = ""
     key_errors: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)  # per table: new, kept or appended
+    gate_inputs: str | None = None  # sha256 of GATE_INPUTS_DB beside the file, when the build had any
 
     @property
     def id(self) -> str:
@@ -86,6 +87,7 @@ class Candidate:
             "created_at": self.created_at,
             "key_errors": dict(self.key_errors),
             "tables": dict(self.tables),
+            "gate_inputs": self.gate_inputs,
         }
 
     @classmethod
@@ -97,6 +99,7 @@ class Candidate:
             created_at=str(data.get("created_at", "")),
             key_errors={str(k): str(v) for k, v in (data.get("key_errors") or {}).items()},
             tables={str(k): str(v) for k, v in (data.get("tables") or {}).items()},
+            gate_inputs=str(data["gate_inputs"]) if data.get("gate_inputs") else None,
         )
 
 
@@ -145,6 +148,7 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
         target.chmod(0o444)
         digest = sha256_file(target)
         created_at = datetime.now(UTC).isoformat()
+        gate_inputs = sha256_file(tmp / GATE_INPUTS_DB) if (tmp / GATE_INPUTS_DB).is_file() else None
         write_json(tmp / DICTIONARY_NAME, dictionary)
         meta = {
             "sha256": digest,
@@ -153,7 +157,7 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
             "key_errors": written.key_errors,
             "base": str(base.path) if base else None,
             "tables": written.tables,
-            "gate_inputs": sha256_file(tmp / GATE_INPUTS_DB) if (tmp / GATE_INPUTS_DB).is_file() else None,
+            "gate_inputs": gate_inputs,
         }
         key_errors = written.key_errors
         write_json(tmp / CANDIDATE_META, meta)
@@ -188,6 +192,7 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
         created_at=created_at,
         key_errors=key_errors,
         tables=written.tables,
+        gate_inputs=gate_inputs,
     )
     prune_candidates(settings, keep={candidate.id})
     return candidate
@@ -475,9 +480,21 @@ def refuse_changed(candidate: Candidate, actual: str) -> None:
         )
 
 
-def verify_candidate(settings: Settings, candidate: Candidate) -> None:
-    """Refuse a candidate that is not exactly the bytes that were audited (or not ours at all)."""
-    refuse_changed(candidate, sha256_file(locate_candidate(settings, candidate)))
+def gate_inputs_problem(candidate: Candidate) -> str | None:
+    """Why the gate inputs beside ``candidate`` are not the ones its snapshot wrote, or None when they are.
+
+    The gate reads feed health (``raw._loads``) from that file; like the candidate itself it must be the
+    snapshot's bytes, or a swapped file could pass a build whose feeds failed.
+    """
+    sidecar = candidate.path.parent / GATE_INPUTS_DB
+    if candidate.gate_inputs is None:
+        return f"{sidecar}: present, but the snapshot wrote none" if sidecar.exists() else None
+    if not sidecar.is_file():
+        return f"{sidecar}: the snapshot's gate inputs are gone"
+    actual = sha256_file(sidecar)
+    if actual != candidate.gate_inputs:
+        return f"{sidecar}: sha256 {actual} differs from the snapshot's {candidate.gate_inputs}"
+    return None
 
 
 def refuse_broken_keys(candidate: Candidate) -> None:
@@ -493,7 +510,9 @@ def refuse_broken_keys(candidate: Candidate) -> None:
 def candidate_from_dir(directory: Path) -> Candidate | None:
     try:
         meta = json.loads((directory / CANDIDATE_META).read_text(encoding="utf-8"))
-        db = next(p for p in directory.glob("*.duckdb"))
+        db = directory / DB_NAME  # not a glob: the gate inputs lie beside it as another .duckdb file
+        if not db.is_file():
+            return None
         return Candidate(
             path=db,
             sha256=str(meta["sha256"]),
@@ -501,8 +520,9 @@ def candidate_from_dir(directory: Path) -> Candidate | None:
             created_at=str(meta.get("created_at", "")),
             key_errors=dict(meta.get("key_errors") or {}),
             tables=dict(meta.get("tables") or {}),
+            gate_inputs=str(meta["gate_inputs"]) if meta.get("gate_inputs") else None,
         )
-    except (OSError, ValueError, KeyError, StopIteration):
+    except (OSError, ValueError, KeyError):
         return None
 
 

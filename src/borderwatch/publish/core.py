@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
@@ -16,16 +15,20 @@ from typing import Any, Protocol
 
 import duckdb
 
+from borderwatch.files import fsync_dir, fsync_file, sha256_file
+
+__all__ = ["fsync_dir", "fsync_file", "sha256_file"]  # shared with the landing archive, used here too
+
 PUBLISHED_SCHEMAS = ("marts", "reference")
 PARQUET_SCHEMA = "marts"
 GATE_INPUTS_SCHEMA = "raw"
 GATE_INPUTS = ((GATE_INPUTS_SCHEMA, "_loads"),)
 """Tables outside the published schemas that the gate reads (feed health); never published."""
 GATE_INPUTS_DB = "gate_inputs.duckdb"
+"""Beside a candidate's database: the gate inputs, so the candidate file is exactly what is published."""
 GATE_INPUTS_BESIDE = "beside"
 """A version's manifest says ``"gate_inputs": "beside"`` when its file never held them: older versions had
 them dropped from the copy, their bytes left in the free blocks, so no candidate starts from such a file."""
-"""Beside a candidate's database: the gate inputs, so the candidate file is exactly what is published."""
 DB_NAME = "warehouse.duckdb"
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.html"
@@ -36,7 +39,7 @@ STORAGE_VERSION = "v1.2.0"  # the oldest DuckDB storage that 1.2+ readers (BI dr
 TMP_PREFIX = ".tmp-"
 REPAIR_COMMAND = "borderwatch publish --repair"
 CRASH_ENV = "BORDERWATCH_PUBLISH_CRASH_AT"
-CRASH_STEPS = ("copy", "verify", "parquet", "report", "manifest", "fsync", "rename", "switch", "retention")
+CRASH_STEPS = ("place", "verify", "parquet", "report", "manifest", "fsync", "rename", "switch", "retention")
 PARQUET_META_PREFIX = "borderwatch."
 _CHUNK = 8 << 20
 _DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
@@ -114,14 +117,6 @@ def publication_from_manifest(path: Path, manifest: dict[str, Any]) -> Publicati
         code_version=manifest.get("code_version"),
         files=dict(manifest.get("files", {})),
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def place_and_hash(source: Path, target: Path) -> str:
@@ -206,27 +201,10 @@ def sql_literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def fsync_files(paths: Iterable[Path]) -> None:
     """fsync files side by side: the kernel flushes them together instead of one journal commit each."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(fsync_file, paths))
-
-
-def fsync_dir(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def is_disk_full(exc: BaseException) -> bool:

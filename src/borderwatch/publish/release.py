@@ -143,7 +143,7 @@ def build_version(
     staging.mkdir(parents=True)
     db_path = staging / DB_NAME
     refuse_changed(candidate, place_and_hash(candidate.path, db_path))
-    crash_point("copy")
+    crash_point("place")
     refuse_unpublished_schemas(db_path)
     db_path.chmod(0o444)
     files = {DB_NAME: candidate.sha256}
