@@ -93,26 +93,44 @@ class TreeMemorySampler:
     interval_s: float = 0.05
     peak_bytes: int = 0
     samples: int = 0
+    # (epoch seconds, tree RSS, RSS per process label) of every tick, so a worker's step windows can be
+    # matched to the memory they held (:func:`step_peaks`)
+    timeline: list[tuple[float, int, dict[str, int]]] = field(default_factory=list)
+    _labels: dict[int, str] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def _tree_rss(self) -> int:
+    def _label(self, proc: psutil.Process) -> str:
+        """``main`` for the worker itself, else a short command line (the GX worker, a dbt helper)."""
+        if proc.pid == self.pid:
+            return "main"
+        if proc.pid not in self._labels:
+            try:
+                cmd = " ".join(proc.cmdline()[-3:])
+            except psutil.Error:
+                cmd = ""
+            self._labels[proc.pid] = f"{proc.pid}: {cmd[-80:]}"
+        return self._labels[proc.pid]
+
+    def _tree_rss(self) -> tuple[int, dict[str, int]]:
         try:
             root = psutil.Process(self.pid)
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
-            return 0
-        total = 0
+            return 0, {}
+        parts: dict[str, int] = {}
         for proc in procs:
             try:
-                total += proc.memory_info().rss
+                parts[self._label(proc)] = proc.memory_info().rss
             except psutil.Error:
                 continue
-        return total
+        return sum(parts.values()), parts
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_bytes = max(self.peak_bytes, self._tree_rss())
+            total, parts = self._tree_rss()
+            self.peak_bytes = max(self.peak_bytes, total)
+            self.timeline.append((time.time(), total, parts))
             self.samples += 1
             self._stop.wait(self.interval_s)
 
@@ -125,6 +143,32 @@ class TreeMemorySampler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
+
+
+def step_peaks(
+    timeline: Sequence[tuple[float, int, Mapping[str, int]]], spans: Mapping[str, Sequence[float]]
+) -> dict[str, dict[str, Any]]:
+    """Peak tree RSS inside each step's ``[start, end]`` epoch window, and which processes held it.
+
+    A step shorter than the sampling interval may hold no tick: it then gets the nearest tick after its
+    start (the memory it left behind), marked ``sampled: False``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, (start, end) in spans.items():
+        inside = [s for s in timeline if start <= s[0] <= end]
+        sampled = bool(inside)
+        if not inside:
+            inside = [s for s in timeline if s[0] >= start][:1]
+        if not inside:
+            continue
+        at, total, parts = max(inside, key=lambda s: s[1])
+        out[name] = {
+            "peak_rss_bytes": total,
+            "at_s": round(at - start, 2),
+            "processes": dict(sorted(parts.items(), key=lambda kv: -kv[1])),
+            "sampled": sampled,
+        }
+    return out
 
 
 def worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -154,7 +198,7 @@ def run_worker(
     """Run ``python -m benchmarks.worker <command>`` in a fresh interpreter and return its JSON figures.
 
     Adds ``wall_s`` (spawn to exit, interpreter start-up included) and, when asked, ``peak_rss_bytes`` of
-    the worker's whole process tree.
+    the worker's whole process tree, plus ``step_peak_rss`` when the worker reports ``step_spans``.
     """
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     out = WORK_DIR / f".worker-{os.getpid()}-{time.monotonic_ns()}.json"
@@ -185,6 +229,8 @@ def run_worker(
     figures["wall_s"] = wall
     if sampler:
         figures["peak_rss_bytes"] = sampler.peak_bytes
+        if figures.get("step_spans"):
+            figures["step_peak_rss"] = step_peaks(sampler.timeline, figures["step_spans"])
     return figures
 
 

@@ -365,6 +365,7 @@ def report(data: dict[str, Any]) -> str:
         f"| full rebuild, big history | | {full['build_s']:.1f} | | | {full['wall_s']:.1f} | "
         f"{full.get('peak_rss_bytes', 0) / GIB:.2f} |"
     )
+    out += ["", *_step_rss_table(runs)]
     out += [
         "",
         f"Reference: night {ref_night:.1f} s (steps {_steps(nb['ref'])}), full rebuild {ref_full:.1f} s, "
@@ -397,6 +398,32 @@ def report(data: dict[str, Any]) -> str:
     if nb["bw"].get("blocked"):
         out += [f"The gate blocked the big night's publication: {nb['bw']['blocked'][:400]}", ""]
     return "\n".join(out)
+
+
+RSS_STEPS = ("ingest", "build: dbt", "build: candidate", "audit", "publish")
+
+
+def _step_rss_table(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Peak RSS of the process tree inside each step's window, and the processes that held it at the peak."""
+    lines = [
+        "Peak RSS per step (GiB; the whole process tree: the refresh process with dbt and DuckDB in it, and "
+        "GX's worker process started before ingest), and who held the highest step's peak:",
+        "",
+        f"| run | {' | '.join(RSS_STEPS)} | highest step: processes |",
+        f"|---|{'---|' * len(RSS_STEPS)}---|",
+    ]
+    for name, bw in runs:
+        peaks = bw.get("step_peak_rss") or {}
+        if not peaks:
+            continue
+        cells = [f"{peaks[s]['peak_rss_bytes'] / GIB:.2f}" if s in peaks else "" for s in RSS_STEPS]
+        top = max((s for s in RSS_STEPS if s in peaks), key=lambda s: peaks[s]["peak_rss_bytes"])
+        held = ", ".join(
+            f"{'refresh' if label == 'main' else 'pid ' + label.split(':')[0]} {b / GIB:.2f}"
+            for label, b in peaks[top]["processes"].items()
+        )
+        lines.append(f"| {name} | {' | '.join(cells)} | {top}: {held} |")
+    return lines
 
 
 def _share_text(share: float | None, n: dict[str, Any]) -> str:

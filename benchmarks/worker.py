@@ -95,8 +95,10 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
     )
     steps["audit"] = lambda: state.__setitem__("gate", pipeline.audit(settings, state["build"]))
     steps["publish"] = lambda: state.__setitem__("publication", pipeline.publish(settings, state["gate"]))
+    spans: dict[str, list[float]] = figures.setdefault("step_spans", {})  # epoch windows: per-step RSS
     for name, step in steps.items():
         started = time.perf_counter()
+        spans[name] = [time.time(), 0.0]
         try:
             with _profiled(ns.profile_step == name, figures, "profile"):
                 step()
@@ -105,6 +107,8 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
             figures["blocked"] = str(exc)[:2000]
             state["publication"] = None
         figures["steps"][name] = time.perf_counter() - started
+        spans[name][1] = time.time()
+    _split_build_span(spans, state["build"])
     figures["refresh_s"] = sum(figures["steps"].values())
     figures["new_rows"] = sum(getattr(r, "rows_loaded", 0) or 0 for r in state["loads"])
     figures["loads"] = [_load_summary(r) for r in state["loads"]]
@@ -124,6 +128,15 @@ def cmd_refresh(ns: argparse.Namespace) -> Figures:
     }
     figures["published_version"] = getattr(state["publication"], "version", None)
     return figures
+
+
+def _split_build_span(spans: dict[str, list[float]], built: Any) -> None:
+    """The build step's window cut in two: dbt (its own elapsed time from the start), then the candidate."""
+    dbt_s = getattr(getattr(built, "build", None), "elapsed_s", None)
+    if "build" in spans and dbt_s:
+        start, end = spans["build"]
+        spans["build: dbt"] = [start, min(end, start + dbt_s)]
+        spans["build: candidate"] = [min(end, start + dbt_s), end]
 
 
 def cmd_build(ns: argparse.Namespace) -> Figures:
