@@ -112,7 +112,9 @@ def normalise_sql(
         out.append(f"CAST({value} AS {SQL_TYPES[c.type]}) AS {quote(c.name)}")
         if c.keep_raw:
             out.append(f"c{i} AS {quote(c.name + '_raw')}")
-        hashed.append(f"CAST({value} AS VARCHAR)")
+        # the row hash's JSON element for this cell, in its column's layers: once per distinct cell
+        flags.append(f"coalesce(to_json(CAST({value} AS VARCHAR)), 'null') AS j{i}")
+        hashed.append(f"j{i}")
         if cursor is not None and cursor in (c.name, c.source_key):
             out += [f"{value} AS _cursor_ts", f"c{i} AS _cursor_text"]
     # one CASE per note in name order (no list sort per row), only for a rule that notes or a non-ASCII cell
@@ -120,7 +122,9 @@ def normalise_sql(
     note_list = f"list_filter([{cases}]::VARCHAR[], lambda n: n IS NOT NULL)"
     noted_sql = " OR ".join(noted or ["false"])
     out.append(f"CASE WHEN {noted_sql} THEN {note_list} ELSE []::VARCHAR[] END AS _normalisations")
-    out.append(f"sha256(to_json([{', '.join(hashed)}])) AS _row_hash")
+    # = sha256(to_json([CAST(v0 AS VARCHAR), ...])), the stored definition, from per-cell elements
+    elements = ", ',', ".join(hashed)
+    out.append(f"sha256(concat('[', {elements}, ']')) AS _row_hash")
     why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
     is_bad = " OR ".join(bad)
     out.append(f"CASE WHEN {is_bad} THEN 'line ' || _line || ': ' || {why} END AS _reason")

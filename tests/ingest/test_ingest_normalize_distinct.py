@@ -85,3 +85,42 @@ def test_any_cells_type_the_same_per_distinct_cell(
 ) -> None:
     cells = [list(row) for row in rows]
     assert _normalise(cells, sorted(distinct)) == _normalise(cells, [])
+
+
+def _hashes_against_definition(rows: list[list[str | None]], distinct: list[int]) -> list[tuple[Any, ...]]:
+    """Each row's ``_row_hash`` beside the stored definition, ``sha256(to_json([CAST(v AS VARCHAR),
+    ...]))`` over its typed values: rows already in installed raw tables were hashed that way, and a
+    delivery repeating them must hash the same to count as a duplicate."""
+    n = len(COLUMNS)
+    with duckdb.connect() as con:
+        cells = ", ".join(f"c{i} TEXT" for i in range(n))
+        con.execute(
+            f"CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, {cells})"
+        )
+        con.executemany(
+            f"INSERT INTO src VALUES (0, ?, ?, NULL, NULL, {', '.join('?' * n)})",
+            [(j, j + 1, *row) for j, row in enumerate(rows, 1)],
+        )
+        sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
+        typed = ", ".join(f'CAST("{c.name}" AS VARCHAR)' for c in COLUMNS)
+        return con.execute(
+            f"SELECT _row_hash, sha256(to_json([{typed}])) FROM ({sql}) ORDER BY _row_number"
+        ).fetchall()
+
+
+def test_row_hash_keeps_its_stored_definition() -> None:
+    width = max(map(len, POOLS))
+    rows = [[pool[j % len(pool)] for pool in POOLS] for j in range(width * 3)]
+    rows.append(['R-"q"\\', 'tab\there "quoted" \\ back', "1", None, None, None, None] + [None] * 6)
+    for distinct in ([], list(range(len(COLUMNS)))):
+        pairs = _hashes_against_definition(rows, distinct)
+        assert len(pairs) == len(rows)
+        assert all(ours == stored for ours, stored in pairs), distinct
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(*(st.text(max_size=12) for _ in POOLS)), min_size=1, max_size=20))
+def test_row_hash_of_any_cells_keeps_its_stored_definition(rows: list[tuple[str, ...]]) -> None:
+    cells: list[list[str | None]] = [list(row) for row in rows]
+    for distinct in ([], [0, 1, 2, 7]):
+        assert all(ours == stored for ours, stored in _hashes_against_definition(cells, distinct))
