@@ -104,3 +104,46 @@ def test_ndjson_drift_names_its_file_and_first_line(tmp_path: Path, specs: dict[
     assert "b.ndjson line 3" in str(error)
     # the drifted file's rows go no further; the good file's are untouched
     assert {r["_f"] for r in rows} == {0} and len(normalised) == 2
+
+
+def test_csv_rows_after_a_refused_row_keep_their_own_line(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
+    """The reader skips a row with the wrong number of fields; the rows after it must still be numbered
+    by their own place in the file (lineage points at the line), not shifted onto the refused one."""
+    spec = specs["kh_gdi_deportations"]
+    header, *good = kh_csv(kh_rows(4, bulletin="a")).decode("utf-8-sig").splitlines()
+    layouts = {
+        "a.csv": [header, "x,y", *good],  # first data row refused
+        "b.csv": [header, good[0], "x,y", good[1], "p,q,r", "s", good[2], good[3]],  # three refused
+        "c.csv": [header, *good],
+    }
+    paths = []
+    for name, lines in layouts.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    rows, errors, normalised = _read(spec, paths)
+    assert not errors
+    for f, lines in enumerate(layouts.values()):
+        placed = {(r["_row_number"], r["_line"]): r for r in rows if r["_f"] == f}
+        assert len(placed) == len(lines) - 1  # one row per data line, no number given twice
+        for line, text in enumerate(lines[1:], 2):
+            row = placed[(line - 1, line)]
+            if text in good:
+                assert row["_error"] is None and row["Line"] == text.split(",")[1]
+            else:
+                assert "different number of fields" in row["_error"]
+    refused = sorted((f, n) for f, n, _raw, reason in normalised if reason)
+    assert refused == [(0, 1), (1, 2), (1, 4), (1, 5)]
+
+
+def test_ndjson_file_starting_with_blank_lines(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
+    spec = specs["nbtc_telecom"]
+    first, second = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    records = [json.dumps(r) for r in nbtc_lines(2)]
+    first.write_text(f"\n  \n{records[0]}\n\n{records[1]}\n", encoding="utf-8")
+    second.write_text("\n\n", encoding="utf-8")  # nothing but blank lines: no rows
+    rows, errors, _ = _read(spec, [first, second])
+    assert not errors
+    assert [(r["_f"], r["_row_number"], r["_line"], r["_error"]) for r in rows] == [
+        (0, 3, 3, None),
+        (0, 5, 5, None),
+    ]

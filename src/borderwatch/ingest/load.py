@@ -39,8 +39,9 @@ from borderwatch.ingest.contract import (
     utc_now,
 )
 from borderwatch.ingest.errors import IngestError, RejectRateExceeded
+from borderwatch.ingest.json_pages import read_json_pages
 from borderwatch.ingest.landing import LandedFile
-from borderwatch.ingest.readers import Batch, read_csv, read_json_pages, read_ndjson
+from borderwatch.ingest.readers import Batch, read_csv, read_ndjson
 from borderwatch.ingest.report import FileLoadResult, TableLoadResult
 from borderwatch.ingest.xlsx import read_xlsx
 from borderwatch.normalize import normalise_sql

@@ -3,10 +3,10 @@
 Each reader fills a temp table ``(_f, _row_number, _line, _raw_text, _error, c0 .. cN)``: ``_f`` is the
 file's index in the batch, ``c<i>`` the text of spec column ``i`` (NULL when absent), ``_error`` a
 row-level reason (wrong field count, invalid JSON). CSV is read by DuckDB's ``read_csv`` (cp874 and other
-non-UTF-8 encodings transcoded first), NDJSON as lines by DuckDB and taken apart with its JSON functions,
-JSON API pages by DuckDB's JSON functions, XLSX through openpyxl. File-level problems (encoding, size,
-over-long lines, schema drift, a broken workbook) are returned per file, never raised, so one bad file
-never stops the others.
+non-UTF-8 encodings transcoded first), NDJSON as lines by DuckDB and taken apart with its JSON functions;
+JSON API pages in :mod:`~borderwatch.ingest.json_pages`, XLSX in :mod:`~borderwatch.ingest.xlsx`.
+File-level problems (encoding, size, over-long lines, schema drift, a broken workbook) are returned per
+file, never raised, so one bad file never stops the others.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
@@ -62,13 +61,37 @@ def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> tuple[Path, boo
     return out, nfc
 
 
-def _numbered(scan: str) -> str:
-    """``WITH`` ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files) with ``_n``, the
-    row's number within its file: a join on each file's first ordinality, not a window (no sort)."""
-    return (
-        f"WITH scanned AS MATERIALIZED ({scan}), numbered AS (SELECT s.*, s._o - f._o0 AS _n FROM scanned s "
-        "JOIN (SELECT _f, min(_o) - 1 AS _o0 FROM scanned GROUP BY _f) f ON f._f = s._f)"
+def _number(con: duckdb.DuckDBPyConnection, relation: str, files: list[int], header_line: int) -> None:
+    """Scanned rows (``_line`` NULL, ``_f`` the scan's ``file_index``, ``_row_number`` its ordinality over
+    all files) get their batch file index and their number within the file: the ordinality minus the
+    file's first, from a small aggregate (no window sort, no materialised scan); ``_line`` adds the
+    header's line."""
+    con.execute(
+        f"UPDATE {relation} SET _f = o.i, _row_number = {relation}._row_number - o.o0, "
+        f"_line = {relation}._row_number - o.o0 + {header_line} FROM (SELECT _f AS fi, "
+        "list_extract(?::INTEGER[], _f + 1) AS i, min(_row_number) - 1 AS o0 "
+        f"FROM {relation} WHERE _line IS NULL GROUP BY _f) o "
+        f"WHERE {relation}._line IS NULL AND {relation}._f = o.fi",
+        [files],
     )
+
+
+def _renumber_around(
+    con: duckdb.DuckDBPyConnection, relation: str, bad: list[tuple[int, int, int, str, str]]
+) -> None:
+    """The reader's scan skips refused rows, so a file's good rows after one were numbered one short:
+    the ``r``-th good row is row ``r + #{refused row j : (its number - j) < r}`` (``j`` counting the
+    file's refused rows from 1), so that every row keeps the number of its own place in the file."""
+    gaps: dict[int, list[int]] = {}
+    for i, number, *_ in sorted(bad):
+        gaps.setdefault(i, []).append(number - len(gaps.get(i, [])) - 1)
+    for i, before in gaps.items():
+        shift = "len(list_filter(?::INTEGER[], lambda g: g < _row_number))"
+        con.execute(
+            f"UPDATE {relation} SET _row_number = _row_number + {shift}, _line = _line + {shift} "
+            "WHERE _f = ? AND _error IS NULL",
+            [before, before, i],
+        )
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
@@ -126,23 +149,18 @@ def _read_csv_group(
     )
     index = {str(path): i for i, path in members}
     name = f"_bw_rej_{uuid.uuid4().hex[:10]}"
-    rel = con.register(f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
-    del rel
     try:
-        scan = (
-            f"SELECT m.i AS _f, r.ordinality AS _o, {cells} "
+        con.execute(
+            f"INSERT INTO {batch.relation} SELECT file_index, ordinality, NULL, NULL, NULL, {cells} "
             f"FROM read_csv(?, header = true, skip = {header_line - 1}, auto_detect = false, columns = "
             f"{columns}, "
             f"delim = {lit(spec.format.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', filename = true, "
-            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
-            f"JOIN {name}_map m ON m.p = r.filename"
-        )
-        con.execute(
-            f"INSERT INTO {batch.relation} {_numbered(scan)} SELECT _f, _n, _n + {header_line}, NULL, NULL, "
-            f"{', '.join(f'c{i}' for i in range(len(table.columns)))} FROM numbered",
+            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', "
+            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY",
             [list(index)],
         )
+        _number(con, batch.relation, list(index.values()), header_line)
+        bad: list[tuple[int, int, int, str, str]] = []  # rows refused by the reader: quarantined
         for path, line, kind, csv_line, message in _rejects(con, name):
             i = index[path]
             if (
@@ -167,13 +185,19 @@ def _read_csv_group(
                 if "COLUMNS" in kind
                 else message
             )
-            con.execute(
-                f"INSERT INTO {batch.relation} (_f, _row_number, _line, _raw_text, _error) VALUES (?, ?, ?, "
-                "?, ?)",
-                [i, line - header_line, line, csv_line, why],
+            bad.append((i, line - header_line, line, csv_line, why))
+        _renumber_around(con, batch.relation, bad)
+        if bad:
+            con.executemany(
+                f"INSERT INTO {batch.relation} (_f, _row_number, _line, _raw_text, _error) VALUES "
+                "(?, ?, ?, ?, ?)",
+                bad,
             )
     except duckdb.Error as exc:
-        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
+        con.execute(
+            f"DELETE FROM {batch.relation} WHERE _line IS NULL OR list_contains(?, _f)",
+            [[i for i, _ in members]],
+        )
         if len(members) > 1:  # one unreadable file must not take its batch-mates down: read each alone
             for member in members:
                 _read_csv_group(con, spec, table, files, header, header_line, [member], batch)
@@ -184,16 +208,7 @@ def _read_csv_group(
                 FileFormatError(f"feed {spec.name!r} file {files[i].file_name}: not readable as CSV: {exc}"),
             )
     finally:
-        con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
-
-
-def _json_cells(table: TableSpec, record: str) -> str:
-    """Text of each spec key of a JSON object, parsed once (nested values as JSON text, absent keys NULL)."""
-    shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
-    return ", ".join(
-        f"from_json({record}, {shape})[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns)
-    )
 
 
 def _json_drift(
@@ -226,23 +241,6 @@ def _json_drift(
             )
 
 
-def _insert_records(
-    con: duckdb.DuckDBPyConnection,
-    spec: FeedSpec,
-    table: TableSpec,
-    files: list[LandedFile],
-    batch: Batch,
-    records: str,
-) -> None:
-    keyed = f"SELECT _f, _line, json_keys(obj) AS _keys FROM {records} WHERE obj IS NOT NULL"
-    _json_drift(con, spec, table, files, batch, keyed)
-    con.execute(
-        f"INSERT INTO {batch.relation} SELECT _f, _row_number, _line, rec, _error, "
-        f"{_json_cells(table, 'obj')} FROM {records} WHERE NOT list_contains(?, _f)",
-        [list(batch.errors)],
-    )
-
-
 def read_ndjson(
     con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
 ) -> Batch:
@@ -270,18 +268,20 @@ def read_ndjson(
 
 
 def _ndjson_cells(table: TableSpec, lines: str) -> str:
-    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once."""
+    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once. Rows come
+    out unnumbered (``_row_number`` the scan's ordinality, ``_line`` NULL: :func:`_number`); a blank
+    line's row is marked ``_error = ''`` to be deleted once the rows are numbered."""
     shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
     expected = "[" + ", ".join(lit(c.source_key) for c in table.columns) + "]::VARCHAR[]"
     cells = ", ".join(f"s[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns))
     return (
-        "SELECT _f, _line AS _row_number, _line, rec AS _raw_text, CASE WHEN NOT obj THEN CASE WHEN valid "
-        f"THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END AS _error, {cells}, "
-        f"CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS _keys "
-        f"FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
-        "valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
-        "FROM (SELECT *, json_valid(rec) AS valid "
-        f"FROM ({lines}) WHERE rec <> '' AND (ascii(rec) <> 32 OR trim(rec) <> ''))))"
+        "SELECT _f, _line AS _row_number, NULL AS _line, rec AS _raw_text, CASE WHEN blank THEN '' WHEN NOT "
+        "obj THEN CASE WHEN valid THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END "
+        f"AS _error, {cells}, CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS "
+        f"_keys FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
+        "NOT blank AND valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
+        "FROM (SELECT *, NOT blank AND json_valid(rec) AS valid FROM (SELECT *, NOT coalesce(rec <> '' AND "
+        f"(ascii(rec) <> 32 OR trim(rec) <> ''), false) AS blank FROM ({lines})))))"
     )
 
 
@@ -294,21 +294,16 @@ def _read_ndjson_group(
     batch: Batch,
 ) -> None:
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
-    con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
-        scan = (
-            "SELECT m.i AS _f, r.ordinality AS _o, r.line AS rec FROM read_csv(?, header = false, "
-            "auto_detect = false, "
-            "columns = {'line': 'VARCHAR'}, "
-            "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
-            f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
-            f"{max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
-            f"JOIN {name}_map m ON m.p = r.filename"
+        lines = (
+            "SELECT file_index AS _f, ordinality AS _line, line AS rec FROM read_csv(?, header = false, "
+            "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = '\\0', quote = '', escape = '', "
+            f"strict_mode = false, store_rejects = true, rejects_table = '{name}_e', rejects_scan = "
+            f"'{name}_s', max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY"
         )
-        lines = "SELECT _f, _n AS _line, rec FROM numbered"
-        con.execute(
-            f"INSERT INTO {batch.relation} {_numbered(scan)} {_ndjson_cells(table, lines)}", [list(ok)]
-        )
+        con.execute(f"INSERT INTO {batch.relation} {_ndjson_cells(table, lines)}", [list(ok)])
+        _number(con, batch.relation, list(ok.values()), 0)
+        con.execute(f"DELETE FROM {batch.relation} WHERE _error = ''")  # blank lines, now numbered
         for path, line, kind, _csv_line, message in _rejects(con, name):
             i = ok[path]
             if i not in batch.errors:
@@ -322,7 +317,9 @@ def _read_ndjson_group(
                     )
                 )
     except duckdb.Error as exc:
-        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(ok.values())])
+        con.execute(
+            f"DELETE FROM {batch.relation} WHERE _line IS NULL OR list_contains(?, _f)", [list(ok.values())]
+        )
         if len(ok) > 1:  # one unreadable file must not take its batch-mates down: read each alone
             for path, i in ok.items():
                 _read_ndjson_group(con, spec, table, files, {path: i}, batch)
@@ -335,65 +332,4 @@ def _read_ndjson_group(
                 ),
             )
     finally:
-        con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
-
-
-def read_json_pages(
-    con: duckdb.DuckDBPyConnection, spec: FeedSpec, table: TableSpec, files: list[LandedFile], target: str
-) -> Batch:
-    """JSON API pages (``{"data": [...], "next_page": n}``), from a pull or dropped in the inbox."""
-    batch = Batch(target)
-    docs: list[tuple[int, str]] = []
-    for i, landed in enumerate(files):
-        try:
-            check_size(spec, landed.path, landed.file_name)
-            raw = landed.path.read_bytes()
-            docs.append((i, raw.decode(spec.format.encoding)))
-        except UnicodeDecodeError as exc:
-            batch.errors[i] = undecodable(spec, landed.file_name, raw, 0, exc)
-        except (IngestError, OSError) as exc:
-            batch.errors[i] = exc if isinstance(exc, IngestError) else FileFormatError(str(exc))
-    if not docs:  # an empty frame registers its columns untyped, and json_extract then fails to bind
-        return batch
-    key = lit('$."' + spec.format.records_key.replace('"', '\\"') + '"')
-    name = f"_bw_pages_{uuid.uuid4().hex[:10]}"
-    con.register(
-        f"{name}_df", pd.DataFrame({"_f": [i for i, _ in docs], "doc": [d for _, d in docs]}, dtype=object)
-    )
-    try:
-        checked = con.execute(
-            "SELECT CAST(_f AS INTEGER), coalesce(CASE WHEN json_valid(doc) THEN CASE WHEN json_type(doc) = "
-            "'OBJECT' "
-            f"THEN json_type(doc, {key}) = 'ARRAY' END END, false), "
-            "CASE WHEN json_valid(doc) THEN CASE WHEN json_type(doc) = 'OBJECT' THEN doc->>'next_page' END "
-            f"END FROM {name}_df"
-        ).fetchall()
-        for i, good, next_page in checked:
-            if not good:
-                batch.errors[i] = FileFormatError(
-                    f"feed {spec.name!r} file {files[i].file_name}: not a JSON object with a list under "
-                    f"{spec.format.records_key!r} (format.records_key in feeds/{spec.name}.yaml); a "
-                    "truncated "
-                    "response is fetched again on the next run"
-                )
-            batch.meta[i] = {"next_page": next_page}
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT _f, generate_subscripts(recs, 1) AS _row_number, "
-            "generate_subscripts(recs, 1) AS _line, unnest(recs) AS rec FROM (SELECT CAST(_f AS INTEGER) "
-            "AS _f, "
-            f"json_extract(doc, {lit(key[1:-1] + '[*]')}) AS recs FROM {name}_df WHERE NOT list_contains(?, "
-            "CAST(_f AS INTEGER)))",
-            [list(batch.errors)],
-        )
-        con.execute(
-            f"CREATE TEMP TABLE {name}_r AS SELECT *, CASE WHEN json_type(rec) = 'OBJECT' THEN rec END AS "
-            "obj, "
-            "CASE WHEN json_type(rec) <> 'OBJECT' THEN 'record is not a JSON object' END AS _error FROM "
-            f"{name}"
-        )
-        _insert_records(con, spec, table, files, batch, f"{name}_r")
-    finally:
-        con.unregister(f"{name}_df")
-        _drop(con, name, f"{name}_r")
-    return batch
