@@ -26,6 +26,10 @@ SCOPED = {
     "unique": "models/marts/claims/fct_figure_claims.yml/unique_fct_figure_claims_claim_id.sql",
     "one_used": "tests/reconciliation/assert_one_used_claim_per_conflict_group.sql",
     "facts": "tests/reconciliation/assert_facts_use_the_resolved_claim.sql",
+    "deportation_id": "models/marts/movements/fct_deportations.yml/"
+    "unique_fct_deportations_deportation_id.sql",
+    "matched_id": "models/intermediate/deportations/int_deportations_matched.yml/"
+    "unique_int_deportations_matched_deportation_id.sql",
 }
 INDIAN = "xing_poipet_aranyaprathet|IND"
 
@@ -60,7 +64,9 @@ def test_a_night_without_deportation_deliveries_checks_no_deportation_partition(
     assert "_partition_key in (null)" in unique and "not starts_with(_partition_key, 'dep|')" in unique
     assert "_partition_key in (null)" in compiled(settings, "facts")
     passed = sql(settings, "select count(distinct test_id) from audit.tests_passed")
-    assert passed == [(3,)]
+    assert passed == [(len(SCOPED),)]
+    assert "deportation_id in (select" in compiled(settings, "deportation_id")
+    assert "_partition_key in (null)" in compiled(settings, "deportation_id")
 
 
 def test_a_night_checks_exactly_the_partitions_its_deliveries_touched(home) -> None:
@@ -128,3 +134,23 @@ def test_a_build_file_without_a_pass_checks_everything(home, tmp_path: Path) -> 
     assert build_warehouse(settings).ok
     for test in SCOPED:
         assert "_partition_key in" not in compiled(settings, test), test
+
+
+def test_a_key_duplicated_across_partitions_is_caught_from_the_changed_one(home) -> None:
+    """deportation_id is checked over the whole table for the keys of the rebuilt partitions: a batch a
+    corrected delivery moved to another partition, left behind in its old one, fails the night."""
+    settings, _ = home
+    moved = f"""
+        insert into marts.fct_deportations
+        select * replace ('{INDIAN}' as _partition_key) from marts.fct_deportations
+        where _partition_key <> '{INDIAN}' limit 1;
+        insert into audit.partition_builds (model, partition_key, seq)
+        values ('fct_deportations', '{INDIAN}', nextval('audit.partition_build_seq'))
+    """
+    sql(settings, moved)  # what a faulty rebuild of the Indian partition would leave
+    result = build_warehouse(settings)
+    assert not result.ok and "unique_fct_deportations_deportation_id" in failed(result)
+    assert f"_partition_key in ('{INDIAN}')" in compiled(settings, "deportation_id")
+    newest = f"select max(rowid) from marts.fct_deportations where _partition_key = '{INDIAN}'"
+    sql(settings, f"delete from marts.fct_deportations where rowid = ({newest})")
+    assert build_warehouse(settings).ok

@@ -80,6 +80,10 @@ def _key_tests(model: dict[str, Any], tests: dict[str, list[dict[str, Any]]]) ->
     kinds: dict[str | None, set[str]] = {}
     for test in tests.get(model["unique_id"], []):
         name = test["test_metadata"]["name"] if test.get("test_metadata") else "singular"
+        if name == "not_null_columns":  # one node for several columns' not_null
+            for column in test["test_metadata"]["kwargs"]["columns"]:
+                kinds.setdefault(column, set()).add("not_null")
+            continue
         kinds.setdefault(test.get("column_name"), set()).add("unique" if name in UNIQUE_TESTS else name)
     for column, names in _constraints(model).items():
         kinds.setdefault(column, set()).update("unique" if n == "primary_key" else n for n in names)
@@ -100,17 +104,25 @@ def test_every_model_has_a_primary_key_test(manifest: dict[str, Any]) -> None:
         assert has_pk or has_combo, f"{model['name']}: no unique + not_null (or unique combination) test"
 
 
+def _related_columns(tests: list[dict[str, Any]]) -> set[str]:
+    """Columns with a parent check: a ``relationships`` test or a key of the model's ``foreign_keys`` test."""
+    related = set()
+    for t in tests:
+        meta = t.get("test_metadata") or {}
+        if meta.get("name") == "relationships":
+            related.add(t["column_name"])
+        elif meta.get("name") == "foreign_keys":
+            related |= {key["column"] for key in meta["kwargs"]["keys"]}
+    return related
+
+
 def test_mart_foreign_keys_have_relationships_and_contracts(manifest: dict[str, Any]) -> None:
     tests = _tests_by_model(manifest)
     for model in _models(manifest):
         if not model["original_file_path"].startswith("models/marts/"):
             continue
         assert model["config"]["contract"]["enforced"], f"{model['name']}: contract not enforced"
-        related = {
-            t["column_name"]
-            for t in tests.get(model["unique_id"], [])
-            if t.get("test_metadata", {}).get("name") == "relationships"
-        }
+        related = _related_columns(tests.get(model["unique_id"], []))
         pk = {
             t["column_name"]
             for t in tests.get(model["unique_id"], [])
