@@ -1,30 +1,107 @@
-"""The one way the library opens DuckDB: nothing downloaded, and the installation's memory limit.
+"""The one way the library opens DuckDB: nothing downloaded, and the installation's memory budget.
 
-dbt's connection gets ``BORDERWATCH_DUCKDB_MEMORY_LIMIT`` from the profile; every other DuckDB handle
-(candidate snapshot, publication, gate, reports, serving load) gets it here, so no step of a night grows
-past it: DuckDB spills to ``spill_dir`` instead (default: ``<database>.tmp`` beside a database file). A
-``:memory:`` handle has no file to spill beside, so it needs ``spill_dir`` to stay under the limit.
+``BORDERWATCH_DUCKDB_MEMORY_LIMIT`` (default 1.5 GB) is the memory a refresh's DuckDB work may hold. A
+DuckDB handle fills its buffer pool up to its ``memory_limit`` before it evicts or spills, so the limit,
+not the data, sets a step's resident memory. Another process of the same refresh that holds memory
+meanwhile (GX's warm worker, started before ingest and alive until the audit) reserves (:func:`reserve`) its
+share, and every handle opened while it lives gets the budget minus the reservations
+(:func:`memory_limit`): dbt's connection through ``BORDERWATCH_DBT_MEMORY_LIMIT`` (set for each dbt
+invocation by :func:`dbt_memory_env`, read by the profile), every other handle (candidate snapshot,
+publication, gate, reports, serving load) here. DuckDB spills to ``spill_dir`` instead of growing
+(default: ``<database>.tmp`` beside a database file); a ``:memory:`` handle has no file to spill beside,
+so it needs ``spill_dir`` to stay under the limit.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 MEMORY_LIMIT_ENV = "BORDERWATCH_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "1.5GB"  # the dbt profile's default too (dbt_project/profiles.yml)
+DBT_MEMORY_LIMIT_ENV = "BORDERWATCH_DBT_MEMORY_LIMIT"  # what dbt_project/profiles.yml reads
+DEFAULT_MEMORY_LIMIT = "1.5GB"  # the dbt profile's fallback too (dbt_project/profiles.yml)
+MIB = 1024**2
+# a reservation never takes a handle below this share of the budget (DuckDB then spills more, it still runs)
+_FLOOR_SHARE = 0.5
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_reserved: dict[str, int] = {}
+_reserved_lock = threading.Lock()
 
 
 class MemoryLimitError(ValueError):
     """``BORDERWATCH_DUCKDB_MEMORY_LIMIT`` is not a size DuckDB understands."""
 
 
-def memory_limit() -> str:
-    """The DuckDB ``memory_limit`` of this installation (e.g. ``1.5GB``, ``8GiB``)."""
+def configured_memory_limit() -> str:
+    """The installation's DuckDB memory budget as configured (e.g. ``1.5GB``, ``8GiB``)."""
     return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+
+
+def size_bytes(size: str) -> int | None:
+    """``1.5GB`` / ``8GiB`` / ``512MB`` in bytes (DuckDB's units: GB = 1000^3, GiB = 1024^3); None if not."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", size.lower())
+    if not match:
+        return None
+    return int(float(match.group(1)) * _UNITS[match.group(2) or "b"])
+
+
+def reserve(name: str, nbytes: int) -> None:
+    """Another process of this refresh holds about ``nbytes`` while it lives: handles opened meanwhile
+    get that much less (call :func:`release` when it ends)."""
+    with _reserved_lock:
+        _reserved[name] = nbytes
+
+
+def release(name: str) -> None:
+    """The process behind reservation ``name`` ended: later handles get the whole budget again."""
+    with _reserved_lock:
+        _reserved.pop(name, None)
+
+
+def memory_limit() -> str:
+    """The ``memory_limit`` for a handle opened now: the budget minus what concurrent processes reserved.
+
+    Never below half the budget; a budget DuckDB may understand but this module cannot parse is passed
+    through as configured (DuckDB then names the error)."""
+    configured = configured_memory_limit()
+    budget = size_bytes(configured)
+    with _reserved_lock:
+        reserved = sum(_reserved.values())
+    if budget is None or not reserved:
+        return configured
+    return f"{max(budget - reserved, int(budget * _FLOOR_SHARE)) // MIB}MiB"
+
+
+@contextmanager
+def dbt_memory_env() -> Iterator[str]:
+    """dbt's connection gets :func:`memory_limit` for one invocation (the profile reads the variable)."""
+    previous = os.environ.get(DBT_MEMORY_LIMIT_ENV)
+    limit = memory_limit()
+    os.environ[DBT_MEMORY_LIMIT_ENV] = limit
+    try:
+        yield limit
+    finally:
+        if previous is None:
+            os.environ.pop(DBT_MEMORY_LIMIT_ENV, None)
+        else:
+            os.environ[DBT_MEMORY_LIMIT_ENV] = previous
 
 
 def connect(

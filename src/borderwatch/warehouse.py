@@ -142,7 +142,7 @@ def _invoke(settings: Settings, args: list[str], manifest: Any = None) -> Any:
 
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
-    with _build_db_env(settings):
+    with _build_db_env(settings), duck.dbt_memory_env():
         try:
             return dbtRunner(manifest=manifest).invoke(args)
         finally:
