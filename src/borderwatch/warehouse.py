@@ -176,10 +176,22 @@ def _node_result(result: Any) -> dict[str, Any]:
         out["severity"] = str(getattr(node.config, "severity", "ERROR")).lower()
         out["test_name"] = metadata.name if metadata else "singular"
         out["attached_node"] = getattr(node, "attached_node", None)
-        out["column_name"] = getattr(node, "column_name", None)
+        out["column_name"] = getattr(node, "column_name", None) or _merged_columns(metadata)
     elif out["resource_type"] == "model" and _enforces_constraints(node):
         out["constraints"] = _constraints(node)
     return out
+
+
+def _merged_columns(metadata: Any) -> str | None:
+    """What a test merged over several columns checks (``not_null_columns``, ``foreign_keys``), so the
+    gate's report lists each rule as its target, as it would list one test per column."""
+    kwargs = getattr(metadata, "kwargs", None) or {}
+    name = getattr(metadata, "name", None)
+    if name == "not_null_columns":
+        return ", ".join(kwargs.get("columns") or [])
+    if name == "foreign_keys":
+        return ", ".join(f"{k['column']} -> {k['to']}.{k['field']}" for k in kwargs.get("keys") or [])
+    return None
 
 
 def _enforces_constraints(node: Any) -> bool:

@@ -87,3 +87,14 @@ def test_merged_not_null_fails_once_per_null_cell_naming_its_column(
     finally:
         con.close()
     assert failing == [("_partition_key",), ("_partition_key",)]
+
+
+def test_the_gate_lists_each_rule_of_a_merged_test_as_its_target(wh_run: WarehouseRun) -> None:
+    from borderwatch.gate.dbt_rules import dbt_checks
+
+    checks = {c["name"].split(".")[2]: c for c in dbt_checks(wh_run.second) if c["name"].startswith("test.")}
+    keys = checks["fct_deportations_foreign_keys"]["target"]
+    assert keys.startswith("fct_deportations.") and "nationality_iso3 -> dim_country.iso3" in keys
+    assert "incident_id -> fct_raids.incident_id" in keys
+    columns = checks["int_deportations_matched_not_null"]["target"]
+    assert columns == "int_deportations_matched.deportation_id, _partition_key"
