@@ -419,11 +419,21 @@ def _step_rss_table(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         cells = [f"{peaks[s]['peak_rss_bytes'] / GIB:.2f}" if s in peaks else "" for s in RSS_STEPS]
         top = max((s for s in RSS_STEPS if s in peaks), key=lambda s: peaks[s]["peak_rss_bytes"])
         held = ", ".join(
-            f"{'refresh' if label == 'main' else 'pid ' + label.split(':')[0]} {b / GIB:.2f}"
-            for label, b in peaks[top]["processes"].items()
+            f"{_process_name(label)} {b / GIB:.2f}" for label, b in peaks[top]["processes"].items()
         )
         lines.append(f"| {name} | {' | '.join(cells)} | {top}: {held} |")
     return lines
+
+
+def _process_name(label: str) -> str:
+    """The sampler's process label in words: the refresh itself, GX's spawned worker, its resource tracker."""
+    if label == "main":
+        return "refresh (dbt, DuckDB)"
+    if "spawn_main" in label:
+        return "GX worker"
+    if "resource_tracker" in label:
+        return "resource tracker"
+    return f"pid {label}"
 
 
 def _share_text(share: float | None, n: dict[str, Any]) -> str:
@@ -511,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "base_scale": ns.base_scale,
-        "memory_limit": os.environ.get("BORDERWATCH_DUCKDB_MEMORY_LIMIT", "profile default"),
+        # each DuckDB handle's limit: the budget, minus GX's reservation while its warm worker lives
+        "memory_limit": os.environ.get("BORDERWATCH_DUCKDB_MEMORY_LIMIT", "budget 1.5GB")
+        + " (dbt and the candidate: minus 384 MiB while GX's worker lives)",
         "dbt_threads": os.environ.get("BORDERWATCH_DBT_THREADS", "profile default"),
     }
 
