@@ -426,3 +426,24 @@ def test_xlsx_formula_cells_are_quarantined_not_null(
     assert result.tables[0].rows_quarantined == 1
     (reason,) = con.execute("SELECT reason FROM raw._quarantine").fetchone()  # type: ignore[misc]
     assert "formulas" in reason and "Repatriated (cumulative)" in reason
+
+
+def test_rows_repeated_across_a_batch_keep_their_first_occurrence(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
+    spec = specs["kh_gdi_deportations"]
+    first = land(archive, spec.name, "a.csv", kh_csv(kh_rows(3) + kh_rows(1, start=2)))  # row 2 twice
+    second = land(archive, spec.name, "b.csv", kh_csv(kh_rows(1, start=3) + kh_rows(2, start=4)))
+    outcomes = load_files(con, spec, [first, second], "l")
+    counts = [(o.rows_in, o.rows_loaded, o.rows_duplicate) for o in outcomes]  # type: ignore[union-attr]
+    assert counts == [(4, 3, 1), (3, 2, 1)]
+    stored = con.execute(
+        "SELECT line_no, _file_sha256, _row_number FROM raw.kh_gdi_deportations ORDER BY line_no"
+    ).fetchall()
+    assert stored == [
+        (1, first.sha256, 1),
+        (2, first.sha256, 2),  # not its repeat, row 4 of the same file
+        (3, first.sha256, 3),  # not its repeat in the second file
+        (4, second.sha256, 2),
+        (5, second.sha256, 3),
+    ]

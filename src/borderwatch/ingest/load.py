@@ -302,9 +302,11 @@ def _insert_table(
     data = [quote(n) for n, _ in table_columns(table) if not n.startswith("_")]
     order = "(s._f::BIGINT << 32) + s._row_number"
     dups = f"{norm}_dups"  # a row repeated within the batch: only its first occurrence is stored
-    con.execute(
-        f"CREATE TEMP TABLE {dups} AS SELECT s._row_hash, min({order}) AS keep FROM {norm} s "
-        f"SEMI JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NULL GROUP BY ALL HAVING count(*) > 1"
+    rows = f"{norm} s SEMI JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NULL"
+    con.execute(  # candidates first by a 64-bit hash of the hash (cheap to group), then exactly
+        f"CREATE TEMP TABLE {dups} AS SELECT s._row_hash, min({order}) AS keep FROM {rows} AND hash("
+        f"s._row_hash) IN (SELECT hash(s._row_hash) FROM {rows} GROUP BY 1 HAVING count(*) > 1) GROUP BY ALL "
+        "HAVING count(*) > 1"
     )
     con.execute(
         f"INSERT INTO raw.{t} ({', '.join(data)}, _feed, _file_sha256, _row_number, _row_hash, _load_id, "
