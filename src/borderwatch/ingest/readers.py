@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
@@ -92,6 +93,15 @@ def _renumber_around(
             "WHERE _f = ? AND _error IS NULL",
             [before, before, i],
         )
+
+
+def _numbered(scan: str) -> str:
+    """``WITH`` ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files) with ``_n``, the
+    row's number within its file: a join on each file's first ordinality, not a window (no sort)."""
+    return (
+        f"WITH scanned AS MATERIALIZED ({scan}), numbered AS (SELECT s.*, s._o - f._o0 AS _n FROM scanned s "
+        "JOIN (SELECT _f, min(_o) - 1 AS _o0 FROM scanned GROUP BY _f) f ON f._f = s._f)"
+    )
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
@@ -268,20 +278,18 @@ def read_ndjson(
 
 
 def _ndjson_cells(table: TableSpec, lines: str) -> str:
-    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once. Rows come
-    out unnumbered (``_row_number`` the scan's ordinality, ``_line`` NULL: :func:`_number`); a blank
-    line's row is marked ``_error = ''`` to be deleted once the rows are numbered."""
+    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once."""
     shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
     expected = "[" + ", ".join(lit(c.source_key) for c in table.columns) + "]::VARCHAR[]"
     cells = ", ".join(f"s[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns))
     return (
-        "SELECT _f, _line AS _row_number, NULL AS _line, rec AS _raw_text, CASE WHEN blank THEN '' WHEN NOT "
-        "obj THEN CASE WHEN valid THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END "
-        f"AS _error, {cells}, CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS "
-        f"_keys FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
-        "NOT blank AND valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
-        "FROM (SELECT *, NOT blank AND json_valid(rec) AS valid FROM (SELECT *, NOT coalesce(rec <> '' AND "
-        f"(ascii(rec) <> 32 OR trim(rec) <> ''), false) AS blank FROM ({lines})))))"
+        "SELECT _f, _line AS _row_number, _line, rec AS _raw_text, CASE WHEN NOT obj THEN CASE WHEN valid "
+        f"THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END AS _error, {cells}, "
+        f"CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS _keys "
+        f"FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
+        "valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
+        "FROM (SELECT *, json_valid(rec) AS valid "
+        f"FROM ({lines}) WHERE rec <> '' AND (ascii(rec) <> 32 OR trim(rec) <> ''))))"
     )
 
 
@@ -294,16 +302,21 @@ def _read_ndjson_group(
     batch: Batch,
 ) -> None:
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
+    con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
-        lines = (
-            "SELECT file_index AS _f, ordinality AS _line, line AS rec FROM read_csv(?, header = false, "
-            "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = '\\0', quote = '', escape = '', "
-            f"strict_mode = false, store_rejects = true, rejects_table = '{name}_e', rejects_scan = "
-            f"'{name}_s', max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY"
+        scan = (
+            "SELECT m.i AS _f, r.ordinality AS _o, r.line AS rec FROM read_csv(?, header = false, "
+            "auto_detect = false, "
+            "columns = {'line': 'VARCHAR'}, "
+            "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
+            f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
+            f"{max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
+            f"JOIN {name}_map m ON m.p = r.filename"
         )
-        con.execute(f"INSERT INTO {batch.relation} {_ndjson_cells(table, lines)}", [list(ok)])
-        _number(con, batch.relation, list(ok.values()), 0)
-        con.execute(f"DELETE FROM {batch.relation} WHERE _error = ''")  # blank lines, now numbered
+        lines = "SELECT _f, _n AS _line, rec FROM numbered"
+        con.execute(
+            f"INSERT INTO {batch.relation} {_numbered(scan)} {_ndjson_cells(table, lines)}", [list(ok)]
+        )
         for path, line, kind, _csv_line, message in _rejects(con, name):
             i = ok[path]
             if i not in batch.errors:
@@ -317,9 +330,7 @@ def _read_ndjson_group(
                     )
                 )
     except duckdb.Error as exc:
-        con.execute(
-            f"DELETE FROM {batch.relation} WHERE _line IS NULL OR list_contains(?, _f)", [list(ok.values())]
-        )
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [list(ok.values())])
         if len(ok) > 1:  # one unreadable file must not take its batch-mates down: read each alone
             for path, i in ok.items():
                 _read_ndjson_group(con, spec, table, files, {path: i}, batch)
@@ -332,4 +343,5 @@ def _read_ndjson_group(
                 ),
             )
     finally:
+        con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
