@@ -34,6 +34,7 @@ def test_nothing_is_downloaded_and_an_in_memory_handle_spills_where_told(tmp_pat
     with duck.connect(spill_dir=spill) as con:
         assert _setting(con, "autoinstall_known_extensions") is False
         assert _setting(con, "autoload_known_extensions") is False
+        assert _setting(con, "enable_progress_bar") is False  # no bar drawn into task logs
         assert Path(_setting(con, "temp_directory")) == spill
         con.execute("set memory_limit = '40MB'")  # a sort of 60 MB of keys must spill, not fail
         assert con.execute(

@@ -110,6 +110,8 @@ def connect(
     """A DuckDB connection without extension downloads, under the installation's memory limit."""
     con = duckdb.connect(str(database), read_only=read_only, config=dict(NO_DOWNLOADS))
     try:
+        # DuckDB draws a progress bar for queries over 2 s even when nobody watches (task logs, CI)
+        con.execute("SET enable_progress_bar = false")
         limit = memory_limit()
         try:
             con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
