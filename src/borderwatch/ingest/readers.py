@@ -62,21 +62,6 @@ def _utf8_copy(spec: FeedSpec, landed: LandedFile, tmp: Path) -> tuple[Path, boo
     return out, nfc
 
 
-def _number(con: duckdb.DuckDBPyConnection, relation: str, files: list[int], header_line: int) -> None:
-    """Scanned rows (``_line`` NULL, ``_f`` the scan's ``file_index``, ``_row_number`` its ordinality over
-    all files) get their batch file index and their number within the file: the ordinality minus the
-    file's first, from a small aggregate (no window sort, no materialised scan); ``_line`` adds the
-    header's line."""
-    con.execute(
-        f"UPDATE {relation} SET _f = o.i, _row_number = {relation}._row_number - o.o0, "
-        f"_line = {relation}._row_number - o.o0 + {header_line} FROM (SELECT _f AS fi, "
-        "list_extract(?::INTEGER[], _f + 1) AS i, min(_row_number) - 1 AS o0 "
-        f"FROM {relation} WHERE _line IS NULL GROUP BY _f) o "
-        f"WHERE {relation}._line IS NULL AND {relation}._f = o.fi",
-        [files],
-    )
-
-
 def _renumber_around(
     con: duckdb.DuckDBPyConnection, relation: str, bad: list[tuple[int, int, int, str, str]]
 ) -> None:
@@ -159,17 +144,23 @@ def _read_csv_group(
     )
     index = {str(path): i for i, path in members}
     name = f"_bw_rej_{uuid.uuid4().hex[:10]}"
+    rel = con.register(f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
+    del rel
     try:
-        con.execute(
-            f"INSERT INTO {batch.relation} SELECT file_index, ordinality, NULL, NULL, NULL, {cells} "
+        scan = (
+            f"SELECT m.i AS _f, r.ordinality AS _o, {cells} "
             f"FROM read_csv(?, header = true, skip = {header_line - 1}, auto_detect = false, columns = "
             f"{columns}, "
             f"delim = {lit(spec.format.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', "
-            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY",
+            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', filename = true, "
+            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
+            f"JOIN {name}_map m ON m.p = r.filename"
+        )
+        con.execute(
+            f"INSERT INTO {batch.relation} {_numbered(scan)} SELECT _f, _n, _n + {header_line}, NULL, NULL, "
+            f"{', '.join(f'c{i}' for i in range(len(table.columns)))} FROM numbered",
             [list(index)],
         )
-        _number(con, batch.relation, list(index.values()), header_line)
         bad: list[tuple[int, int, int, str, str]] = []  # rows refused by the reader: quarantined
         for path, line, kind, csv_line, message in _rejects(con, name):
             i = index[path]
@@ -204,10 +195,7 @@ def _read_csv_group(
                 bad,
             )
     except duckdb.Error as exc:
-        con.execute(
-            f"DELETE FROM {batch.relation} WHERE _line IS NULL OR list_contains(?, _f)",
-            [[i for i, _ in members]],
-        )
+        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
         if len(members) > 1:  # one unreadable file must not take its batch-mates down: read each alone
             for member in members:
                 _read_csv_group(con, spec, table, files, header, header_line, [member], batch)
@@ -218,6 +206,7 @@ def _read_csv_group(
                 FileFormatError(f"feed {spec.name!r} file {files[i].file_name}: not readable as CSV: {exc}"),
             )
     finally:
+        con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
 
 
