@@ -46,17 +46,22 @@ POOLS: list[list[str | None]] = [
 ]
 
 
-def _normalise(rows: list[list[str | None]], distinct: list[int]) -> list[tuple[Any, ...]]:
+def _source(con: duckdb.DuckDBPyConnection, rows: list[list[str | None]], *, error_row: int = 0) -> None:
+    """A reader's text relation ``src`` holding ``rows``; row ``error_row`` carries a reader's error."""
     n = len(COLUMNS)
+    cells = ", ".join(f"c{i} TEXT" for i in range(n))
+    con.execute(
+        f"CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, {cells})"
+    )
+    con.executemany(
+        f"INSERT INTO src VALUES (0, ?, ?, NULL, ?, {', '.join('?' * n)})",
+        [(j, j + 1, "row has 3 fields" if j == error_row else None, *row) for j, row in enumerate(rows, 1)],
+    )
+
+
+def _normalise(rows: list[list[str | None]], distinct: list[int]) -> list[tuple[Any, ...]]:
     with duckdb.connect() as con:
-        cells = ", ".join(f"c{i} TEXT" for i in range(n))
-        con.execute(
-            f"CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, {cells})"
-        )
-        con.executemany(
-            f"INSERT INTO src VALUES (0, ?, ?, NULL, ?, {', '.join('?' * n)})",
-            [(j, j + 1, "row has 3 fields" if j == 2 else None, *row) for j, row in enumerate(rows, 1)],
-        )
+        _source(con, rows, error_row=2)
         sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
         return con.execute(f"SELECT * FROM ({sql}) ORDER BY _row_number").fetchall()
 
@@ -91,16 +96,8 @@ def _hashes_against_definition(rows: list[list[str | None]], distinct: list[int]
     """Each row's ``_row_hash`` beside the stored definition, ``sha256(to_json([CAST(v AS VARCHAR),
     ...]))`` over its typed values: rows already in installed raw tables were hashed that way, and a
     delivery repeating them must hash the same to count as a duplicate."""
-    n = len(COLUMNS)
     with duckdb.connect() as con:
-        cells = ", ".join(f"c{i} TEXT" for i in range(n))
-        con.execute(
-            f"CREATE TABLE src (_f INT, _row_number INT, _line INT, _raw_text TEXT, _error TEXT, {cells})"
-        )
-        con.executemany(
-            f"INSERT INTO src VALUES (0, ?, ?, NULL, NULL, {', '.join('?' * n)})",
-            [(j, j + 1, *row) for j, row in enumerate(rows, 1)],
-        )
+        _source(con, rows)
         sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
         typed = ", ".join(f'CAST("{c.name}" AS VARCHAR)' for c in COLUMNS)
         return con.execute(
