@@ -159,10 +159,14 @@ def _draw_panel(ax: Any, result: Mapping[str, Any]) -> None:
     ax.legend(fontsize=7)
 
 
+LATEST_BENCH = "latest-bench.md"  # make bench's newest report; latest.md belongs to benchmarks.scale
+
+
 def write_reports(run: Mapping[str, Any], out_dir: Path, stem: str) -> dict[str, Path]:
-    """``<stem>.json``, ``<stem>.png``, ``<stem>.md`` and ``latest.md`` (a copy pointing at the same PNG)."""
+    """``<stem>.json``, ``<stem>.png``, ``<stem>.md`` and ``latest-bench.md`` (a copy pointing at the same
+    PNG; ``latest.md`` is the 10 M-row report of ``benchmarks.scale``, which two writers would clobber)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / f"{stem}.json", "md": out_dir / f"{stem}.md", "latest": out_dir / "latest.md"}
+    paths = {"json": out_dir / f"{stem}.json", "md": out_dir / f"{stem}.md", "latest": out_dir / LATEST_BENCH}
     paths["json"].write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
     png = out_dir / f"{stem}.png"
     chart_name = png.name if render_chart(run, png) else None
