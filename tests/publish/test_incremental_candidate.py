@@ -20,10 +20,11 @@ import pytest
 
 from borderwatch import pipeline
 from borderwatch.config import Settings
+from borderwatch.files import sha256_file
 from borderwatch.gate import GateResult
 from borderwatch.publish import Publication, PublishError, content_fingerprint, verify_version
 from borderwatch.publish.candidate import candidate_from_dir
-from borderwatch.publish.core import GATE_INPUTS_DB, attach_gate_inputs, sha256_file
+from borderwatch.publish.core import GATE_INPUTS_DB, attach_gate_inputs
 from borderwatch.warehouse import BuildResult, dbt_target_dir
 
 RAID_DOC = "One row per raid operation."

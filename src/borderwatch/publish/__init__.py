@@ -32,9 +32,10 @@ the old file open keep reading it.
 
 Modules: :mod:`.candidate` (snapshot, fingerprint), :mod:`.release` (publish one version),
 :mod:`.versions` (list, verify, rollback, repair, retention), :mod:`.dictionary` (descriptions, keys),
-:mod:`.core` (names on disk, result types, hashing and fsync helpers).
+:mod:`.core` (names on disk, result types; hashing and fsync are :mod:`borderwatch.files`).
 """
 
+from borderwatch.files import sha256_file
 from borderwatch.publish.candidate import (
     Candidate,
     candidates_dir,
@@ -61,7 +62,6 @@ from borderwatch.publish.core import (
     GateVerdict,
     Publication,
     PublishError,
-    sha256_file,
 )
 from borderwatch.publish.dictionary import dbt_dictionary, published_dictionary, undocumented_columns
 from borderwatch.publish.release import git_describe, publish

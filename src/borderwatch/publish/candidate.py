@@ -26,6 +26,7 @@ import duckdb
 
 from borderwatch import duck
 from borderwatch.config import Settings
+from borderwatch.files import fsync_dir, sha256_file
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.core import (
     CANDIDATE_META,
@@ -39,11 +40,9 @@ from borderwatch.publish.core import (
     STORAGE_VERSION,
     TMP_PREFIX,
     PublishError,
-    fsync_dir,
     fsync_files,
     ident,
     is_disk_full,
-    sha256_file,
     sql_str,
     write_json,
 )

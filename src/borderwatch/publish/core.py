@@ -15,9 +15,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from borderwatch.files import fsync_dir, fsync_file, sha256_file
-
-__all__ = ["fsync_dir", "fsync_file", "sha256_file"]  # shared with the landing archive, used here too
+from borderwatch.files import fsync_file, sha256_file
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 PARQUET_SCHEMA = "marts"

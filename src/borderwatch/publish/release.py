@@ -25,6 +25,7 @@ import duckdb
 
 from borderwatch import duck
 from borderwatch.config import REPO_ROOT, Settings
+from borderwatch.files import fsync_dir, fsync_file, sha256_file
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.candidate import (
     Candidate,
@@ -48,14 +49,11 @@ from borderwatch.publish.core import (
     PublishError,
     count_rows,
     crash_point,
-    fsync_dir,
-    fsync_file,
     fsync_files,
     ident,
     is_disk_full,
     place_and_hash,
     publication_from_manifest,
-    sha256_file,
     sql_literal,
     sql_str,
     write_json,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from borderwatch.config import Settings
+from borderwatch.files import fsync_dir
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.core import (
     CANDIDATES_DIR,
@@ -21,7 +22,6 @@ from borderwatch.publish.core import (
     Publication,
     PublishError,
     file_problems,
-    fsync_dir,
     publication_from_manifest,
 )
 
