@@ -257,10 +257,11 @@ def refresh(
 
     settings = _settings(home)
     _fail_fast_on_refused_sources(settings, feed)
-    with _step("ingest: pull the feeds and the drop inbox"):
-        loads = pipeline.ingest(settings, feed)  # prints its load report once
-    with _step("dbt build on the build file"):
-        built = pipeline.build(settings, full_refresh=full_refresh)
+    with pipeline.gate_warming():
+        with _step("ingest: pull the feeds and the drop inbox"):
+            loads = pipeline.ingest(settings, feed)  # prints its load report once
+        with _step("dbt build on the build file"):
+            built = pipeline.build(settings, full_refresh=full_refresh)
     _print_rebuilt(built.build.rebuilt_models)
     with _step("quality gate: dbt tests + Great Expectations"):
         gate = pipeline.audit(settings, built)

@@ -5,11 +5,10 @@ DuckDB handle fills its buffer pool up to its ``memory_limit`` before it evicts 
 not the data, sets a step's resident memory. Another process of the same refresh that holds memory
 meanwhile (GX's warm worker, started before ingest and alive until the audit) reserves (:func:`reserve`) its
 share, and every handle opened while it lives gets the budget minus the reservations
-(:func:`memory_limit`): dbt's connection through ``BORDERWATCH_DBT_MEMORY_LIMIT`` (set for each dbt
-invocation by :func:`dbt_memory_env`, read by the profile), every other handle (candidate snapshot,
-publication, gate, reports, serving load) here. DuckDB spills to ``spill_dir`` instead of growing
-(default: ``<database>.tmp`` beside a database file); a ``:memory:`` handle has no file to spill beside,
-so it needs ``spill_dir`` to stay under the limit.
+(:func:`memory_limit`): dbt's connections through the profile's plugin (:mod:`borderwatch.dbt_memory`),
+every other handle (candidate snapshot, publication, gate, reports, serving load) here. DuckDB spills to
+``spill_dir`` instead of growing (default: ``<database>.tmp`` beside a database file); a ``:memory:`` handle
+has no file to spill beside, so it needs ``spill_dir`` to stay under the limit.
 """
 
 from __future__ import annotations
@@ -17,16 +16,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 MEMORY_LIMIT_ENV = "BORDERWATCH_DUCKDB_MEMORY_LIMIT"
-DBT_MEMORY_LIMIT_ENV = "BORDERWATCH_DBT_MEMORY_LIMIT"  # what dbt_project/profiles.yml reads
-DEFAULT_MEMORY_LIMIT = "1.5GB"  # the dbt profile's fallback too (dbt_project/profiles.yml)
+DEFAULT_MEMORY_LIMIT = "1.5GB"
 MIB = 1024**2
 # a reservation never takes a handle below this share of the budget (DuckDB then spills more, it still runs)
 _FLOOR_SHARE = 0.5
@@ -87,21 +83,6 @@ def memory_limit() -> str:
     if budget is None or not reserved:
         return configured
     return f"{max(budget - reserved, int(budget * _FLOOR_SHARE)) // MIB}MiB"
-
-
-@contextmanager
-def dbt_memory_env() -> Iterator[str]:
-    """dbt's connection gets :func:`memory_limit` for one invocation (the profile reads the variable)."""
-    previous = os.environ.get(DBT_MEMORY_LIMIT_ENV)
-    limit = memory_limit()
-    os.environ[DBT_MEMORY_LIMIT_ENV] = limit
-    try:
-        yield limit
-    finally:
-        if previous is None:
-            os.environ.pop(DBT_MEMORY_LIMIT_ENV, None)
-        else:
-            os.environ[DBT_MEMORY_LIMIT_ENV] = previous
 
 
 def connect(

@@ -268,21 +268,29 @@ def repair(settings: Settings) -> RepairReport:
         return _repair(settings)
 
 
+@contextmanager
+def gate_warming() -> Iterator[None]:
+    """GX's 6-8 s import runs in a worker process while the steps inside (ingest, dbt build) run; the
+    :func:`audit` after them takes the warm worker. A step that raises stops the worker."""
+    from borderwatch.gate import discard_worker, warm_up
+
+    warm_up()
+    try:
+        yield
+    except BaseException:
+        discard_worker()
+        raise
+
+
 def refresh(
     settings: Settings, *, feeds: list[str] | None = None, full_refresh: bool = False
 ) -> RefreshSummary:
     """The whole nightly refresh. Raises PublicationBlocked (after one alert) when the gate fails."""
-    from borderwatch.gate import discard_worker, warm_up
-
     settings.ensure_dirs()
     summary = RefreshSummary()
-    warm_up()  # GX's 6-8 s import runs in a worker process while ingest and dbt build run
-    try:
+    with gate_warming():
         summary.loads = ingest(settings, feeds)
         summary.build = build(settings, full_refresh=full_refresh)
-    except BaseException:
-        discard_worker()
-        raise
     audited = audit(settings, summary.build)
     summary.gate = audited.gate
     summary.publication = publish(settings, audited)

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from borderwatch import duck
 from borderwatch.config import Settings
 
@@ -100,7 +102,12 @@ def dbt_log_dir(settings: Settings) -> Path:
 
 
 def dbt_args(
-    settings: Settings, command: list[str], *, full_refresh: bool = False, select: str | None = None
+    settings: Settings,
+    command: list[str],
+    *,
+    full_refresh: bool = False,
+    select: str | None = None,
+    exclude_resource_types: tuple[str, ...] = (),
 ) -> list[str]:
     """The dbt CLI arguments for one invocation: project, profile and artefact paths, never the repo's."""
     args = [
@@ -118,6 +125,8 @@ def dbt_args(
         args.append("--full-refresh")
     if select:
         args += ["--select", select]
+    for resource_type in exclude_resource_types:
+        args += ["--exclude-resource-type", resource_type]
     return args
 
 
@@ -142,7 +151,7 @@ def _invoke(settings: Settings, args: list[str], manifest: Any = None) -> Any:
 
     settings.build_db.parent.mkdir(parents=True, exist_ok=True)
     dbt_log_dir(settings).mkdir(parents=True, exist_ok=True)
-    with _build_db_env(settings), duck.dbt_memory_env():
+    with _build_db_env(settings):
         try:
             return dbtRunner(manifest=manifest).invoke(args)
         finally:
@@ -294,9 +303,10 @@ def build_warehouse(
     """
     started = time.monotonic()
     manifest = parse_project(settings)
-    seeds = seeds_checksum(manifest)
+    seeds, project = seeds_checksum(manifest), project_checksum(manifest)
+    recorded = _recorded_inputs(settings)
     reference_changed = (
-        not full_refresh and select is None and _reference_changed(settings, seeds, _incremental(manifest))
+        not full_refresh and select is None and _reference_changed(recorded, seeds, _incremental(manifest))
     )
     if reference_changed:
         logger.warning(
@@ -304,7 +314,14 @@ def build_warehouse(
             "added): rebuilding every partition from scratch, once"
         )
         full_refresh = True
-    build_args = dbt_args(settings, ["build"], full_refresh=full_refresh, select=select)
+    skipped = () if full_refresh else unchanged_inputs(recorded, seeds, project, _seed_relations(manifest))
+    build_args = dbt_args(
+        settings, ["build"], full_refresh=full_refresh, select=select, exclude_resource_types=skipped
+    )
+    if skipped:
+        logger.info(
+            "project and reference seeds unchanged since the last complete build: not rerunning %s", skipped
+        )
     rebuilt = [] if full_refresh else rebuild_drifted_models(settings, manifest)
     res = _invoke(settings, build_args, manifest=manifest)
     out_of_sync = [] if full_refresh else _schema_change_failures(res.result)
@@ -325,7 +342,7 @@ def build_warehouse(
     if select is None and not any(
         r["status"] in (*_FAILED, "skipped") for r in results if r["resource_type"] in ("model", "seed")
     ):
-        _record_reference(settings, seeds)
+        _record_reference(settings, seeds, project)
     if reference_changed:
         rebuilt.append("every incremental model (reference seeds changed)")
     if select is None:
@@ -363,33 +380,89 @@ def _incremental(manifest: Any) -> set[str]:
     }
 
 
-def _reference_changed(settings: Settings, seeds: str, incremental: set[str]) -> bool:
+def project_checksum(manifest: Any) -> str:
+    """One checksum of the project's code as dbt parsed it: every file (models, macros, YAML with the unit
+    tests, seeds; dbt's own macros too, so an upgrade counts) by dbt's hash of it, plus the versions."""
+    import dbt.version
+
+    parts = sorted(f"{file_id}:{source.checksum.checksum}" for file_id, source in manifest.files.items())
+    parts.append(f"dbt {dbt.version.__version__}, duckdb {duckdb.__version__}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _seed_relations(manifest: Any) -> set[str]:
+    """``schema.table`` of every seed of the parsed project."""
+    return {
+        f"{node.schema}.{node.alias or node.name}"
+        for node in manifest.nodes.values()
+        if node.resource_type == "seed"
+    }
+
+
+@dataclass(frozen=True)
+class RecordedInputs:
+    """What the build file's last complete build ran on (``audit.reference_inputs``), and its tables."""
+
+    tables: frozenset[str]
+    seeds: str | None
+    project: str | None
+
+
+def _recorded_inputs(settings: Settings) -> RecordedInputs | None:
+    """The build file's record of its last complete build; None when there is no build file yet."""
+    if not settings.build_db.exists():
+        return None
+    with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
+        found = con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
+        tables = frozenset(name for (name,) in found)
+        if "audit.reference_inputs" not in tables:
+            return RecordedInputs(tables, None, None)  # built before this record existed
+        columns = {
+            c for (c,) in con.execute("select column_name from (describe audit.reference_inputs)").fetchall()
+        }
+        project = "project_checksum" if "project_checksum" in columns else "null::varchar"
+        row = con.execute(f"select seeds_checksum, {project} from audit.reference_inputs").fetchone()
+    return RecordedInputs(tables, *(row or (None, None)))
+
+
+def unchanged_inputs(
+    recorded: RecordedInputs | None, seeds: str, project: str, seed_relations: set[str]
+) -> tuple[str, ...]:
+    """Resource types this build need not run again: ``unit_test`` when the project's code is the one the
+    last complete build ran (and passed) its unit tests on, ``seed`` when the reference seeds are also the
+    ones already loaded and every seed table is there.
+
+    Unit tests check the models' SQL on fixed inputs, never the data (dbt recommends running them in
+    development and CI, not on every production build): a night on unchanged code would only repeat
+    them. A deployment that changes any file, or an upgrade of dbt or DuckDB, runs them again, once.
+    """
+    if recorded is None or recorded.project is None or recorded.project != project:
+        return ()
+    if recorded.seeds == seeds and seed_relations <= recorded.tables:
+        return ("unit_test", "seed")
+    return ("unit_test",)
+
+
+def _reference_changed(recorded: RecordedInputs | None, seeds: str, incremental: set[str]) -> bool:
     """True when incremental models exist in the build file and were built on other seeds (or unknown ones).
 
     The partitioned models rebuild what new deliveries touch; a seed change (a nationality label mapped, a
     crossing added) changes rows that no delivery touches, so only a rebuild of every partition is right.
     """
-    if not settings.build_db.exists():
-        return False
-    with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
-        found = con.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()
-        tables = {name for (name,) in found}
-        if not incremental & tables:
-            return False  # nothing incremental built yet: the build is a full one anyway
-        if "audit.reference_inputs" not in tables:
-            return True  # built before this record existed: the seeds it used are unknown
-        row = con.execute("select seeds_checksum from audit.reference_inputs").fetchone()
-    return row is None or row[0] != seeds
+    if recorded is None or not incremental & recorded.tables:
+        return False  # nothing incremental built yet: the build is a full one anyway
+    return recorded.seeds != seeds  # unknown (None) counts as changed
 
 
-def _record_reference(settings: Settings, seeds: str) -> None:
-    """Remember the seeds every model of the build file was built on (after a build where all ran)."""
+def _record_reference(settings: Settings, seeds: str, project: str) -> None:
+    """Remember the seeds and the project code every node of the build file was built (and unit-tested)
+    on, after a build where all ran."""
     with contextlib.closing(duck.connect(settings.build_db)) as con:
         con.execute("create schema if not exists audit")
         con.execute(
-            "create or replace table audit.reference_inputs as "
-            "select ?::varchar as seeds_checksum, current_timestamp as recorded_at",
-            [seeds],
+            "create or replace table audit.reference_inputs as select ?::varchar as seeds_checksum, "
+            "?::varchar as project_checksum, current_timestamp as recorded_at",
+            [seeds, project],
         )
 
 

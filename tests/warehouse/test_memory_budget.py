@@ -56,3 +56,23 @@ def test_dbt_connection_gets_the_budget_minus_the_reservation(wh_run: WarehouseR
     assert reserved.success and whole.success
     assert reserved.result.results[0].agate_table.rows[0][0] == "1.0 GiB"
     assert whole.result.results[0].agate_table.rows[0][0] in {"1.3 GiB", "1.4 GiB"}
+
+
+def test_a_moving_reservation_keeps_dbts_partial_parse(wh_run: WarehouseRun, budget: None) -> None:
+    """dbt hashes the profile's settings into its partial-parse state: the limit is set by the profile's
+    plugin when a connection opens, so a parse with the worker's reservation and one without share it."""
+    from dbt.cli.main import dbtRunner
+
+    from borderwatch.warehouse import _build_db_env
+
+    events: list[str] = []
+    runner = dbtRunner(callbacks=[lambda event: events.append(event.info.name)])
+    args = dbt_args(wh_run.settings, ["parse"])
+    with _build_db_env(wh_run.settings):
+        duck.reserve("test worker", 384 * duck.MIB)
+        assert runner.invoke(args).success
+        duck.release("test worker")
+        events.clear()
+        assert runner.invoke(args).success
+    assert "PartialParsingEnabled" in events or "PartialParsingSkipParsing" in events, sorted(set(events))
+    assert "UnableToPartialParse" not in events

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from borderwatch.config import REPO_ROOT, get_settings
-from borderwatch.warehouse import build_warehouse
+from borderwatch.warehouse import BuildResult, build_warehouse
 
 sys.path.insert(0, str(Path(__file__).parent))
 from wh_raw_fixture import _kh, create_raw_schema, insert_file, load_first
@@ -33,6 +33,10 @@ def _nationality(db: Path, deportation_id: str) -> tuple[str | None, str]:
         con.close()
     assert row is not None
     return row
+
+
+def _types(build: BuildResult) -> set[str]:
+    return {r["resource_type"] for r in build.results}
 
 
 def test_a_label_added_to_the_seeds_maps_the_old_rows_on_the_next_build(tmp_path: Path) -> None:
@@ -54,11 +58,13 @@ def test_a_label_added_to_the_seeds_maps_the_old_rows_on_the_next_build(tmp_path
 
     unchanged = build_warehouse(settings)  # same seeds: an ordinary incremental night
     assert unchanged.rebuilt_models == []
+    assert "unit_test" in _types(first) and not {"unit_test", "seed"} & _types(unchanged)
 
     with (tmp_path / "seeds" / "nationality_labels.csv").open("a", encoding="utf-8") as fh:
         fh.write(f"{LABEL},MMR,Latn,curated\n")
     after = build_warehouse(settings)
     assert "every incremental model (reference seeds changed)" in after.rebuilt_models
+    assert {"unit_test", "seed"} <= _types(after)  # other inputs: loaded and unit-tested again
     assert _nationality(settings.build_db, "KH-GDI-090-1") == ("MMR", "xing_poipet_aranyaprathet|MMR")
     assert first.ok and after.ok
 

@@ -1,0 +1,48 @@
+"""What a build skips when its inputs are those of the last complete build: unit tests and seed loads."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from borderwatch.warehouse import RecordedInputs, project_checksum, unchanged_inputs
+
+SEEDS = {"reference.countries", "reference.sites"}
+
+
+def _recorded(
+    seeds: str | None = "s1", project: str | None = "p1", tables: set[str] = SEEDS
+) -> RecordedInputs:
+    return RecordedInputs(frozenset(tables | {"marts.fct_raids"}), seeds, project)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "skipped"),
+    [
+        (None, ()),  # no build file yet
+        (_recorded(seeds=None, project=None), ()),  # built before the record existed
+        (_recorded(project=None), ()),  # recorded before the project checksum was
+        (_recorded(project="p0"), ()),  # the code changed: unit tests run again
+        (_recorded(seeds="s0"), ("unit_test",)),  # other seeds: loaded again
+        (_recorded(tables={"reference.countries"}), ("unit_test",)),  # a seed table is missing
+        (_recorded(), ("unit_test", "seed")),
+    ],
+)
+def test_only_what_ran_on_the_same_inputs_is_skipped(
+    recorded: RecordedInputs | None, skipped: tuple[str, ...]
+) -> None:
+    assert unchanged_inputs(recorded, "s1", "p1", SEEDS) == skipped
+
+
+def _manifest(**files: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        files={name: SimpleNamespace(checksum=SimpleNamespace(checksum=c)) for name, c in files.items()}
+    )
+
+
+def test_the_project_checksum_follows_every_file_and_not_their_order() -> None:
+    base = project_checksum(_manifest(a="1", b="2"))
+    assert project_checksum(_manifest(b="2", a="1")) == base
+    assert project_checksum(_manifest(a="1", b="3")) != base  # one model or macro edited
+    assert project_checksum(_manifest(a="1", b="2", c="4")) != base  # a file added
