@@ -96,6 +96,7 @@ class Built:
             run_results_path=Path(data["run_results_path"]) if data.get("run_results_path") else None,
             manifest_path=Path(data["manifest_path"]) if data.get("manifest_path") else None,
             rebuilt_models=[str(name) for name in data.get("rebuilt_models", [])],
+            not_rerun=[str(name) for name in data.get("not_rerun", [])],
         )
         return cls(build=build, candidate=Candidate.from_dict(data["candidate"]))
 

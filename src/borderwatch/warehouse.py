@@ -76,6 +76,8 @@ class BuildResult:
     run_results_path: Path | None = None
     manifest_path: Path | None = None
     rebuilt_models: list[str] = field(default_factory=list)
+    # unit tests, seed loads and tests of seeds that passed on the same code and seeds in an earlier build
+    not_rerun: list[str] = field(default_factory=list)
 
     @property
     def failed_nodes(self) -> list[str]:
@@ -108,6 +110,7 @@ def dbt_args(
     full_refresh: bool = False,
     select: str | None = None,
     exclude_resource_types: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> list[str]:
     """The dbt CLI arguments for one invocation: project, profile and artefact paths, never the repo's."""
     args = [
@@ -127,6 +130,8 @@ def dbt_args(
         args += ["--select", select]
     for resource_type in exclude_resource_types:
         args += ["--exclude-resource-type", resource_type]
+    if exclude:
+        args += ["--exclude", *exclude]
     return args
 
 
@@ -315,12 +320,21 @@ def build_warehouse(
         )
         full_refresh = True
     skipped = () if full_refresh else unchanged_inputs(recorded, seeds, project, _seed_relations(manifest))
+    seed_tests = _seed_tests(manifest) if "seed" in skipped else {}
     build_args = dbt_args(
-        settings, ["build"], full_refresh=full_refresh, select=select, exclude_resource_types=skipped
+        settings,
+        ["build"],
+        full_refresh=full_refresh,
+        select=select,
+        exclude_resource_types=skipped,
+        exclude=tuple(sorted(seed_tests.values())),
     )
-    if skipped:
+    not_rerun = _not_rerun(manifest, skipped) + sorted(seed_tests)
+    if not_rerun:
         logger.info(
-            "project and reference seeds unchanged since the last complete build: not rerunning %s", skipped
+            "project and reference seeds unchanged since the last complete build: %d nodes not rerun (%s)",
+            len(not_rerun),
+            ", ".join(skipped),
         )
     rebuilt = [] if full_refresh else rebuild_drifted_models(settings, manifest)
     res = _invoke(settings, build_args, manifest=manifest)
@@ -358,6 +372,7 @@ def build_warehouse(
         run_results_path=target / "run_results.json",
         manifest_path=target / "manifest.json",
         rebuilt_models=rebuilt,
+        not_rerun=not_rerun,
     )
 
 
@@ -397,6 +412,25 @@ def _seed_relations(manifest: Any) -> set[str]:
         for node in manifest.nodes.values()
         if node.resource_type == "seed"
     }
+
+
+def _seed_tests(manifest: Any) -> dict[str, str]:
+    """``{unique_id: name}`` of the data tests that read nothing but seeds (keys and codes of the reference
+    tables): their verdict can only change with the seeds."""
+    seeds = {uid for uid, node in manifest.nodes.items() if node.resource_type == "seed"}
+    return {
+        uid: node.name
+        for uid, node in manifest.nodes.items()
+        if node.resource_type == "test" and node.depends_on.nodes and set(node.depends_on.nodes) <= seeds
+    }
+
+
+def _not_rerun(manifest: Any, skipped: tuple[str, ...]) -> list[str]:
+    """Unique ids of the unit tests and seeds a build excluding ``skipped`` resource types leaves out."""
+    nodes = [*manifest.nodes.values(), *manifest.unit_tests.values()]
+    return sorted(
+        n.unique_id for n in nodes if str(getattr(n.resource_type, "value", n.resource_type)) in skipped
+    )
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,15 @@ def test_the_project_checksum_follows_every_file_and_not_their_order() -> None:
     assert project_checksum(_manifest(b="2", a="1")) == base
     assert project_checksum(_manifest(a="1", b="3")) != base  # one model or macro edited
     assert project_checksum(_manifest(a="1", b="2", c="4")) != base  # a file added
+
+
+def test_the_gate_report_accounts_for_what_was_not_rerun() -> None:
+    from borderwatch.gate.dbt_rules import dbt_checks
+
+    build = SimpleNamespace(ok=True, results=[], not_rerun=["unit_test.bw.m.t", "seed.bw.countries"])
+    (row,) = [c for c in dbt_checks(build) if c["name"] == "dbt.unchanged_inputs"]
+    assert row["success"] and row["details"]["nodes"] == build.not_rerun
+    assert "2 nodes (unit tests, seed loads, tests reading only seeds)" in row["details"]["message"]
+    assert not [
+        c for c in dbt_checks(SimpleNamespace(ok=True, results=[])) if c["name"] == "dbt.unchanged_inputs"
+    ]

@@ -26,6 +26,12 @@ def test_both_builds_pass_every_dbt_test(wh_run: WarehouseRun) -> None:
     # the second build runs on the same code and seeds: its unit tests and seed loads are not repeated
     assert {"model", "test"} <= {r["resource_type"] for r in wh_run.second.results}
     assert not [r for r in wh_run.second.results if r["resource_type"] in ("unit_test", "seed")]
+    assert wh_run.first.not_rerun == []
+    skipped = {uid.split(".")[0] for uid in wh_run.second.not_rerun}
+    assert skipped == {"unit_test", "seed", "test"}, wh_run.second.not_rerun  # tests reading only seeds
+    ran = {r["unique_id"] for r in wh_run.second.results}
+    assert not ran & set(wh_run.second.not_rerun)
+    assert "test.borderwatch.unique_countries_iso3" in {u.rsplit(".", 1)[0] for u in wh_run.second.not_rerun}
     assert wh_run.second.manifest_path and wh_run.second.manifest_path.exists()
     # freshness: one result per dbt source table, never the project's on-run hooks
     fresh = [r["unique_id"] for r in wh_run.second.results if r["resource_type"] == "source"]

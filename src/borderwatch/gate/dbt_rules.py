@@ -36,6 +36,24 @@ def dbt_checks(build_result: BuildResultLike, *, freshness_severity: str = "warn
             checks.append(_freshness_check(node, freshness_severity))
             continue
         checks += _node_checks(node, kind)
+    not_rerun = list(getattr(build_result, "not_rerun", None) or [])
+    if not_rerun:  # the report still accounts for them: passed on the same code and seeds, not repeated
+        checks.append(
+            check(
+                "dbt.unchanged_inputs",
+                "dbt",
+                "block",
+                True,
+                0,
+                {
+                    "message": f"{len(not_rerun)} nodes (unit tests, seed loads, tests reading only seeds) "
+                    "passed on this code and these seeds in an earlier build and were not rerun",
+                    "nodes": not_rerun,
+                },
+                owner="dbt test",
+                target="unchanged project and seeds",
+            )
+        )
     ran = [c for c in checks if c["owner"] != "dbt freshness"]
     if not getattr(build_result, "ok", True) and not any(not c["success"] for c in ran):
         checks.append(
