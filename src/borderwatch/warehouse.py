@@ -356,7 +356,7 @@ def build_warehouse(
     if select is None and not any(
         r["status"] in (*_FAILED, "skipped") for r in results if r["resource_type"] in ("model", "seed")
     ):
-        _record_reference(settings, seeds, project)
+        _record_reference(settings, seeds, project if verified(results, _seed_tests(manifest)) else None)
     if reference_changed:
         rebuilt.append("every incremental model (reference seeds changed)")
     if select is None:
@@ -477,6 +477,17 @@ def unchanged_inputs(
     return ("unit_test",)
 
 
+def verified(results: list[dict[str, Any]], seed_tests: dict[str, str]) -> bool:
+    """Whether every unit test and test reading only seeds that ran in this build passed (not failed,
+    errored, warned or skipped): only then may later builds on the same inputs leave them out. Those left
+    out of this build had passed on the same inputs before."""
+    return all(
+        r["status"] == "pass"
+        for r in results
+        if r["resource_type"] == "unit_test" or r["unique_id"] in seed_tests
+    )
+
+
 def _reference_changed(recorded: RecordedInputs | None, seeds: str, incremental: set[str]) -> bool:
     """True when incremental models exist in the build file and were built on other seeds (or unknown ones).
 
@@ -488,9 +499,10 @@ def _reference_changed(recorded: RecordedInputs | None, seeds: str, incremental:
     return recorded.seeds != seeds  # unknown (None) counts as changed
 
 
-def _record_reference(settings: Settings, seeds: str, project: str) -> None:
-    """Remember the seeds and the project code every node of the build file was built (and unit-tested)
-    on, after a build where all ran."""
+def _record_reference(settings: Settings, seeds: str, project: str | None) -> None:
+    """Remember the seeds every node of the build file was built on (after a build where all ran), and
+    the project code its unit tests and seed tests passed on (None when one of them did not pass: the
+    next build runs them all again)."""
     with contextlib.closing(duck.connect(settings.build_db)) as con:
         con.execute("create schema if not exists audit")
         con.execute(

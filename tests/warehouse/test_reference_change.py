@@ -83,3 +83,23 @@ def test_a_build_file_from_before_the_record_is_rebuilt_once(tmp_path: Path) -> 
     con.close()
     assert "every incremental model (reference seeds changed)" in build_warehouse(settings).rebuilt_models
     assert build_warehouse(settings).rebuilt_models == []
+
+
+def test_a_failing_seed_test_runs_again_on_the_next_build_of_the_same_inputs(tmp_path: Path) -> None:
+    """A build whose seed test failed records no verified project: the next build on the same code and
+    seeds runs that test (and the unit tests) again, so a blocked gate never turns into a passed one."""
+    skip = shutil.ignore_patterns("target", "logs")
+    shutil.copytree(REPO_ROOT / "dbt_project", tmp_path / "dbt_project", ignore=skip)
+    shutil.copytree(REPO_ROOT / "seeds", tmp_path / "seeds")
+    yml = tmp_path / "seeds" / "_reference__seeds.yml"  # a family the seed has becomes unacceptable
+    yml.write_text(yml.read_text(encoding="utf-8").replace("people_planned, telecom]", "people_planned]"))
+    settings = dataclasses.replace(get_settings(tmp_path / "home"), dbt_project_dir=tmp_path / "dbt_project")
+    settings.ensure_dirs()
+    con = duckdb.connect(str(settings.build_db))
+    load_first(con, create_raw_schema(con, settings.feeds_dir))
+    con.close()
+    first, second = build_warehouse(settings), build_warehouse(settings)
+    for build in (first, second):
+        failed = [uid.split(".")[2] for uid in build.failed_tests]
+        assert any(name.startswith("accepted_values_metric_taxonomy_family") for name in failed), failed
+        assert "unit_test" in _types(build) and build.not_rerun == []

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from borderwatch.warehouse import RecordedInputs, project_checksum, unchanged_inputs
+from borderwatch.warehouse import RecordedInputs, project_checksum, unchanged_inputs, verified
 
 SEEDS = {"reference.countries", "reference.sites"}
 
@@ -58,3 +58,18 @@ def test_the_gate_report_accounts_for_what_was_not_rerun() -> None:
     assert not [
         c for c in dbt_checks(SimpleNamespace(ok=True, results=[])) if c["name"] == "dbt.unchanged_inputs"
     ]
+
+
+def _result(uid: str, status: str) -> dict[str, str]:
+    return {"unique_id": uid, "resource_type": uid.split(".")[0], "status": status}
+
+
+@pytest.mark.parametrize(
+    ("status", "ok"), [("pass", True), ("fail", False), ("error", False), ("warn", False), ("skipped", False)]
+)
+def test_unit_and_seed_tests_count_as_verified_only_when_they_passed(status: str, ok: bool) -> None:
+    seed_tests = {"test.bw.unique_countries_iso3": "unique_countries_iso3"}
+    others = [_result("model.bw.fct_raids", "success"), _result("test.bw.not_null_fct_raids_id", "fail")]
+    assert verified([*others, _result("unit_test.bw.m.t", status)], seed_tests) is ok
+    assert verified([*others, _result("test.bw.unique_countries_iso3", status)], seed_tests) is ok
+    assert verified(others, seed_tests)  # a failing mart test is the gate's business, not this record's
