@@ -125,6 +125,7 @@ def test_typed_payloads_round_trip_without_reflection(
         run_results_path=home.home / "dbt" / "target" / "run_results.json",
         manifest_path=home.home / "dbt" / "target" / "manifest.json",
         rebuilt_models=["fct_deportations"],
+        not_rerun=["unit_test.borderwatch.dim_date.t", "seed.borderwatch.countries"],
     )
     assert {f.name for f in dataclasses.fields(BuildResult)} == {
         "ok",
@@ -136,6 +137,7 @@ def test_typed_payloads_round_trip_without_reflection(
         "run_results_path",
         "manifest_path",
         "rebuilt_models",
+        "not_rerun",
     }, "BuildResult changed: carry the new field in pipeline.Built.from_dict"
     built = pipeline.Built(build, pipeline.snapshot(home))
     again = pipeline.Built.from_dict(_xcom(built.as_dict()))
