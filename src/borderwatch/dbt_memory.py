@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from borderwatch import duck
@@ -22,10 +21,4 @@ class Plugin(BasePlugin):  # type: ignore[misc]  # dbt-duckdb ships no type info
     """Sets ``memory_limit`` on each connection dbt opens (DuckDB applies it to the whole database)."""
 
     def configure_connection(self, conn: Any) -> None:
-        limit = duck.memory_limit().replace("'", "")
-        try:
-            conn.execute(f"SET memory_limit = '{limit}'")
-        except duckdb.Error as exc:
-            raise duck.MemoryLimitError(
-                f"{duck.MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size ({exc}); use e.g. 1.5GB"
-            ) from exc
+        duck.apply_memory_limit(conn)

@@ -85,6 +85,17 @@ def memory_limit() -> str:
     return f"{max(budget - reserved, int(budget * _FLOOR_SHARE)) // MIB}MiB"
 
 
+def apply_memory_limit(con: duckdb.DuckDBPyConnection) -> None:
+    """Set :func:`memory_limit` on a connection (this module's, or one dbt-duckdb opened)."""
+    limit = memory_limit()
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise MemoryLimitError(
+            f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size ({exc}); use e.g. 1.5GB or 8GiB"
+        ) from exc
+
+
 def connect(
     database: str | Path = ":memory:", *, read_only: bool = False, spill_dir: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -93,13 +104,7 @@ def connect(
     try:
         # DuckDB draws a progress bar for queries over 2 s even when nobody watches (task logs, CI)
         con.execute("SET enable_progress_bar = false")
-        limit = memory_limit()
-        try:
-            con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
-        except duckdb.Error as exc:
-            raise MemoryLimitError(
-                f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory size ({exc}); use e.g. 1.5GB or 8GiB"
-            ) from exc
+        apply_memory_limit(con)
         if spill_dir is not None:
             spill_dir.mkdir(parents=True, exist_ok=True)
             con.execute(f"SET temp_directory = '{str(spill_dir).replace(chr(39), chr(39) * 2)}'")

@@ -320,16 +320,17 @@ def build_warehouse(
         )
         full_refresh = True
     skipped = () if full_refresh else unchanged_inputs(recorded, seeds, project, _seed_relations(manifest))
-    seed_tests = _seed_tests(manifest) if "seed" in skipped else {}
+    seed_tests = _seed_tests(manifest)
+    left_out = seed_tests if "seed" in skipped else {}
     build_args = dbt_args(
         settings,
         ["build"],
         full_refresh=full_refresh,
         select=select,
         exclude_resource_types=skipped,
-        exclude=tuple(sorted(seed_tests.values())),
+        exclude=tuple(sorted(left_out.values())),
     )
-    not_rerun = _not_rerun(manifest, skipped) + sorted(seed_tests)
+    not_rerun = _not_rerun(manifest, skipped) + sorted(left_out)
     if not_rerun:
         logger.info(
             "project and reference seeds unchanged since the last complete build: %d nodes not rerun (%s)",
@@ -356,7 +357,7 @@ def build_warehouse(
     if select is None and not any(
         r["status"] in (*_FAILED, "skipped") for r in results if r["resource_type"] in ("model", "seed")
     ):
-        _record_reference(settings, seeds, project if verified(results, _seed_tests(manifest)) else None)
+        _record_reference(settings, seeds, project if verified(results, seed_tests) else None)
     if reference_changed:
         rebuilt.append("every incremental model (reference seeds changed)")
     if select is None:
