@@ -16,7 +16,7 @@ from borderwatch.parse_rules import KHMER_DIGITS, RULES, lit, shown
 from borderwatch.specs import ColumnSpec, TableSpec
 from borderwatch.thai_calendar import THAI_DIGITS
 
-__all__ = ["RULES", "SQL_TYPES", "lit", "normalise_sql", "quote"]
+__all__ = ["RULES", "SQL_TYPES", "lit", "normalise_sql", "quote", "stored_row_hash"]
 
 MAX_KEY_CHARS = 200
 WHITESPACE = "".join(filter(str.isspace, map(chr, range(0x3001))))  # trim as str.strip() does
@@ -122,9 +122,9 @@ def normalise_sql(
     note_list = f"list_filter([{cases}]::VARCHAR[], lambda n: n IS NOT NULL)"
     noted_sql = " OR ".join(noted or ["false"])
     out.append(f"CASE WHEN {noted_sql} THEN {note_list} ELSE []::VARCHAR[] END AS _normalisations")
-    # = sha256(to_json([CAST(v0 AS VARCHAR), ...])), the stored definition, from per-cell elements
+    # = stored_row_hash(table) over the typed values, built from per-cell elements
     elements = ", ',', ".join(hashed)
-    out.append(f"sha256(concat('[', {elements}, ']')) AS _row_hash")
+    out.append(f"md5_number(concat('[', {elements}, ']')) AS _row_hash")
     why = f"coalesce(_error, concat_ws('; ', {', '.join(reasons)}))"
     is_bad = " OR ".join(bad)
     out.append(f"CASE WHEN {is_bad} THEN 'line ' || _line || ': ' || {why} END AS _reason")
@@ -139,6 +139,15 @@ def normalise_sql(
             f"ON s.c{i} IS NOT DISTINCT FROM d.c{i}"
         )
     return _layered(query, [*shared, out])
+
+
+def stored_row_hash(table: TableSpec) -> str:
+    """The row hash's definition over a raw table's typed columns: the 128-bit ``md5_number`` of the JSON
+    list of its values as text. Equal rows hash equal, so a row delivered again is counted, not stored;
+    :func:`normalise_sql` computes the same value from its per-cell elements, and
+    :func:`borderwatch.ingest.contract.ensure_feed_tables` re-hashes rows stored under an older one."""
+    typed = ", ".join(f"CAST({quote(c.name)} AS VARCHAR)" for c in table.columns)
+    return f"md5_number(to_json([{typed}]))"
 
 
 def _layered(query: str, layers: list[list[str]]) -> str:

@@ -220,6 +220,30 @@ def test_same_rows_in_a_new_file_are_duplicates(
     assert count(con, "kh_gdi_deportations") == 7
 
 
+def test_rows_stored_under_the_old_text_hash_are_rehashed_and_still_duplicates(
+    con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
+) -> None:
+    """An installed table from before the md5 row hash (``_row_hash`` the text sha256 of the same JSON
+    list): the next load re-hashes every stored row, so a row delivered again still adds nothing."""
+    spec = specs["kh_gdi_deportations"]
+    load(con, spec, land(archive, spec.name, "a.csv", kh_csv(kh_rows(5))), "a")
+    fresh = con.execute("SELECT _row_number, _row_hash FROM raw.kh_gdi_deportations ORDER BY 1").fetchall()
+    typed = ", ".join(f'CAST("{c.name}" AS VARCHAR)' for c in spec.tables[0].columns)
+    con.execute(  # the table as the previous release left it
+        "ALTER TABLE raw.kh_gdi_deportations ALTER COLUMN _row_hash SET DATA TYPE VARCHAR "
+        f"USING sha256(to_json([{typed}]))"
+    )
+    rows = kh_rows(5, khmer_every=5) + kh_rows(2, start=6)
+    result = load(con, spec, land(archive, spec.name, "b.csv", kh_csv(rows)), "b")
+    assert (result.rows_in, result.rows_loaded, result.rows_duplicate) == (7, 2, 5)
+    kinds = con.execute("SELECT DISTINCT typeof(_row_hash) FROM raw.kh_gdi_deportations").fetchall()
+    assert kinds == [("UHUGEINT",)]
+    rehashed = con.execute(
+        "SELECT _row_number, _row_hash FROM raw.kh_gdi_deportations WHERE _load_id = 'a' ORDER BY 1"
+    ).fetchall()
+    assert rehashed == fresh
+
+
 def test_mfa_workbook_both_sheets_in_one_transaction(
     tmp_path: Path, con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:

@@ -3,13 +3,15 @@ every row, value, note, hash, reason and kept raw text must be exactly what the 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from borderwatch.normalize import normalise_sql
+from borderwatch.normalize import normalise_sql, stored_row_hash
 from borderwatch.specs import ColumnSpec, TableSpec
 
 COLUMNS = [
@@ -93,15 +95,14 @@ def test_any_cells_type_the_same_per_distinct_cell(
 
 
 def _hashes_against_definition(rows: list[list[str | None]], distinct: list[int]) -> list[tuple[Any, ...]]:
-    """Each row's ``_row_hash`` beside the stored definition, ``sha256(to_json([CAST(v AS VARCHAR),
-    ...]))`` over its typed values: rows already in installed raw tables were hashed that way, and a
-    delivery repeating them must hash the same to count as a duplicate."""
+    """Each row's ``_row_hash`` beside the stored definition (``stored_row_hash``, over its typed values):
+    rows already in raw tables, and rows re-hashed on upgrade, were hashed that way, and a delivery
+    repeating them must hash the same to count as a duplicate."""
     with duckdb.connect() as con:
         _source(con, rows)
         sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
-        typed = ", ".join(f'CAST("{c.name}" AS VARCHAR)' for c in COLUMNS)
         return con.execute(
-            f"SELECT _row_hash, sha256(to_json([{typed}])) FROM ({sql}) ORDER BY _row_number"
+            f"SELECT _row_hash, {stored_row_hash(TABLE)} FROM ({sql}) ORDER BY _row_number"
         ).fetchall()
 
 
@@ -121,3 +122,16 @@ def test_row_hash_of_any_cells_keeps_its_stored_definition(rows: list[tuple[str,
     cells: list[list[str | None]] = [list(row) for row in rows]
     for distinct in ([], [0, 1, 2, 7]):
         assert all(ours == stored for ours, stored in _hashes_against_definition(cells, distinct))
+
+
+def test_row_hash_is_the_md5_of_the_values_as_a_json_list() -> None:
+    """The definition pinned outside DuckDB: md5 of ``["v0","v1",null,...]`` (typed values as text, JSON
+    escapes, no spaces), read as a little-endian 128-bit integer. Changing it strands every stored row."""
+    values = ['R-"1"', "ป๋อยเปต", None, "2025-03-06"]
+    table = TableSpec(table="t", primary_key=["v0"], columns=[ColumnSpec(name=f"v{i}") for i in range(4)])
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t ({', '.join(f'v{i} VARCHAR' for i in range(len(values)))})")
+        con.execute("INSERT INTO t VALUES (?, ?, ?, ?)", values)
+        (ours,) = con.execute(f"SELECT {stored_row_hash(table)} FROM t").fetchone()  # type: ignore[misc]
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+    assert ours == int.from_bytes(hashlib.md5(text).digest(), "little")

@@ -67,7 +67,7 @@ def insert_file(
             _feed=feed,
             _file_sha256=sha,
             _row_number=number,
-            _row_hash=_sha(json.dumps(row, sort_keys=True, default=str)),
+            _row_hash=int(hashlib.md5(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest(), 16),
             _load_id=load_id,
             _loaded_at=loaded_at,
             _normalisations=[],

@@ -14,14 +14,14 @@ from collections.abc import Iterable
 
 import duckdb
 
-from borderwatch.normalize import SQL_TYPES, quote
+from borderwatch.normalize import SQL_TYPES, quote, stored_row_hash
 from borderwatch.specs import FeedSpec, TableSpec
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_feed", "VARCHAR"),  # the feed spec's name
     ("_file_sha256", "VARCHAR"),  # the landed payload (landing/objects/<sha[:2]>/<sha>)
     ("_row_number", "INTEGER"),  # 1-based data row of that payload
-    ("_row_hash", "VARCHAR"),  # sha256 of the normalised values: equal rows are stored once
+    ("_row_hash", "UHUGEINT"),  # normalise.stored_row_hash (md5, 128 bits): equal rows are stored once
     ("_load_id", "VARCHAR"),
     ("_loaded_at", "TIMESTAMP"),  # UTC
     ("_normalisations", "VARCHAR[]"),  # thai_digits, khmer_digits, be_year, ce_year, padded_year
@@ -87,19 +87,23 @@ def table_columns(table: TableSpec) -> list[tuple[str, str]]:
     return cols + list(LINEAGE_COLUMNS)
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, cols: Iterable[tuple[str, str]]) -> None:
-    """Create ``raw.<table>``, adding columns a newer contract or spec declares to an existing table."""
+def _create(con: duckdb.DuckDBPyConnection, table: str, cols: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Create ``raw.<table>``, adding columns a newer contract or spec declares to an existing table;
+    returns the table's columns and types as they were found."""
     cols = list(cols)
     ddl = ", ".join(f"{quote(n)} {t}" for n, t in cols)
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.{quote(table)} ({ddl})")
-    present = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? "
-        "AND database_name = current_database()",
-        [table],
-    ).fetchall()
+    present = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'raw' "
+            "AND table_name = ? AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    )
     for name, sql_type in cols:
-        if (name,) not in present:
+        if name not in present:
             con.execute(f"ALTER TABLE raw.{quote(table)} ADD COLUMN {quote(name)} {sql_type}")
+    return present
 
 
 def ensure_control_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,9 +114,21 @@ def ensure_control_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ensure_feed_tables(con: duckdb.DuckDBPyConnection, spec: FeedSpec) -> None:
-    """Create a feed's raw tables from its spec; a column added to the spec later is added to the table."""
+    """Create a feed's raw tables from its spec; a column added to the spec later is added to the table,
+    and rows stored under the older row hash are re-hashed."""
     for table in spec.tables:
-        _create(con, table.table, table_columns(table))
+        if _create(con, table.table, table_columns(table)).get("_row_hash", "UHUGEINT") != "UHUGEINT":
+            _rehash(con, table)
+
+
+def _rehash(con: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
+    """Upgrade a table whose ``_row_hash`` is the text sha256 of releases before December 2026 to
+    :func:`~borderwatch.normalize.stored_row_hash`, recomputed from the stored values in one statement
+    (all rows or none), so a row delivered again after the upgrade is still a duplicate."""
+    con.execute(
+        f"ALTER TABLE raw.{quote(table.table)} ALTER COLUMN _row_hash SET DATA TYPE UHUGEINT "
+        f"USING {stored_row_hash(table)}"
+    )
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[FeedSpec]) -> None:

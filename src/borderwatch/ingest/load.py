@@ -303,9 +303,8 @@ def _insert_table(
     order = "(s._f::BIGINT << 32) + s._row_number"
     dups = f"{norm}_dups"  # a row repeated within the batch: only its first occurrence is stored
     rows = f"{norm} s SEMI JOIN {fmap} m ON m.f = s._f WHERE s._reason IS NULL"
-    con.execute(  # candidates first by a 64-bit hash of the hash (cheap to group), then exactly
-        f"CREATE TEMP TABLE {dups} AS SELECT s._row_hash, min({order}) AS keep FROM {rows} AND hash("
-        f"s._row_hash) IN (SELECT hash(s._row_hash) FROM {rows} GROUP BY 1 HAVING count(*) > 1) GROUP BY ALL "
+    con.execute(
+        f"CREATE TEMP TABLE {dups} AS SELECT s._row_hash, min({order}) AS keep FROM {rows} GROUP BY ALL "
         "HAVING count(*) > 1"
     )
     con.execute(
