@@ -41,3 +41,23 @@ def test_nothing_is_downloaded_and_an_in_memory_handle_spills_where_told(tmp_pat
             "select count(distinct r) from (select range * 7919 % 5000000 as r from range(5000000))"
         ).fetchone() == (5000000,)
     assert spill.is_dir()
+
+
+def test_insert_rows_keeps_nulls_and_types_in_the_callers_transaction() -> None:
+    import datetime as dt
+
+    with duck.connect(":memory:") as con:
+        con.execute('CREATE TABLE t (n INTEGER, big BIGINT, "at" TIMESTAMP, s VARCHAR)')
+        con.execute("BEGIN")
+        duck.insert_rows(
+            con,
+            "t",
+            ["n", "big", "at", "s"],
+            [(1, None, dt.datetime(2026, 12, 2), "ក"), (None, 2, None, None)],
+        )
+        duck.insert_rows(con, "t", ["n"], [])  # nothing to insert: no statement, no error
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+        con.execute("ROLLBACK")  # the rows were part of the open transaction
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+        duck.insert_rows(con, "t", ["s", "n"], [("x", 7)])
+        assert con.execute('SELECT n, big, "at", s FROM t').fetchall() == [(7, None, None, "x")]

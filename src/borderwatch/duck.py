@@ -16,9 +16,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 MEMORY_LIMIT_ENV = "BORDERWATCH_DUCKDB_MEMORY_LIMIT"
@@ -112,3 +115,20 @@ def connect(
         con.close()
         raise
     return con
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Rows into ``table`` (its ``columns``, in order) in one statement, inside the caller's transaction:
+    ``executemany`` runs one INSERT per row (~1 ms each: 0.3 s for a batch of 266 files, minutes for a
+    hostile file with 100 k refused rows). Values are cast to the table's column types on insert."""
+    if not rows:
+        return
+    name = f"_bw_rows_{uuid.uuid4().hex[:10]}"
+    con.register(name, pd.DataFrame(list(rows), columns=list(columns), dtype=object))
+    try:
+        cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+    finally:
+        con.unregister(name)

@@ -30,8 +30,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from borderwatch.duck import insert_rows
 from borderwatch.ingest import cursors
 from borderwatch.ingest.contract import (
+    CONTROL_TABLES,
     ensure_control_tables,
     ensure_feed_tables,
     quote,
@@ -255,28 +257,29 @@ def _commit(
         settled = [(f, r) for i, f in enumerate(files) if isinstance(r := outcomes[i], FileLoadResult)]
         for _landed, result in settled:
             result.cursor_value = cursor
-        if settled:
-            con.executemany(
-                "INSERT INTO raw._files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        spec.name,
-                        f.sha256,
-                        f.file_name,
-                        r.status,
-                        load_id,
-                        r.rows_in,
-                        r.rows_loaded,
-                        r.rows_quarantined,
-                        r.rows_duplicate,
-                        now,
-                        f.stream,
-                        r.revision,
-                        r.supersedes,
-                    )
-                    for f, r in settled
-                ],
-            )
+        insert_rows(
+            con,
+            "raw._files",
+            [name for name, _ in CONTROL_TABLES["_files"]],
+            [
+                (
+                    spec.name,
+                    f.sha256,
+                    f.file_name,
+                    r.status,
+                    load_id,
+                    r.rows_in,
+                    r.rows_loaded,
+                    r.rows_quarantined,
+                    r.rows_duplicate,
+                    now,
+                    f.stream,
+                    r.revision,
+                    r.supersedes,
+                )
+                for f, r in settled
+            ],
+        )
         _pause_for_tests([f.file_name for f in files])
         con.execute("COMMIT")
     except BaseException:

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from borderwatch.duck import insert_rows
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_size, csv_header, too_long, undecodable
@@ -188,12 +189,7 @@ def _read_csv_group(
             )
             bad.append((i, line - header_line, line, csv_line, why))
         _renumber_around(con, batch.relation, bad)
-        if bad:
-            con.executemany(
-                f"INSERT INTO {batch.relation} (_f, _row_number, _line, _raw_text, _error) VALUES "
-                "(?, ?, ?, ?, ?)",
-                bad,
-            )
+        insert_rows(con, batch.relation, ["_f", "_row_number", "_line", "_raw_text", "_error"], bad)
     except duckdb.Error as exc:
         con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
         if len(members) > 1:  # one unreadable file must not take its batch-mates down: read each alone
