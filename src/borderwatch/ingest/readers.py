@@ -263,18 +263,21 @@ def read_ndjson(
 
 
 def _ndjson_cells(table: TableSpec, lines: str) -> str:
-    """Lines → text cells: a line is an object when valid JSON starts with ``{``, parsed once."""
+    """Lines → text cells. A line that starts with ``{`` is parsed once (``try``: NULL when it is not
+    valid JSON); only a line that does not is checked with ``json_valid``, to say which it is not."""
     shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
     expected = "[" + ", ".join(lit(c.source_key) for c in table.columns) + "]::VARCHAR[]"
     cells = ", ".join(f"s[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns))
+    error = (
+        "CASE WHEN s IS NULL THEN CASE WHEN NOT json_valid(rec) THEN 'line is not valid JSON' WHEN NOT brace "
+        "THEN 'line is not a JSON object' ELSE 'line''s values cannot be read as text' END END"
+    )
+    keys = f"CASE WHEN s IS NOT NULL AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END"
     return (
-        "SELECT _f, _line AS _row_number, _line, rec AS _raw_text, CASE WHEN NOT obj THEN CASE WHEN valid "
-        f"THEN 'line is not a JSON object' ELSE 'line is not valid JSON' END END AS _error, {cells}, "
-        f"CASE WHEN obj AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END AS _keys "
-        f"FROM (SELECT *, CASE WHEN obj THEN from_json(rec, {shape}) END AS s FROM (SELECT *, "
-        "valid AND (ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]')) AS obj "
-        "FROM (SELECT *, json_valid(rec) AS valid "
-        f"FROM ({lines}) WHERE rec <> '' AND (ascii(rec) <> 32 OR trim(rec) <> ''))))"
+        f"SELECT _f, _line AS _row_number, _line, rec AS _raw_text, {error} AS _error, {cells}, {keys} "
+        f"AS _keys FROM (SELECT *, CASE WHEN brace THEN try(from_json(rec, {shape})) END AS s "
+        "FROM (SELECT *, ascii(rec) = 123 OR regexp_matches(rec, '^[ \\t\\r\\n]*[{]') AS brace "
+        f"FROM ({lines}) WHERE rec <> '' AND (ascii(rec) <> 32 OR trim(rec) <> '')))"
     )
 
 
