@@ -43,7 +43,7 @@ def test_nothing_is_downloaded_and_an_in_memory_handle_spills_where_told(tmp_pat
     assert spill.is_dir()
 
 
-def test_insert_rows_keeps_nulls_and_types_in_the_callers_transaction() -> None:
+def test_insert_rows_keeps_nulls_and_types_in_the_callers_transaction_after_a_fetchone() -> None:
     import datetime as dt
 
     with duck.connect(":memory:") as con:
@@ -59,5 +59,6 @@ def test_insert_rows_keeps_nulls_and_types_in_the_callers_transaction() -> None:
         assert con.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
         con.execute("ROLLBACK")  # the rows were part of the open transaction
         assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+        assert con.execute("SELECT 1 UNION ALL SELECT 2").fetchone() == (1,)  # a result left unfinished
         duck.insert_rows(con, "t", ["s", "n"], [("x", 7)])
         assert con.execute('SELECT n, big, "at", s FROM t').fetchall() == [(7, None, None, "x")]

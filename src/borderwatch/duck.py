@@ -117,6 +117,13 @@ def connect(
     return con
 
 
+def register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """``frame`` as the view ``name`` (``con.unregister`` it after). A result a caller left unfinished (a
+    ``fetchone``) is run to its end first: DuckDB 2 refuses ``register`` while one is pending."""
+    con.complete()
+    con.register(name, frame)
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> None:
@@ -126,7 +133,7 @@ def insert_rows(
     if not rows:
         return
     name = f"_bw_rows_{uuid.uuid4().hex[:10]}"
-    con.register(name, pd.DataFrame(list(rows), columns=list(columns), dtype=object))
+    register(con, name, pd.DataFrame(list(rows), columns=list(columns), dtype=object))
     try:
         cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")

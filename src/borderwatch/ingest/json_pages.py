@@ -9,6 +9,7 @@ import uuid
 import duckdb
 import pandas as pd
 
+from borderwatch import duck
 from borderwatch.ingest.errors import FileFormatError, IngestError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_size, undecodable
@@ -61,8 +62,10 @@ def read_json_pages(
         return batch
     key = lit('$."' + spec.format.records_key.replace('"', '\\"') + '"')
     name = f"_bw_pages_{uuid.uuid4().hex[:10]}"
-    con.register(
-        f"{name}_df", pd.DataFrame({"_f": [i for i, _ in docs], "doc": [d for _, d in docs]}, dtype=object)
+    duck.register(
+        con,
+        f"{name}_df",
+        pd.DataFrame({"_f": [i for i, _ in docs], "doc": [d for _, d in docs]}, dtype=object),
     )
     try:
         checked = con.execute(

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from borderwatch.duck import insert_rows
+from borderwatch.duck import insert_rows, register
 from borderwatch.ingest import cursors
 from borderwatch.ingest.contract import (
     CONTROL_TABLES,
@@ -240,7 +240,7 @@ def _commit(
         },
         dtype=object,
     )
-    con.register(fmap, frame)
+    register(con, fmap, frame)
     con.execute("BEGIN TRANSACTION")
     try:
         results = {j: outcomes[todo[j]] for j in good}

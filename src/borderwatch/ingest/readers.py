@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from borderwatch.duck import insert_rows
+from borderwatch.duck import insert_rows, register
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_size, csv_header, too_long, undecodable
@@ -145,8 +145,7 @@ def _read_csv_group(
     )
     index = {str(path): i for i, path in members}
     name = f"_bw_rej_{uuid.uuid4().hex[:10]}"
-    rel = con.register(f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
-    del rel
+    register(con, f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
     try:
         scan = (
             f"SELECT m.i AS _f, r.ordinality AS _o, {cells} "
@@ -290,7 +289,7 @@ def _read_ndjson_group(
     batch: Batch,
 ) -> None:
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
-    con.register(f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
+    register(con, f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
         scan = (
             "SELECT m.i AS _f, r.ordinality AS _o, r.line AS rec FROM read_csv(?, header = false, "

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
+from borderwatch.duck import insert_rows
 from borderwatch.ingest.errors import FileFormatError, IngestError, ZipBombError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_header, check_size, no_header, norm_header
@@ -147,13 +147,5 @@ def read_xlsx(
         names = ["_f", "_row_number", "_line", "_raw_text", "_error"] + [
             f"c{j}" for j in range(len(table.columns))
         ]
-        frame = pd.DataFrame(rows, columns=names, dtype=object)
-        con.register("_bw_xlsx_df", frame)
-        try:
-            casts = ", ".join(
-                f"CAST({n} AS {'INTEGER' if j < 3 else 'VARCHAR'})" for j, n in enumerate(names)
-            )
-            con.execute(f"INSERT INTO {target} SELECT {casts} FROM _bw_xlsx_df")
-        finally:
-            con.unregister("_bw_xlsx_df")
+        insert_rows(con, target, names, rows)
     return batch
