@@ -119,8 +119,11 @@ def connect(
 
 def register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
     """``frame`` as the view ``name`` (``con.unregister`` it after). A result a caller left unfinished (a
-    ``fetchone``) is run to its end first: DuckDB 2 refuses ``register`` while one is pending."""
-    con.complete()
+    ``fetchone``) is run to its end first: DuckDB 2 refuses ``register`` while one is pending. DuckDB 1.x
+    (still allowed by ``pyproject.toml``) has neither the check nor ``complete``."""
+    finish = getattr(con, "complete", None)
+    if finish is not None:
+        finish()
     con.register(name, frame)
 
 
