@@ -389,27 +389,39 @@ def _patch(
     if not key or built_rows - served_rows > APPEND_SHARE * served_rows:
         return "rewritten"
     relation = f"{ident(schema)}.{ident(table)}"
-    keys = ", ".join(ident(k) for k in key)
+    keyed = f"hash({', '.join(ident(k) for k in key)})"
     try:
+        # New rows: those whose key (as a 64-bit hash: a join on integers, not on long text keys) the
+        # served table lacks. The fingerprints then prove the rest unchanged: built = served + new, in
+        # rows and in the sum of row hashes. A changed or deleted served row, a duplicated key or a new
+        # key whose hash collides with a served one breaks the equation and the table is written afresh.
         con.execute(
-            f"create temp table _bw_diff as select {keys}, p._h is not null as _served from "
-            f"(select {keys}, hash(t) as _h from src.{relation} as t) as b full join "
-            f"(select {keys}, hash(t) as _h from pub.{relation} as t) as p using ({keys}) "
-            "where b._h is distinct from p._h"
+            f"create temp table _bw_new_keys as select _h from (select {keyed} as _h from src.{relation}) "
+            f"anti join (select {keyed} as _h from pub.{relation}) using (_h)"
         )
-        counts = con.execute("select count(*), count(*) filter (where _served) from _bw_diff").fetchone()
-        if not counts or counts[1] or not counts[0]:  # a served row changed or went, or nothing differs
+        con.execute(
+            f"create temp table _bw_new as select * from src.{relation} "
+            f"where {keyed} in (select _h from _bw_new_keys)"
+        )
+        rows, total = con.execute(
+            "select count(*), coalesce(sum(hash(t)::hugeint), 0) from _bw_new as t"
+        ).fetchone() or (0, 0)
+        if not rows or (served_rows + rows, _hash_sum(served) + int(total)) != (built_rows, _hash_sum(built)):
             return "rewritten"
-        con.execute(
-            f"insert into pub.{relation} select s.* from src.{relation} as s "
-            f"semi join _bw_diff using ({keys})"
-        )
+        con.execute(f"insert into pub.{relation} select * from _bw_new")
     except duckdb.Error as exc:
         logger.info("%s.%s: appending failed (%s); rewriting it", schema, table, exc)
         return "rewritten"
     finally:
-        con.execute("drop table if exists temp._bw_diff")
+        con.execute("drop table if exists temp._bw_new_keys")
+        con.execute("drop table if exists temp._bw_new")
     return "appended"
+
+
+def _hash_sum(fingerprint: str) -> int:
+    """The row-hash sum of a fingerprint (``"<rows>:<hash sum>"``)."""
+    _, _, total = fingerprint.partition(":")
+    return int(total or 0)
 
 
 def portable_view_sql(schema: str, view: str, sql: str, build_catalog: str) -> str:
