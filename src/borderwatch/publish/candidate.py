@@ -75,7 +75,7 @@ class Candidate:
     @property
     def row_counts(self) -> dict[str, int]:
         """Rows of every published relation, from the fingerprint (``"<rows>:<hash sum>"``)."""
-        return {name: int(value.split(":", 1)[0]) for name, value in self.content.items()}
+        return {name: fingerprint_parts(value)[0] for name, value in self.content.items()}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -385,7 +385,7 @@ def _patch(
     if served == built:
         return "kept"
     key = key or [str(c) for c in (doc.get("unique") or [])[:1]]
-    served_rows, built_rows = (int(f.split(":", 1)[0] or 0) for f in (served or "0:", built or "0:"))
+    (served_rows, served_sum), (built_rows, built_sum) = fingerprint_parts(served), fingerprint_parts(built)
     if not key or built_rows - served_rows > APPEND_SHARE * served_rows:
         return "rewritten"
     relation = f"{ident(schema)}.{ident(table)}"
@@ -406,7 +406,7 @@ def _patch(
         rows, total = con.execute(
             "select count(*), coalesce(sum(hash(t)::hugeint), 0) from _bw_new as t"
         ).fetchone() or (0, 0)
-        if not rows or (served_rows + rows, _hash_sum(served) + int(total)) != (built_rows, _hash_sum(built)):
+        if not rows or (served_rows + rows, served_sum + int(total)) != (built_rows, built_sum):
             return "rewritten"
         con.execute(f"insert into pub.{relation} select * from _bw_new")
     except duckdb.Error as exc:
@@ -418,10 +418,11 @@ def _patch(
     return "appended"
 
 
-def _hash_sum(fingerprint: str) -> int:
-    """The row-hash sum of a fingerprint (``"<rows>:<hash sum>"``)."""
-    _, _, total = fingerprint.partition(":")
-    return int(total or 0)
+def fingerprint_parts(fingerprint: str) -> tuple[int, int]:
+    """Rows and row-hash sum of a fingerprint (``"<rows>:<hash sum>"``, :func:`content_fingerprint`);
+    an empty one (a relation the other side lacks) is no rows."""
+    rows, _, total = fingerprint.partition(":")
+    return int(rows or 0), int(total or 0)
 
 
 def portable_view_sql(schema: str, view: str, sql: str, build_catalog: str) -> str:
