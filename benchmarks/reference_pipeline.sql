@@ -339,7 +339,7 @@ select
     j.has_conflict,
     cast(j.sending_persons_total as integer) as sending_persons_total,
     cast(j.receiving_persons_total as integer) as receiving_persons_total,
-    j._partition_key,
+    j._partition_key || '|' || strftime(j.handover_date, '%Y-%m-%d') as _partition_key,
 from joined as j
 left join ref.raids as raids on j.raid_ref = raids.raid_id;
 

@@ -1,18 +1,24 @@
 {#- Incremental rebuild by partition for the deportation family (int_deportations_matched,
     fct_deportations, int_figure_claims_unioned, fct_figure_claims, int_lineage).
 
-    A deportation partition is crossing|nationality: every KH-TH match, every conflict group and every
-    window of those models stays inside one partition, so rebuilding a whole partition from its inputs
-    gives exactly the rows a full rebuild gives. Each model asks, before it runs, which partitions changed
-    since its own last build (its newest _loaded_at) and gets them as literals: DuckDB pushes a literal
-    IN-list through views and window functions partitioned by _partition_key down to the table scans, so
-    a night sorts and joins only those partitions, never all history. A pre-hook deletes exactly those
+    A deportation partition is crossing|nationality|day (the batch's handover date, or its reception date
+    when no Cambodian line matched it): a night touches a few days of a few crossings, so what it rebuilds
+    does not grow with the years of history behind it. Matching looks at most one day across (a reception
+    0 or 1 day after the handover, each side's best candidate), so whether a line is matched, and to
+    which, depends only on lines of its crossing|nationality within a day of it, and a delivery on day d
+    can change batches of days d-1 .. d+1 only: a delivery rebuilds the days d-2 .. d+2 of its
+    crossing|nationality (one day to spare), and a rebuilt day reads the lines of its own day +- 2
+    (deportation_scope). Every conflict group and every claim of a batch stays in the batch's partition.
+
+    Each model asks, before it runs, which partitions changed since its own last build (its newest
+    _loaded_at) and gets them as literals: DuckDB pushes a literal IN-list through views down to the table
+    scans, so a night sorts and joins only those days, never all history. A pre-hook deletes exactly those
     partitions (also the ones that became empty) and the model appends their new rows. -#}
 
 
-{#- Partition key of one side of a batch (a KH bulletin line or a TH reception): crossing|nationality,
+{#- Crossing|nationality of one side of a batch (a KH bulletin line or a TH reception),
     'unmapped:<label key>' for a label not in the seeds. A matched batch has both sides mapped and equal,
-    so this is int_deportations_matched._partition_key of the batch the line ends up in. -#}
+    so this is the crossing|nationality of the partition of the batch the line ends up in. -#}
 {% macro deportation_side_partition_key(checkpoint_expr, nationality_expr) -%}
     coalesce(
         {{ site_id(checkpoint_expr, ['border_crossing', 'airport']) }},
@@ -23,10 +29,16 @@
 {%- endmacro %}
 
 
-{#- Partitions touched by KH/TH rows loaded after `watermark_sql`: the partitions of EVERY delivery of
-    each bulletin line or reception that got a new delivery (a corrected delivery can move a line to
-    another crossing or nationality; its old partition must lose it). Labels are mapped once per
-    distinct label pair, not per row. -#}
+{#- The partition of a batch: its crossing|nationality (deportation_side_partition_key) and day. -#}
+{% macro deportation_partition_key(crossing_nationality_expr, date_expr) -%}
+    {{ crossing_nationality_expr }} || '|' || strftime({{ date_expr }}, '%Y-%m-%d')
+{%- endmacro %}
+
+
+{#- Partitions touched by KH/TH rows loaded after `watermark_sql`: for EVERY delivery of each bulletin
+    line or reception that got a new delivery (a corrected delivery can move a line to another crossing,
+    nationality or day; its old partition must lose it), the days d-2 .. d+2 of its crossing|nationality.
+    Labels are mapped once per distinct label pair and day, not per row. -#}
 {% macro deportation_partitions_loaded_after_sql(watermark_sql) -%}
     with
     watermark as (select {{ watermark_sql }} as loaded_after),
@@ -40,17 +52,48 @@
         from {{ ref('stg_th_imm__receptions') }}
         where _loaded_at > (select loaded_after from watermark)
     ),
-    touched_labels as (
-        select distinct checkpoint_label, nationality_label
+    touched_days as (
+        select distinct checkpoint_label, nationality_label, handover_date as day
         from {{ ref('stg_kh_gdi__deportations') }}
         semi join new_bulletin_lines using (bulletin_no, line_no)
         union
-        select distinct checkpoint_label, nationality_label
+        select distinct checkpoint_label, nationality_label, received_date as day
         from {{ ref('stg_th_imm__receptions') }}
         semi join new_receptions using (reception_no)
     )
-    select distinct {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as partition_key
-    from touched_labels
+    select distinct {{ deportation_partition_key(
+        deportation_side_partition_key('checkpoint_label', 'nationality_label'), 'day + shift'
+    ) }} as partition_key
+    from touched_days, (select cast(unnest(range(-2, 3)) as integer) as shift)
+{%- endmacro %}
+
+
+{#- What a rebuild of the deportation partitions `partition_keys` (crossing|nationality|day) reads:
+    {'crossing_nationality': [...], 'days': [...]}: every day of a rebuilt partition +- 2, so that each
+    line of a rebuilt day has all its candidates and their candidates. A superset (every listed
+    crossing|nationality on every listed day) costs a few rows more and changes nothing: the model keeps
+    only the batches of the rebuilt partitions. -#}
+{% macro deportation_scope(partition_keys) -%}
+    {%- set crossing_nationality = [] -%}
+    {%- set days = [] -%}
+    {%- for key in partition_keys -%}
+        {%- do crossing_nationality.append(key[:-11]) -%}
+        {%- set day = modules.datetime.date.fromisoformat(key[-10:]) -%}
+        {%- for shift in range(-2, 3) -%}
+            {%- do days.append((day + modules.datetime.timedelta(days=shift)).isoformat()) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return({
+        'crossing_nationality': crossing_nationality | unique | sort | list,
+        'days': days | unique | sort | list,
+    }) }}
+{%- endmacro %}
+
+
+{#- A SQL IN-list of date literals; `(null)` when empty, which matches nothing. -#}
+{% macro sql_date_list(days) -%}
+    ({%- for day in days %}date '{{ day }}'{{ ", " if not loop.last }}{%- endfor %}
+    {%- if not days %}null{% endif %})
 {%- endmacro %}
 
 

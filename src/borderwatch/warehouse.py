@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -520,6 +521,7 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
     After an upgrade that adds or removes a column of an incremental model, ``on_schema_change='fail'``
     would stop every nightly build until someone ran a full refresh by hand; appending the new column would
     leave it NULL on every old row. Neither is what a user wants: such a model is rebuilt from scratch once.
+    The same holds for a model whose partition keys changed form (``_stale_partition_key``).
     Returns ``{unique_id: what changed}``.
     """
     if not settings.build_db.exists():
@@ -532,10 +534,14 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
     if not models:
         return {}
     with contextlib.closing(duck.connect(settings.build_db, read_only=True)) as con:
-        rows = con.execute(
-            "select table_schema, table_name, list(lower(column_name)) from information_schema.columns "
-            "where table_catalog = current_database() group by all"
-        ).fetchall()
+        return _drifted(con, models)
+
+
+def _drifted(con: duckdb.DuckDBPyConnection, models: list[Any]) -> dict[str, str]:
+    rows = con.execute(
+        "select table_schema, table_name, list(lower(column_name)) from information_schema.columns "
+        "where table_catalog = current_database() group by all"
+    ).fetchall()
     existing = {(schema, table): set(columns) for schema, table, columns in rows}
     drifted: dict[str, str] = {}
     for node in models:
@@ -546,11 +552,31 @@ def drifted_incremental_models(settings: Settings, manifest: Any) -> dict[str, s
         if have is not None and (have != want if contracted else not want <= have):
             added, removed = sorted(want - have), sorted(have - want)
             drifted[node.unique_id] = f"columns added {added or 'none'}, removed {removed or 'none'}"
+        elif have is not None and (stale := _stale_partition_key(con, node)):
+            drifted[node.unique_id] = stale
     return drifted
 
 
+def _stale_partition_key(con: duckdb.DuckDBPyConnection, node: Any) -> str | None:
+    """A partition key written in an earlier form (meta ``partition_key_format``: ``rows``, a predicate
+    choosing the rows to look at, and ``pattern``, the form their ``_partition_key`` has now): one such
+    row means the table was built before the form changed, and delete+insert by the new keys would leave
+    its old rows beside the new ones. One row is enough: every build writes every row in one form."""
+    form = (node.config.meta or {}).get("partition_key_format")
+    if not form:
+        return None
+    row = con.execute(
+        f'select _partition_key from "{node.schema}"."{node.alias or node.name}" '
+        f"where _partition_key is not null and ({form['rows']}) limit 1"
+    ).fetchone()
+    if row is None or re.fullmatch(form["pattern"], str(row[0])):
+        return None
+    return f"partition key {row[0]!r} is in an earlier form (now {form['pattern']})"
+
+
 def rebuild_drifted_models(settings: Settings, manifest: Any) -> list[str]:
-    """Rebuild from scratch, once, every incremental model whose declared columns changed."""
+    """Rebuild from scratch, once, every incremental model whose declared columns or partition keys changed
+    form."""
     drifted = drifted_incremental_models(settings, manifest)
     if not drifted:
         return []

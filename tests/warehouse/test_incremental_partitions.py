@@ -8,6 +8,7 @@ user-visible mart equals a full rebuild of a copy of the same build file (every 
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import duckdb
 import pytest
 
 from borderwatch.config import Settings, get_settings
-from borderwatch.warehouse import build_warehouse
+from borderwatch.warehouse import build_warehouse, dbt_target_dir
 
 sys.path.insert(0, str(Path(__file__).parent))
 from wh_raw_fixture import (
@@ -173,14 +174,17 @@ def test_a_late_thai_reception_matches_an_old_bulletin_and_a_corrected_line_chan
     batch = nights.deportation("KH-GDI-050-1")
     assert (batch["reported_by"], batch["received_date"].isoformat()) == ("both", "2025-04-11")
     moved = nights.deportation("KH-GDI-050-2")
-    assert (moved["nationality_iso3"], moved["_partition_key"]) == ("VNM", "xing_poipet_aranyaprathet|VNM")
+    assert (moved["nationality_iso3"], moved["_partition_key"]) == (
+        "VNM",
+        "xing_poipet_aranyaprathet|VNM|2025-04-10",
+    )
     assert (moved["from_country_iso3"], moved["to_country_iso3"]) == ("KHM", "VNM")  # destination "Vietnam"
     # the old Chinese partition lost the line: no claim or lineage row still files it under CHN
     claims = rows(
         nights.settings.build_db,
         "select distinct _partition_key from marts.fct_figure_claims where fact_key = 'KH-GDI-050-2'",
     )
-    assert claims == [("dep|xing_poipet_aranyaprathet|VNM",)]
+    assert claims == [("dep|xing_poipet_aranyaprathet|VNM|2025-04-10",)]
     nights.assert_equals_full_rebuild()
 
 
@@ -188,7 +192,7 @@ def test_a_line_withdrawn_by_a_corrected_file_leaves_its_partition(nights: Night
     """The ingest deletes a superseded revision's rows: no new row names the withdrawn line's partition."""
     first = nights.load_file("kh_gdi_deportations", "kh_gdi_deportations_2025-04-14.csv", KH_LOAD6, LOAD6)
     build_warehouse(nights.settings)
-    assert nights.deportation("KH-GDI-060-2")["_partition_key"] == "xing_poipet_aranyaprathet|IND"
+    assert nights.deportation("KH-GDI-060-2")["_partition_key"] == "xing_poipet_aranyaprathet|IND|2025-04-12"
     con = duckdb.connect(str(nights.settings.build_db))
     try:  # what the loader does with a revision: old rows out, new rows in, raw._files names the old sha
         con.execute("delete from raw.kh_gdi_deportations where _file_sha256 = ?", [first])
@@ -206,4 +210,44 @@ def test_a_line_withdrawn_by_a_corrected_file_leaves_its_partition(nights: Night
     assert rows(nights.settings.build_db, gone.format("marts.fct_deportations", "deportation_id")) == [(0,)]
     assert rows(nights.settings.build_db, gone.format("marts.fct_figure_claims", "fact_key")) == [(0,)]
     assert rows(nights.settings.build_db, gone.format("intermediate.int_lineage", "mart_key")) == [(0,)]
+    nights.assert_equals_full_rebuild()
+
+
+LOAD8 = datetime(2025, 4, 21, 2, 0)
+LOAD9 = datetime(2025, 4, 22, 2, 0)
+THAI = "xing_poipet_aranyaprathet|THA"
+
+
+def rebuilt_partitions(settings: Settings, model: str) -> set[str]:
+    """The partitions the last build of ``model`` rebuilt: the literal list its compiled SQL keeps."""
+    path = next((dbt_target_dir(settings) / "compiled" / "borderwatch" / "models").rglob(f"{model}.sql"))
+    listed = re.findall(r"_partition_key in \(([^)]*)\)", path.read_text())[-1]
+    return set(re.findall(r"'([^']*)'", listed))
+
+
+def test_a_bulletin_line_of_the_day_before_takes_a_thai_reception_across_days(nights: Nights) -> None:
+    """Partitions are days: a reception alone on 20 April is its own batch in day 20; the Cambodian line of
+    19 April that arrives the next night matches it, so the batch moves to day 19 and day 20 loses it. The
+    night rebuilds the days 17-21 of that crossing|nationality and nothing else: what a night costs does
+    not grow with the days of history behind it."""
+    reception = _th("IMM-68-0070", "2025-04-20", "20 เม.ย. 2568", "ด่านอรัญประเทศ", "ไทย", 14, 13, 27, "กัมพูชา")
+    nights.load("th_imm_receptions", "th_imm_receptions_2025-04-20.csv", [reception], LOAD8)
+    build_warehouse(nights.settings)
+    alone = nights.deportation("TH-IMM-68-0070")
+    assert (alone["reported_by"], alone["_partition_key"]) == ("receiving", f"{THAI}|2025-04-20")
+
+    line = _kh("GDI-070", 1, "19/04/2025", "Poipet", "Thai", 14, 13, 27, "Thailand")
+    nights.load("kh_gdi_deportations", "kh_gdi_deportations_2025-04-20.csv", [line], LOAD9)
+    build_warehouse(nights.settings)
+    batch = nights.deportation("KH-GDI-070-1")
+    assert (batch["reported_by"], batch["received_date"].isoformat()) == ("both", "2025-04-20")
+    assert batch["_partition_key"] == f"{THAI}|2025-04-19"
+    db = nights.settings.build_db
+    assert rows(
+        db, "select count(*) from marts.fct_deportations where deportation_id = 'TH-IMM-68-0070'"
+    ) == [(0,)]
+    days = {f"{THAI}|2025-04-{day}" for day in range(17, 22)}
+    for model in ("int_deportations_matched", "fct_deportations"):
+        assert rebuilt_partitions(nights.settings, model) == days, model
+    assert rebuilt_partitions(nights.settings, "fct_figure_claims") == {f"dep|{key}" for key in days}
     nights.assert_equals_full_rebuild()

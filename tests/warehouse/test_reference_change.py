@@ -65,7 +65,8 @@ def test_a_label_added_to_the_seeds_maps_the_old_rows_on_the_next_build(tmp_path
     after = build_warehouse(settings)
     assert "every incremental model (reference seeds changed)" in after.rebuilt_models
     assert {"unit_test", "seed"} <= _types(after)  # other inputs: loaded and unit-tested again
-    assert _nationality(settings.build_db, "KH-GDI-090-1") == ("MMR", "xing_poipet_aranyaprathet|MMR")
+    mapped = ("MMR", "xing_poipet_aranyaprathet|MMR|2025-03-18")
+    assert _nationality(settings.build_db, "KH-GDI-090-1") == mapped
     assert first.ok and after.ok
 
     assert build_warehouse(settings).rebuilt_models == []  # recorded: the next night is incremental again

@@ -71,3 +71,38 @@ def test_a_model_without_a_contract_that_changed_shape_is_rebuilt(
     assert "int_lineage" in result.rebuilt_models
     sql = f"select * exclude (_loaded_at) from {relation} order by all"
     assert query(settings.build_db, sql) == wh_run.query(sql)
+
+
+DAY_PARTITIONED = {
+    "int_deportations_matched": "intermediate.int_deportations_matched",
+    "fct_deportations": "marts.fct_deportations",
+    "int_figure_claims_unioned": "intermediate.int_figure_claims_unioned",
+    "fct_figure_claims": "marts.fct_figure_claims",
+    "int_lineage": "intermediate.int_lineage",
+}
+
+
+def test_deportation_partitions_of_an_earlier_form_are_rebuilt_once_by_day(
+    wh_run: WarehouseRun, tmp_path: Path
+) -> None:
+    """Before partitions were by day, a key was crossing|nationality: a night's delete by day keys would
+    leave every old row beside its rebuilt copy, so the five models are rebuilt whole, once."""
+    settings = get_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    shutil.copy(wh_run.settings.build_db, settings.build_db)
+    strip_day = "regexp_replace(_partition_key, '\\|[0-9]{4}-[0-9]{2}-[0-9]{2}$', '')"
+    with duckdb.connect(str(settings.build_db)) as con:  # the keys as the earlier release wrote them
+        for relation in DAY_PARTITIONED.values():
+            con.execute(f"update {relation} set _partition_key = {strip_day}")
+
+    drifted = drifted_incremental_models(settings, parse_project(settings))
+    assert sorted(drifted) == sorted(f"model.borderwatch.{name}" for name in DAY_PARTITIONED)
+    assert "earlier form" in drifted["model.borderwatch.fct_deportations"]
+
+    result = build_warehouse(settings)
+    assert result.ok, result.failed_nodes
+    assert set(DAY_PARTITIONED) <= set(result.rebuilt_models)
+    for relation in DAY_PARTITIONED.values():
+        sql = f"select * exclude (_loaded_at) from {relation} order by all"
+        assert query(settings.build_db, sql) == wh_run.query(sql), relation
+    assert drifted_incremental_models(settings, parse_project(settings)) == {}

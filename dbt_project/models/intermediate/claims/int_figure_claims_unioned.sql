@@ -10,7 +10,7 @@
 
 {#- Every figure every feed states (all deliveries and revisions), one row per raw row × metric × sex,
     tagged with the fact row it speaks about (fact_table, fact_key) and its conflict group.
-    Incremental: deportation claims ('dep|' + crossing|nationality, most of the rows) are rebuilt only for
+    Incremental: deportation claims ('dep|' + crossing|nationality|day, most of the rows) are rebuilt only for
     the partitions with new KH/TH deliveries; the other feeds' claims are small and rebuilt every time
     (macros/incremental_partitions.sql). Every conflict group lies inside one partition. -#}
 {%- set dep_partitions = none %}

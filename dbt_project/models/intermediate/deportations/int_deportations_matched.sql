@@ -13,9 +13,11 @@
     (Poipet and Aranyaprathet are one crossing) and the reception date is 0 or 1 day after the handover
     date. Among several candidates the pair with the smallest day gap, then the closest totals, wins, and
     each line is used once (mutual best candidate). Unmatched lines stay as one-sided rows.
-    Incremental: matching never leaves a partition (crossing|nationality), so a night rebuilds only the
-    partitions with new deliveries or a relinked raid (macros/incremental_partitions.sql). -#}
+    Incremental: a partition is crossing|nationality|day and matching looks one day across, so a night
+    rebuilds only the days around new deliveries and the partitions of relinked raids, reading their
+    lines +- 2 days (macros/incremental_partitions.sql). -#}
 {%- set rebuilt = deportations_matched_partitions_to_rebuild() if is_incremental() else none %}
+{%- set scope = deportation_scope(rebuilt) if rebuilt is not none else none %}
 
 with
 
@@ -38,7 +40,7 @@ bulletin_labels as (
         {{ label_key('checkpoint_label') }} as checkpoint_key,
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
-        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
+        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _crossing_nationality
     from (
         select distinct
             checkpoint_label,
@@ -57,7 +59,7 @@ reception_labels as (
         {{ label_key('checkpoint_label') }} as checkpoint_key,
         {{ country_iso3('nationality_label') }} as nationality_iso3,
         {{ label_key('nationality_label') }} as nationality_key,
-        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _partition_key
+        {{ deportation_side_partition_key('checkpoint_label', 'nationality_label') }} as _crossing_nationality
     from (
         select distinct
             checkpoint_label,
@@ -68,7 +70,7 @@ reception_labels as (
 ),
 {%- if rebuilt is not none %}
 
-{#- incremental: every delivery of the lines with a delivery in a rebuilt partition (the latest one decides) #}
+{#- incremental: every delivery of the lines with a delivery in scope (the latest one decides) #}
 bulletin_lines_in_scope as (
 
     select distinct
@@ -79,7 +81,9 @@ bulletin_lines_in_scope as (
         on
             deliveries.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
             and deliveries.nationality_label is not distinct from bulletin_labels.nationality_label
-    where bulletin_labels._partition_key in {{ sql_string_list(rebuilt) }}
+    where
+        bulletin_labels._crossing_nationality in {{ sql_string_list(scope.crossing_nationality) }}
+        and deliveries.handover_date in {{ sql_date_list(scope.days) }}
 
 ),
 
@@ -91,7 +95,9 @@ receptions_in_scope as (
         on
             deliveries.checkpoint_label is not distinct from reception_labels.checkpoint_label
             and deliveries.nationality_label is not distinct from reception_labels.nationality_label
-    where reception_labels._partition_key in {{ sql_string_list(rebuilt) }}
+    where
+        reception_labels._crossing_nationality in {{ sql_string_list(scope.crossing_nationality) }}
+        and deliveries.received_date in {{ sql_date_list(scope.days) }}
 
 ),
 {%- endif %}
@@ -180,7 +186,9 @@ sending as (
     from bulletins
     left join destination_countries on bulletins.destination_label = destination_countries.destination_label
     {%- if rebuilt is not none %}
-    where _partition_key in {{ sql_string_list(rebuilt) }}
+    where
+        _crossing_nationality in {{ sql_string_list(scope.crossing_nationality) }}
+        and handover_date in {{ sql_date_list(scope.days) }}
     {%- endif %}
 
 ),
@@ -207,7 +215,9 @@ receiving as (
     from receptions
     left join origin_countries on receptions.from_country_label = origin_countries.from_country_label
     {%- if rebuilt is not none %}
-    where _partition_key in {{ sql_string_list(rebuilt) }}
+    where
+        _crossing_nationality in {{ sql_string_list(scope.crossing_nationality) }}
+        and received_date in {{ sql_date_list(scope.days) }}
     {%- endif %}
 
 ),
@@ -304,20 +314,22 @@ joined as (
         or coalesce(sending.persons_male + sending.persons_female <> sending.persons_total, false)
         or coalesce(receiving.persons_male + receiving.persons_female <> receiving.persons_total, false)
             as has_conflict,
-        coalesce(
-            sending.crossing_site_id,
-            receiving.crossing_site_id,
-            'unmapped:' || sending.checkpoint_key,
-            'unmapped:' || receiving.checkpoint_key
-        )
-        || '|'
-        || coalesce(
-            sending.nationality_iso3,
-            receiving.nationality_iso3,
-            'unmapped:' || sending.nationality_key,
-            'unmapped:' || receiving.nationality_key
-        )
-            as _partition_key,
+        {{ deportation_partition_key(
+            "coalesce(
+                sending.crossing_site_id,
+                receiving.crossing_site_id,
+                'unmapped:' || sending.checkpoint_key,
+                'unmapped:' || receiving.checkpoint_key
+            )
+            || '|'
+            || coalesce(
+                sending.nationality_iso3,
+                receiving.nationality_iso3,
+                'unmapped:' || sending.nationality_key,
+                'unmapped:' || receiving.nationality_key
+            )",
+            'coalesce(sending.handover_date, receiving.received_date)'
+        ) }} as _partition_key,
         greatest(
             coalesce(sending._loaded_at, receiving._loaded_at),
             coalesce(receiving._loaded_at, sending._loaded_at)
@@ -338,6 +350,10 @@ final as (
         max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at
     from joined
     left join incidents on joined.raid_ref = incidents.report_id
+    {%- if rebuilt is not none %}
+    -- the lines read around the rebuilt days make batches of other days too: only the rebuilt ones stay
+    where joined._partition_key in {{ sql_string_list(rebuilt) }}
+    {%- endif %}
 
 )
 

@@ -12,7 +12,7 @@
 {#- One row per public mart row × raw row behind it: what `borderwatch.explain` reads to list the feed
     rows and landing files behind a figure. Keys are the marts' primary keys.
     Incremental: the lineage of fct_deportations and of deportation claims (most rows) is rebuilt only
-    for the deportation partitions with new KH/TH deliveries ('dep|' + crossing|nationality); every other
+    for the deportation partitions with new KH/TH deliveries ('dep|' + crossing|nationality|day); every other
     mart's lineage is small and rebuilt every time (macros/incremental_partitions.sql). -#}
 {%- set rebuilt = none %}
 {%- set dep_partitions = none %}

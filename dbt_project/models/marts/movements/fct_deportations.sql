@@ -9,7 +9,7 @@
 }}
 
 -- depends_on: {{ ref('stg_kh_gdi__deportations') }}, {{ ref('stg_th_imm__receptions') }}
-{#- Incremental: a night rebuilds the partitions (crossing|nationality) with new KH/TH deliveries since
+{#- Incremental: a night rebuilds the partitions (crossing|nationality|day) around new KH/TH deliveries since
     the last build and those where a raid link changed (macros/incremental_partitions.sql). -#}
 {%- set rebuilt = fct_deportations_partitions_to_rebuild() if is_incremental() else none %}
 
