@@ -17,11 +17,21 @@
 
 with
 
-{#- the resolution (macros/claims.sql, as in int_figure_claims_resolved) of only the rebuilt partitions #}
-{%- set rebuilt_only = (
-    " where _partition_key in " ~ sql_string_list(rebuilt) ~ " or not starts_with(_partition_key, 'dep|')"
-) if rebuilt is not none else "" %}
-{%- set claims = "(select * from " ~ ref('int_figure_claims_unioned') ~ rebuilt_only ~ ")" %}
+{#- the resolution (macros/claims.sql, as in int_figure_claims_resolved) of only the rebuilt partitions:
+    a night's claims are few, so they are read from the 30 M-row table once and kept (the resolution reads
+    them four times); a full rebuild reads the table where it needs it and never holds all of it #}
+{%- if rebuilt is not none %}
+
+rebuilt_claims as materialized (
+
+    select * from {{ ref('int_figure_claims_unioned') }}
+    where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
+
+),
+{%- set claims = "rebuilt_claims" %}
+{%- else %}
+{%- set claims = ref('int_figure_claims_unioned') %}
+{%- endif %}
 
 touched as (
 
