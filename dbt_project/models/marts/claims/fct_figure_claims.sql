@@ -28,10 +28,8 @@ rebuilt_claims as materialized (
     where _partition_key in {{ sql_string_list(rebuilt) }} or not starts_with(_partition_key, 'dep|')
 
 ),
-{%- set claims = "rebuilt_claims" %}
-{%- else %}
-{%- set claims = ref('int_figure_claims_unioned') %}
 {%- endif %}
+{%- set claims = "rebuilt_claims" if rebuilt is not none else ref('int_figure_claims_unioned') %}
 
 touched as (
 
