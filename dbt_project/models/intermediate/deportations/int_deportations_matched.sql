@@ -227,17 +227,14 @@ candidates as (
     select
         sending.kh_record_key,
         receiving.th_record_key,
-        lags.lag_days,
+        date_diff('day', sending.handover_date, receiving.received_date) as lag_days,
         abs(sending.persons_total - receiving.persons_total) as total_gap
     from sending
-    -- received the day of the handover or the day after, as two equalities on the day (a range
-    -- condition would compare every line of a crossing and nationality with every reception of it)
-    cross join (values (0), (1)) as lags (lag_days)
     inner join receiving
         on
             sending.nationality_iso3 = receiving.nationality_iso3
             and sending.crossing_site_id = receiving.crossing_site_id
-            and receiving.received_date = sending.handover_date + lags.lag_days
+            and receiving.received_date between sending.handover_date and sending.handover_date + 1
 
 ),
 
@@ -349,7 +346,8 @@ final as (
     select
         joined.*,
         incidents.report_id as raid_report_id,
-        incidents.incident_id
+        incidents.incident_id,
+        max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at
     from joined
     left join incidents on joined.raid_ref = incidents.report_id
     {%- if rebuilt is not none %}
