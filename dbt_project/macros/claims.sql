@@ -18,7 +18,7 @@
     at 1 M rows 2.5-3x faster than resolving every group, and it completes at a memory limit where that ran
     out of memory. The k-anonymity join keys a raw row by small integers (file number, row number), not
     its sha256. At 30 M claims (1.5 GB memory limit) those two cut the full rebuild of fct_figure_claims
-    from 145 s to 61 s (same rows). Aggregates and joins, not window functions (a window sorts every wide
+    from 145 s to 55 s (same rows). Aggregates and joins, not window functions (a window sorts every wide
     claim row). `claims`
     is read several times (no shared CTE, which DuckDB would materialise whole) and every group is keyed
     by _partition_key (a conflict group and a raw row's claims never span two partitions), so a partition
@@ -59,8 +59,6 @@
 
     ),
 
-    {#- k = 11: a sex-level count below 11 is never published, and then neither is the other sex of the
-        same record (total minus the visible one would reveal it) #}
     {#- files numbered (by their sha256, so every reference to this CTE numbers them alike): a raw row is
         keyed by (raw_table, file number, row number), not by its 64-character sha256 #}
     claim_files as (
@@ -72,6 +70,8 @@
 
     ),
 
+    {#- k = 11: a sex-level count below 11 is never published, and then neither is the other sex of the
+        same record (total minus the visible one would reveal it) #}
     suppressed_rows as (
 
         select distinct
