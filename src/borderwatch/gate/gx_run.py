@@ -29,6 +29,7 @@ from borderwatch.gate.suites import GateConfig, SuiteError, SuiteSpec
 logger = logging.getLogger(__name__)
 
 GX_WORKER_RESERVE = 384 * duck.MIB  # taken off the DuckDB budget while the worker lives (borderwatch.duck)
+WORKER_EXIT_TIMEOUT_S = 300.0  # how long a closed worker may take to exit before its reservation is released
 _WORKER_LOCK = threading.Lock()
 _WORKER: GxWorker | None = None
 
@@ -63,8 +64,10 @@ class GxWorker:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
         def release_when_gone() -> None:
+            # a worker still importing GX exits once the import is done: seconds, but minutes on a
+            # machine as loaded as CI's can be; only a hung worker gives its reservation up still alive
             for process in processes:
-                process.join(timeout=60)
+                process.join(timeout=WORKER_EXIT_TIMEOUT_S)
             duck.release("gx worker")
 
         threading.Thread(target=release_when_gone, name="gx-worker-exit", daemon=True).start()
