@@ -261,7 +261,8 @@ from borderwatch import duck
 gate.warm_up()
 during = duck.memory_limit()
 result = gate.run_gate(settings, synthetic.FakeBuildResult())
-deadline = time.monotonic() + 300  # gx_run.WORKER_EXIT_TIMEOUT_S
+from borderwatch.gate.gx_run import WORKER_EXIT_TIMEOUT_S
+deadline = time.monotonic() + WORKER_EXIT_TIMEOUT_S
 while duck.memory_limit() == during and time.monotonic() < deadline:
     time.sleep(0.01)
 print(json.dumps({"gx_in_parent": "great_expectations" in sys.modules,
