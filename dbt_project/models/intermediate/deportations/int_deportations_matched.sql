@@ -346,8 +346,7 @@ final as (
     select
         joined.*,
         incidents.report_id as raid_report_id,
-        incidents.incident_id,
-        max(joined._loaded_at) over (partition by joined._partition_key) as _partition_loaded_at
+        incidents.incident_id
     from joined
     left join incidents on joined.raid_ref = incidents.report_id
     {%- if rebuilt is not none %}
