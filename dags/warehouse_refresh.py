@@ -63,7 +63,7 @@ def warehouse_refresh() -> None:
 
     @task(pool=BUILD_POOL)
     def dbt_build(loads: XCom) -> dict[str, Any]:
-        """One dbt build process per run (dbt threads inside it), never one task per model."""
+        """One dbt build process per run (models one at a time inside it), never one task per model."""
         from borderwatch.orchestration.steps import run_build
 
         return run_build()
