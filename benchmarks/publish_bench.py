@@ -72,6 +72,7 @@ PHASES = (  # functions of borderwatch.publish (before and after its split) whos
     "verify_and_export",
     "export_parquet",
     "relabel_parquet",
+    "_link_parts",
     "_render_report",
     "render_report",
     "sha256_file",

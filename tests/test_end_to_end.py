@@ -83,7 +83,7 @@ def test_current_points_at_a_complete_read_only_publication(refreshed: Run) -> N
     for table, rows in manifest["row_counts"].items():
         assert _query(settings, f"select count(*) from {table}")[0][0] == rows
         assert (
-            settings.current_dir / "parquet" / f"{table.split('.')[-1]}.parquet"
+            settings.current_dir / "parquet" / table.split(".")[-1] / f"{pub.version}.parquet"
         ).exists() or table.startswith("reference.")
     with pytest.raises(duckdb.Error):
         con = duckdb.connect(str(settings.current_db), read_only=True)
@@ -169,7 +169,7 @@ def test_a_bi_tool_reads_current_through_sqlalchemy_while_the_build_file_is_held
                 con.execute(sa.text("create table intruder as select 1"))
         engine.dispose()
         parquet = duckdb.sql(
-            f"select count(*) from '{settings.current_dir / 'parquet' / 'fct_deportations.parquet'}'"
+            f"select count(*) from '{settings.current_dir / 'parquet' / 'fct_deportations' / '*.parquet'}'"
         ).fetchall()
         assert parquet == [(rows,)]
     finally:

@@ -23,7 +23,7 @@ from borderwatch import pipeline
 from borderwatch.config import Settings
 from borderwatch.files import sha256_file
 from borderwatch.gate import GateResult
-from borderwatch.publish import Publication, PublishError, content_fingerprint, verify_version
+from borderwatch.publish import Publication, PublishError, content_fingerprint, release, verify_version
 from borderwatch.publish.candidate import candidate_from_dir
 from borderwatch.publish.core import GATE_INPUTS_DB, attach_gate_inputs
 from borderwatch.warehouse import BuildResult, dbt_target_dir
@@ -105,8 +105,10 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
         "where table_name = 'fct_raids' and constraint_type = 'PRIMARY KEY'",
     )
     assert keys == [(["raid_id"],)]
-    parquet = second.path / "parquet" / "fct_raids.parquet"
-    assert _sql(second.database_path, f"select count(*) from '{parquet}'") == [(307,)]
+    parquet = second.path / "parquet" / "fct_raids"
+    assert sorted(p.stem for p in parquet.iterdir()) == [first.version, second.version]
+    assert _sql(second.database_path, f"select count(*) from '{parquet}/{second.version}.parquet'") == [(7,)]
+    assert _sql(second.database_path, f"select count(*) from '{parquet}/*.parquet'") == [(307,)]
 
 
 def test_night_after_night_of_new_rows_keeps_appending(
@@ -200,10 +202,31 @@ def test_a_table_keyed_by_its_unique_test_gets_new_rows_appended(
     _assert_same_as_build(documented, third)
 
 
-def test_unchanged_marts_keep_their_parquet_bytes_under_the_new_version(
+def _parquet_matches_table(pub: Publication, mart: str) -> None:
+    """The mart's Parquet parts hold exactly its published rows, and every part says who wrote it."""
+    parts = sorted((pub.path / "parquet" / mart).iterdir())
+    files = "[" + ", ".join(f"'{p}'" for p in parts) + "]"
+    differ = _sql(
+        pub.database_path,
+        f"select count(*) from ((select * from read_parquet({files}) except all select * from marts.{mart}) "
+        f"union all (select * from marts.{mart} except all select * from read_parquet({files})))",
+    )
+    assert differ == [(0,)], mart
+    rows = _sql(pub.database_path, f"select count(*) from read_parquet({files})")
+    assert rows == [(pub.row_counts[f"marts.{mart}"],)], mart
+    for part in parts:
+        query = f"select decode(key), decode(value) from parquet_kv_metadata('{part}')"
+        kv = dict(_sql(pub.database_path, query))
+        assert kv["borderwatch.version"] == part.stem, part
+        assert kv["borderwatch.relation"] == f"marts.{mart}"
+
+
+def test_unchanged_marts_link_their_served_parts_and_a_grown_one_gains_a_part(
     documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:
-    publish_now(documented, passed)
+    """No byte of an unchanged mart is re-encoded or copied (hard links), and a mart that only gained rows
+    writes those rows alone as one more part: the night's Parquet costs what the night added."""
+    first = publish_now(documented, passed)
     _edit(
         documented,
         "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
@@ -211,21 +234,85 @@ def test_unchanged_marts_keep_their_parquet_bytes_under_the_new_version(
     )
     second = publish_now(documented, passed)
     manifest = json.loads(second.manifest_path.read_text())
-    assert "fct_raids" not in manifest["parquet_reused"]
-    assert {"fct_raid_persons", "fct_deportations", "dim_country"} <= set(manifest["parquet_reused"])
+    reused = set(manifest["parquet_reused"])
+    assert {"fct_raids", "fct_raid_persons", "fct_deportations", "dim_country"} <= reused
+    assert manifest["parquet_appended"] == ["fct_raids"]
     assert verify_version(second.path, manifest) == []
-    for mart in manifest["parquet_reused"]:
-        path = second.path / "parquet" / f"{mart}.parquet"
-        query = f"select decode(key), decode(value) from parquet_kv_metadata('{path}')"
-        kv = dict(_sql(second.database_path, query))
-        assert kv["borderwatch.version"] == second.version, mart
-        assert kv["borderwatch.relation"] == f"marts.{mart}"
-        differ = _sql(
-            second.database_path,
-            f"select count(*) from ((select * from '{path}' except all select * from marts.{mart}) "
-            f"union all (select * from marts.{mart} except all select * from '{path}'))",
+    old = first.path / "parquet" / "fct_raid_persons" / f"{first.version}.parquet"
+    new = second.path / "parquet" / "fct_raid_persons" / f"{first.version}.parquet"
+    assert new.stat().st_ino == old.stat().st_ino
+    assert manifest["parquet"]["fct_raids"] == [
+        f"published/{second.version}/parquet/fct_raids/{v}.parquet" for v in (first.version, second.version)
+    ]
+    added = second.path / "parquet" / "fct_raids" / f"{second.version}.parquet"
+    assert _sql(second.database_path, f"select count(*) from '{added}'") == [(3,)]
+    for mart in manifest["parquet"]:
+        _parquet_matches_table(second, mart)
+
+
+def test_a_corrected_row_writes_the_mart_whole_as_one_part(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """A served row that changed must not survive in a linked part: the mart is written afresh."""
+    publish_now(documented, passed)
+    _edit(
+        documented,
+        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
+        "from marts.fct_raids order by raid_id limit 3",
+    )
+    publish_now(documented, passed)
+    _edit(documented, "update marts.fct_raids set date_start = date_start + 1 where raid_id like 'N%'")
+    third = publish_now(documented, passed)
+    manifest = json.loads(third.manifest_path.read_text())
+    whole = f"published/{third.version}/parquet/fct_raids/{third.version}.parquet"
+    assert manifest["parquet"]["fct_raids"] == [whole]
+    assert "fct_raids" not in manifest["parquet_reused"]
+    _parquet_matches_table(third, "fct_raids")
+
+
+def test_parts_are_compacted_into_one_at_the_limit(
+    documented: Settings,
+    passed: GateResult,
+    publish_now: Callable[..., Publication],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(release, "PARQUET_MAX_PARTS", 3)
+    publish_now(documented, passed)
+    counts = []
+    for night in range(3):
+        _edit(
+            documented,
+            f"insert into marts.fct_raids select * replace ('N{night}' || raid_id as raid_id) "
+            "from marts.fct_raids order by raid_id limit 2",
         )
-        assert differ == [(0,)], mart
+        pub = publish_now(documented, passed)
+        counts.append(len(json.loads(pub.manifest_path.read_text())["parquet"]["fct_raids"]))
+        _parquet_matches_table(pub, "fct_raids")
+    assert counts == [2, 3, 1]
+
+
+def test_a_served_parquet_part_that_changed_on_disk_is_written_afresh(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    first = publish_now(documented, passed)
+    damaged = first.path / "parquet" / "fct_raid_persons" / f"{first.version}.parquet"
+    damaged.chmod(0o644)
+    with damaged.open("r+b") as handle:  # one byte inside the data pages: the footer still parses
+        handle.seek(8)
+        byte = handle.read(1)
+        handle.seek(8)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    _edit(documented, "update marts.dim_country set name = name || ' ' where iso3 = 'THA'")
+    second = publish_now(documented, passed)
+    manifest = json.loads(second.manifest_path.read_text())
+    assert "fct_raid_persons" not in manifest["parquet_reused"]
+    assert "fct_raids" in manifest["parquet_reused"]
+    assert verify_version(second.path, manifest) == []
+    assert manifest["parquet"]["fct_raid_persons"] == [
+        f"published/{second.version}/parquet/fct_raid_persons/{second.version}.parquet"
+    ]
+    _parquet_matches_table(second, "fct_raid_persons")
+    assert verify_version(first.path, json.loads(first.manifest_path.read_text())) != []
 
 
 def test_a_changed_or_removed_row_writes_the_candidate_afresh(
@@ -292,7 +379,7 @@ def test_a_new_column_or_a_dropped_table_is_followed(
     pub = publish_now(documented, passed)
     assert set(_fates(pub, documented).values()) == {"new"}
     assert "marts.dim_agency" not in pub.row_counts
-    assert not (pub.path / "parquet" / "dim_agency.parquet").exists()
+    assert not (pub.path / "parquet" / "dim_agency").exists()
     _assert_same_as_build(documented, pub)
 
 
@@ -383,26 +470,3 @@ def test_a_candidate_that_holds_gate_inputs_inside_is_never_published(
         pipeline.publish(documented, pipeline.Audited(old, passed), notify=False)
     now = documented.current_dir.resolve() if documented.current_dir.exists() else None
     assert now == served
-
-
-def test_a_served_parquet_file_that_changed_on_disk_is_exported_afresh(
-    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
-) -> None:
-    first = publish_now(documented, passed)
-    damaged = first.path / "parquet" / "fct_raid_persons.parquet"
-    damaged.chmod(0o644)
-    with damaged.open("r+b") as handle:  # one byte inside the data pages: the footer still parses
-        handle.seek(8)
-        byte = handle.read(1)
-        handle.seek(8)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    _edit(documented, "update marts.dim_country set name = name || ' ' where iso3 = 'THA'")
-    second = publish_now(documented, passed)
-    manifest = json.loads(second.manifest_path.read_text())
-    assert "fct_raid_persons" not in manifest["parquet_reused"]
-    assert "fct_raids" in manifest["parquet_reused"]
-    assert verify_version(second.path, manifest) == []
-    fresh = second.path / "parquet" / "fct_raid_persons.parquet"
-    assert _sql(second.database_path, f"select count(*) from '{fresh}'") == [
-        (second.row_counts["marts.fct_raid_persons"],)
-    ]

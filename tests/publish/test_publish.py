@@ -68,7 +68,7 @@ def test_publish_writes_a_complete_verified_version(home: Settings, passed: Gate
     assert not stat.S_IMODE(pub.database_path.stat().st_mode) & 0o222
     con = duckdb.connect(str(home.current_db), read_only=True)
     try:
-        parquet = pub.path / "parquet" / "fct_raids.parquet"
+        parquet = pub.path / "parquet" / "fct_raids" / f"{pub.version}.parquet"
         assert con.execute(f"select count(*) from '{parquet}'").fetchone() == (300,)
         latest = con.execute("select max(as_of_date) from marts.fct_assistance_snapshots_latest").fetchone()
         assert str(latest[0]) == "2025-03-31"
@@ -76,8 +76,10 @@ def test_publish_writes_a_complete_verified_version(home: Settings, passed: Gate
         con.close()
     assert Publication.from_dict(json.loads(json.dumps(pub.as_dict()))).row_counts == pub.row_counts
     assert sorted(p.name for p in (pub.path / "parquet").iterdir()) == sorted(
-        f"{n.split('.')[1]}.parquet" for n in manifest["row_counts"] if n.startswith("marts.")
+        n.split(".")[1] for n in manifest["row_counts"] if n.startswith("marts.")
     )
+    part = f"published/{pub.version}/parquet/fct_raids/{pub.version}.parquet"
+    assert manifest["parquet"]["fct_raids"] == [part]
 
 
 def test_failed_gate_changes_nothing(

@@ -107,7 +107,8 @@ def test_contract_keys_are_declared_in_the_published_file(real: RealPublication)
 
 
 def test_parquet_files_carry_the_descriptions(real: RealPublication) -> None:
-    path = real.settings.warehouse_dir / real.manifest["parquet"]["fct_deportations"]
+    (part,) = real.manifest["parquet"]["fct_deportations"]
+    path = real.settings.warehouse_dir / part
     metadata = dict(
         duckdb.sql(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall()
     )

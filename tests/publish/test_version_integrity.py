@@ -53,8 +53,9 @@ def test_rollback_refuses_a_version_with_a_damaged_parquet_file(
     home: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:
     first, second = _publish_nights(home, passed, publish_now, 2)
-    _damage(home.published_dir / first / "parquet" / "fct_raids.parquet")
-    with pytest.raises(PublishError, match=r"parquet/fct_raids\.parquet sha256 does not match") as err:
+    _damage(home.published_dir / first / "parquet" / "fct_raids" / f"{first}.parquet")
+    damaged = rf"parquet/fct_raids/{first}\.parquet sha256 does not match"
+    with pytest.raises(PublishError, match=damaged) as err:
         pipeline.rollback(home)
     assert REPAIR_COMMAND in str(err.value)
     assert current_version(home) == second, "a refused rollback leaves readers where they were"
@@ -64,11 +65,12 @@ def test_rollback_refuses_a_version_with_a_missing_or_extra_file(
     home: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:
     first, _ = _publish_nights(home, passed, publish_now, 2)
-    (home.published_dir / first / "parquet" / "fct_deportations.parquet").unlink()
-    with pytest.raises(PublishError, match=r"fct_deportations\.parquet is missing"):
+    part = home.published_dir / first / "parquet" / "fct_deportations" / f"{first}.parquet"
+    part.unlink()
+    with pytest.raises(PublishError, match=rf"fct_deportations/{first}\.parquet is missing"):
         pipeline.rollback(home, first)
-    (home.published_dir / first / "parquet" / "fct_deportations.parquet").write_bytes(b"PAR1")
-    (home.published_dir / first / "parquet" / "planted.parquet").write_bytes(b"PAR1")
+    part.write_bytes(b"PAR1")
+    (part.parent / "planted.parquet").write_bytes(b"PAR1")
     with pytest.raises(PublishError, match=r"planted\.parquet is not in the manifest"):
         pipeline.rollback(home, first)
 

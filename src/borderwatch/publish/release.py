@@ -8,7 +8,6 @@ every file fsynced; then the directory is renamed into place and only then is ``
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ from borderwatch.locking import require_writer_lock
 from borderwatch.publish.candidate import (
     Candidate,
     drop_candidate,
+    fingerprint_parts,
     locate_candidate,
     refuse_broken_keys,
     refuse_changed,
@@ -149,14 +149,20 @@ def build_version(
         db_synced: Future[None] = flusher.submit(fsync_file, db_path)
         crash_point("verify")
         dictionary = published_dictionary(db_path)
-        reuse = reusable_parquet(settings, served, candidate, dictionary)
-        counts, parquet_files, digests = verify_and_export(
-            db_path, candidate.row_counts, staging / "parquet", version, dictionary, reuse
+        counts, parts, digests = verify_and_export(
+            db_path,
+            candidate.content,
+            candidate.tables,
+            staging / "parquet",
+            version,
+            dictionary,
+            served_parquet(settings, served, dictionary),
         )
         crash_point("report")
         report = render_report(db_path, staging / REPORT_NAME, version, now, counts)
         crash_point("manifest")
-        files.update({f"parquet/{p.name}": digests.get(p) or sha256_file(p) for p in parquet_files})
+        parquet_files = [path for paths in parts.values() for path in paths]
+        files.update({str(p.relative_to(staging)): digests.get(p) or sha256_file(p) for p in parquet_files})
         if report is not None:
             files[REPORT_NAME] = sha256_file(report)
         relative_root = Path(settings.published_dir.name) / version
@@ -171,8 +177,14 @@ def build_version(
             "gate_inputs": GATE_INPUTS_BESIDE,
             "row_counts": counts,
             "files": files,
-            "parquet": {p.stem: str(relative_root / "parquet" / p.name) for p in parquet_files},
-            "parquet_reused": sorted(p.stem for p in digests),
+            "parquet": {
+                table: [str(relative_root / p.relative_to(staging)) for p in paths]
+                for table, paths in parts.items()
+            },
+            "parquet_reused": sorted({p.parent.name for p in digests}),
+            "parquet_appended": sorted(
+                t for t, paths in parts.items() if len(paths) > 1 and paths[-1].stem == version
+            ),
             "report": REPORT_NAME if report is not None else None,
             "content": candidate.content,
             "dictionary": dictionary,
@@ -186,6 +198,8 @@ def build_version(
             path.chmod(0o444)
         fsync_files(written)
         db_synced.result()
+    for directory in (staging / "parquet").iterdir():
+        fsync_dir(directory)
     fsync_dir(staging / "parquet")
     fsync_dir(staging)
     return manifest
@@ -212,61 +226,73 @@ def refuse_unpublished_schemas(db_path: Path) -> None:
         )
 
 
+PARQUET_MAX_PARTS = 30
+"""A mart whose served Parquet already has this many parts is written whole again (one part) instead of
+gaining another: about a month of nightly appends, then one night pays the whole re-encode."""
+
+
 @dataclass(frozen=True)
-class Reusable:
-    """A served version's Parquet file of a mart whose content and dictionary entry did not change."""
+class ServedParts:
+    """The served version's Parquet parts of one mart (each with its manifest sha256) and its content."""
 
-    path: Path
-    sha256: str
-    version: str
+    paths: list[Path]
+    sha256: list[str]
+    fingerprint: str
 
 
-def reusable_parquet(
-    settings: Settings, served: dict[str, Any] | None, candidate: Candidate, dictionary: dict[str, Any]
-) -> dict[str, Reusable]:
-    """Marts whose served Parquet file holds exactly what this version would export (same fingerprint,
-    same columns, types and descriptions): their bytes are copied, not re-encoded."""
+def served_parquet(
+    settings: Settings, served: dict[str, Any] | None, dictionary: dict[str, Any]
+) -> dict[str, ServedParts]:
+    """Marts whose served parts this version may link: written as parts (a version from before parts has
+    one file per mart and is exported afresh), listed with their sha256, and described as this version
+    describes them (every part carries the descriptions in its metadata)."""
     if not served:
         return {}
-    old_content, old_dictionary = served.get("content") or {}, served.get("dictionary") or {}
+    content, old_dictionary = served.get("content") or {}, served.get("dictionary") or {}
     files, version = served.get("files") or {}, str(served.get("version", ""))
+    root = settings.published_dir / version
     out = {}
-    for name, fingerprint in candidate.content.items():
-        schema, table = name.split(".", 1)
-        rel = f"parquet/{table}.parquet"
-        if (
-            schema == PARQUET_SCHEMA
-            and old_content.get(name) == fingerprint
-            and old_dictionary.get(name) == dictionary.get(name)
-            and rel in files
-        ):
-            out[name] = Reusable(settings.published_dir / version / rel, str(files[rel]), version)
+    for table, parts in (served.get("parquet") or {}).items():
+        name = f"{PARQUET_SCHEMA}.{table}"
+        if not isinstance(parts, list) or not parts or name not in content:
+            continue
+        rels = [f"parquet/{table}/{Path(str(part)).name}" for part in parts]
+        if old_dictionary.get(name) != dictionary.get(name) or any(rel not in files for rel in rels):
+            continue
+        paths = [root / rel for rel in rels]
+        out[name] = ServedParts(paths, [str(files[rel]) for rel in rels], content[name])
     return out
 
 
 def verify_and_export(
     db_path: Path,
-    expected: dict[str, int],
+    content: dict[str, str],
+    tables: dict[str, str],
     parquet_dir: Path,
     version: str,
     dictionary: dict[str, Any],
-    reuse: dict[str, Reusable] | None = None,
-) -> tuple[dict[str, int], list[Path], dict[Path, str]]:
-    """Reopen the finished file read-only, check every row count, export each mart to Parquet.
+    served: dict[str, ServedParts] | None = None,
+) -> tuple[dict[str, int], dict[str, list[Path]], dict[Path, str]]:
+    """Reopen the finished file read-only, check every row count, write each mart's Parquet parts.
 
-    Each Parquet file carries, in its key-value metadata, the version, the relation, its description and a
-    JSON object of column descriptions (``borderwatch.*`` keys), so a file that travels alone still explains
-    itself and says which version it belongs to. A mart in ``reuse`` is copied from the served version
-    with its version label rewritten (:func:`relabel_parquet`), when that copy checks out; the sha256 of
-    each copied file is returned, so it is not read again.
+    Each mart is a directory of parts, ``parquet/<mart>/<version that wrote it>.parquet``. A mart whose
+    content the served version already has links the served parts (hard links: no bytes copied or
+    re-encoded); one whose candidate only appended rows (``tables``: the candidate's fate per table) links
+    them and writes the new rows as one more part; anything else, or a served part whose bytes or
+    metadata do not check out, is written whole as one part. Each part carries, in its key-value
+    metadata, the version that wrote it, the relation, its description and a JSON object of column
+    descriptions (``borderwatch.*`` keys). Returns the row counts, the parts per mart and the sha256 of
+    every linked part (checked against the served manifest, so not read again).
     """
     parquet_dir.mkdir()
+    expected = {name: fingerprint_parts(value)[0] for name, value in content.items()}
     con = duck.connect(db_path, read_only=True)
     # Row order is not part of a mart's contract (no SQL reader may rely on it): letting each thread write
     # its row groups as they finish cut the 30 M-row claims export from 37-39 s to 25-26 s (wall) and its
     # CPU by a quarter (benchmarks/results/publish-2026-12-02-session9.md).
     con.execute("SET preserve_insertion_order = false")
     digests: dict[Path, str] = {}
+    parts: dict[str, list[Path]] = {}
     try:
         actual = {name: count_rows(con, ".".join(ident(p) for p in name.split("."))) for name in expected}
         if actual != expected:
@@ -275,88 +301,81 @@ def verify_and_export(
                 f"{db_path}: row counts differ from the audited candidate (candidate, copy): {diff}"
             )
         crash_point("parquet")
-        files = []
         for name in sorted(expected):
             schema, table = name.split(".")
             if schema != PARQUET_SCHEMA:
                 continue
-            out = parquet_dir / f"{table}.parquet"
+            out = parquet_dir / table
+            out.mkdir()
             metadata = parquet_metadata(version, name, dictionary)
-            old = (reuse or {}).get(name)
-            digest = relabel_parquet(con, old, out, metadata, actual[name]) if old else None
-            if digest:
-                digests[out] = digest
-            else:
-                export_parquet(con, schema, table, out, metadata)
-            files.append(out)
+            old = (served or {}).get(name)
+            linked = _link_parts(con, old, out, metadata, content[name], tables.get(name)) if old else None
+            if linked is None:
+                for path in out.iterdir():
+                    path.unlink()
+                export_parquet(con, f"{ident(schema)}.{ident(table)}", out / f"{version}.parquet", metadata)
+                parts[table] = [out / f"{version}.parquet"]
+                continue
+            digests.update(linked)
+            parts[table] = sorted(out.iterdir())
     finally:
         con.close()
-    return actual, files, digests
+    return actual, parts, digests
 
 
-def relabel_parquet(
-    con: duckdb.DuckDBPyConnection, old: Reusable, out: Path, metadata: dict[str, str], rows: int
-) -> str | None:
-    """Copy a served Parquet file with its ``borderwatch.version`` value rewritten in the footer.
+def _link_parts(
+    con: duckdb.DuckDBPyConnection,
+    old: ServedParts,
+    out: Path,
+    metadata: dict[str, str],
+    built: str,
+    fate: str | None,
+) -> dict[Path, str] | None:
+    """Link the served parts into ``out`` and, for a mart that only gained rows, write them as a new part.
 
-    Version names have a fixed length, so the Thrift footer keeps its layout and every offset stays valid;
-    the old file's sha256 is checked against its manifest in the same read. The copy must then read back
-    (through DuckDB) with the new version, the same other metadata and ``rows`` rows, or it is deleted and
-    the mart exported afresh (None).
+    None (write the mart whole) when the content changed otherwise, when another part would exceed
+    :data:`PARQUET_MAX_PARTS`, or when a served part's sha256, row count or metadata does not check out.
+    The new rows are the candidate's rows past the served row count (an append adds rows after a copy of
+    the served table); their count and row-hash sum must make the served fingerprint into the built one.
     """
+    appended = old.fingerprint != built
+    if appended and (fate != "appended" or len(old.paths) >= PARQUET_MAX_PARTS):
+        return None
+    linked: dict[Path, str] = {}
     try:
-        digest = _copy_relabelled(
-            old.path, out, old.version.encode(), str(metadata["version"]).encode(), old.sha256
-        )
-        if digest is None:
-            out.unlink(missing_ok=True)
+        for path, digest in zip(old.paths, old.sha256, strict=True):
+            target = out / path.name
+            if place_and_hash(path, target) != digest:
+                logger.info("%s: sha256 differs from its manifest; writing the mart afresh", path)
+                return None
+            linked[target] = digest
+        files = "[" + ", ".join(f"'{sql_str(p)}'" for p in linked) + "]"
+        rows = con.execute(f"select sum(num_rows) from parquet_file_metadata({files})").fetchone()
+        kv = con.execute(
+            f"select file_name, decode(key), decode(value) from parquet_kv_metadata({files})"
+        ).fetchall()
+        served_rows, served_sum = fingerprint_parts(old.fingerprint)
+        built_rows, built_sum = fingerprint_parts(built)
+        want = {PARQUET_META_PREFIX + k: v for k, v in metadata.items() if k != "version"}
+        for path in linked:
+            got = {k: v for f, k, v in kv if Path(f) == path}
+            if got.pop(PARQUET_META_PREFIX + "version", None) != path.stem or got != want:
+                return None
+        if rows is None or rows[0] != served_rows:
             return None
-        path = sql_str(out)
-        kv = dict(
-            con.execute(f"select decode(key), decode(value) from parquet_kv_metadata('{path}')").fetchall()
-        )
-        (count,) = con.execute(f"select num_rows from parquet_file_metadata('{path}')").fetchone() or (-1,)
+        if appended:
+            relation = ".".join(ident(p) for p in metadata["relation"].split("."))
+            new = f"select * from {relation} as t where rowid >= {served_rows}"
+            count, total = con.execute(
+                f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from ({new}) as t"
+            ).fetchone() or (0, 0)
+            if (served_rows + count, served_sum + int(total)) != (built_rows, built_sum):
+                return None
+            export_parquet(con, f"({new})", out / f"{metadata['version']}.parquet", metadata)
     except (OSError, duckdb.Error) as exc:
-        logger.info("%s: not reused (%s); exporting it", old.path, exc)
-        out.unlink(missing_ok=True)
+        logger.info("%s: served parts not reused (%s); writing the mart afresh", out.name, exc)
         return None
-    if count != rows or kv != {PARQUET_META_PREFIX + k: v for k, v in metadata.items()}:
-        out.unlink(missing_ok=True)
-        return None
-    return digest
-
-
-def _copy_relabelled(source: Path, target: Path, old: bytes, new: bytes, expected: str) -> str | None:
-    """One read of ``source``: its sha256 must be ``expected``; the copy's footer says ``new`` for ``old``."""
-    size = source.stat().st_size
-    with source.open("rb") as src:
-        src.seek(max(0, size - 8))
-        tail = src.read(8)
-        footer_len = int.from_bytes(tail[:4], "little")
-        start = size - 8 - footer_len
-        if len(old) != len(new) or tail[4:] != b"PAR1" or start < 4:
-            return None
-        src.seek(start)
-        footer = src.read(footer_len)
-        if footer.count(old) != 1:
-            return None
-        src.seek(0)
-        before, after = hashlib.sha256(), hashlib.sha256()
-        with target.open("xb") as dst:
-            remaining = start
-            while remaining:
-                chunk = src.read(min(8 << 20, remaining))
-                if not chunk:
-                    return None
-                before.update(chunk)
-                after.update(chunk)
-                dst.write(chunk)
-                remaining -= len(chunk)
-            relabelled = footer.replace(old, new)
-            before.update(footer + tail)
-            after.update(relabelled + tail)
-            dst.write(relabelled + tail)
-    return after.hexdigest() if before.hexdigest() == expected else None
+    return linked
 
 
 def parquet_metadata(version: str, relation: str, dictionary: dict[str, Any]) -> dict[str, str]:
@@ -372,17 +391,12 @@ def parquet_metadata(version: str, relation: str, dictionary: dict[str, Any]) ->
     }
 
 
-def export_parquet(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, out: Path, metadata: dict[str, str]
-) -> None:
-    """One COPY per mart (DuckDB encodes row groups on every thread), descriptions in KV metadata."""
+def export_parquet(con: duckdb.DuckDBPyConnection, source: str, out: Path, metadata: dict[str, str]) -> None:
+    """One COPY per part (DuckDB encodes row groups on every thread), descriptions in KV metadata."""
     kv = ", ".join(
         f"{sql_literal(PARQUET_META_PREFIX + key)}: {sql_literal(value)}" for key, value in metadata.items()
     )
-    con.execute(
-        f"copy (select * from {ident(schema)}.{ident(table)}) to '{sql_str(out)}' "
-        f"(format parquet, kv_metadata {{{kv}}})"
-    )
+    con.execute(f"copy (select * from {source}) to '{sql_str(out)}' (format parquet, kv_metadata {{{kv}}})")
 
 
 def render_report(

@@ -188,16 +188,19 @@ def served_manifest(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
-def parquet_set(warehouse_dir: Path) -> tuple[str, dict[str, Path]]:
-    """The consistent Parquet set a reader should use: ``(version, {mart: path})`` from one manifest read.
+def parquet_set(warehouse_dir: Path) -> tuple[str, dict[str, list[Path]]]:
+    """The consistent Parquet set a reader should use: ``(version, {mart: [part, ...]})`` from one read.
 
     Reading ``current/manifest.json`` once and using its ``parquet`` paths (``published/<version>/...``)
     never mixes versions, whereas opening ``current/parquet/a`` and ``current/parquet/b`` separately may
-    resolve ``current`` to two different versions if a publication lands in between.
+    resolve ``current`` to two different versions if a publication lands in between. A mart is the union
+    of its parts (``read_parquet([...])`` in DuckDB, ``pyarrow.parquet.read_table([...])``); a version
+    written before marts had parts names one file, returned as a list of one.
     """
     manifest = json.loads((warehouse_dir / "current" / MANIFEST_NAME).read_text(encoding="utf-8"))
     return str(manifest["version"]), {
-        name: warehouse_dir / rel for name, rel in sorted(manifest.get("parquet", {}).items())
+        name: [warehouse_dir / rel for rel in ([parts] if isinstance(parts, str) else parts)]
+        for name, parts in sorted(manifest.get("parquet", {}).items())
     }
 
 
