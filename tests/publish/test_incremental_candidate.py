@@ -470,3 +470,22 @@ def test_a_candidate_that_holds_gate_inputs_inside_is_never_published(
         pipeline.publish(documented, pipeline.Audited(old, passed), notify=False)
     now = documented.current_dir.resolve() if documented.current_dir.exists() else None
     assert now == served
+
+
+def test_a_version_from_before_parts_is_not_linked(home: Settings) -> None:
+    """A served version with one Parquet file per mart (before parts) has nothing to link: written whole."""
+    old_layout = {
+        "version": "v1",
+        "content": {"marts.fct_raids": "3:42"},
+        "dictionary": {},
+        "files": {"parquet/fct_raids.parquet": "ab"},
+        "parquet": {"fct_raids": "published/v1/parquet/fct_raids.parquet"},
+    }
+    assert release.served_parquet(home, old_layout, {}) == {}
+    parts = {**old_layout, "files": {"parquet/fct_raids/v1.parquet": "ab"}}
+    parts["parquet"] = {"fct_raids": ["published/v1/parquet/fct_raids/v1.parquet"]}
+    (served,) = release.served_parquet(home, parts, {}).values()
+    assert served.paths == [home.published_dir / "v1" / "parquet" / "fct_raids" / "v1.parquet"]
+    assert (served.sha256, served.fingerprint) == (["ab"], "3:42")
+    described = {"marts.fct_raids": {"description": "changed"}}
+    assert release.served_parquet(home, parts, described) == {}, "new descriptions: every part is stale"

@@ -14,8 +14,10 @@ Layout under ``settings.warehouse_dir``::
     candidates/<id>/dictionary.json          dbt's descriptions and contract keys for what was built
     published/<version>/warehouse.duckdb     the candidate's file itself (a hard link where the
                                              filesystem allows): exactly the audited bytes
-    published/<version>/parquet/<table>.parquet   one stable path per version, descriptions in KV metadata;
-                                             an unchanged mart's file is the served one, relabelled
+    published/<version>/parquet/<table>/<writer>.parquet   a mart's parts, named by the version that wrote
+                                             each; descriptions in KV metadata. Served parts are hard
+                                             links: an unchanged mart links them all, one that only
+                                             gained rows links them and adds one part of the new rows
     published/<version>/report.html          the offline publication report (figures and charts)
     published/<version>/manifest.json        version, row counts, sha256 of every file, Parquet paths,
                                              data dictionary, gate summary, the candidate it came from
