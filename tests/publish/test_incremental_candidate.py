@@ -59,6 +59,15 @@ def _edit(settings: Settings, *statements: str) -> None:
             con.execute(statement)
 
 
+def _add_raids(settings: Settings, prefix: str, rows: int) -> None:
+    """A night that only adds rows: ``rows`` copies of served raids under new keys (``prefix`` + key)."""
+    _edit(
+        settings,
+        f"insert into marts.fct_raids select * replace ('{prefix}' || raid_id as raid_id) "
+        f"from marts.fct_raids order by raid_id limit {rows}",
+    )
+
+
 def _fates(pub: Publication, settings: Settings) -> dict[str, str]:
     """What the candidate writer did per table (candidate.json, kept until the candidate is dropped)."""
     manifest = json.loads(pub.manifest_path.read_text())
@@ -88,11 +97,7 @@ def test_a_night_that_adds_rows_appends_them_and_keeps_the_rest(
 ) -> None:
     first = publish_now(documented, passed)
     assert set(_fates(first, documented).values()) == {"new"}
-    _edit(
-        documented,
-        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
-        "from marts.fct_raids order by raid_id limit 7",
-    )
+    _add_raids(documented, "N", 7)
     second = publish_now(documented, passed)
     fates = _fates(second, documented)
     assert fates["marts.fct_raids"] == "appended"
@@ -118,11 +123,7 @@ def test_night_after_night_of_new_rows_keeps_appending(
     starts from that file again instead of writing it whole."""
     publish_now(documented, passed)
     for night in range(3):
-        _edit(
-            documented,
-            f"insert into marts.fct_raids select * replace ('N{night}' || raid_id as raid_id) "
-            "from marts.fct_raids order by raid_id limit 3",
-        )
+        _add_raids(documented, f"N{night}", 3)
         pub = publish_now(documented, passed)
         assert _fates(pub, documented)["marts.fct_raids"] == "appended", night
         _assert_same_as_build(documented, pub)
@@ -138,11 +139,7 @@ def test_a_version_from_before_gate_inputs_beside_is_not_a_starting_point(
     del manifest["gate_inputs"]
     first.manifest_path.chmod(0o644)
     first.manifest_path.write_text(json.dumps(manifest))
-    _edit(
-        documented,
-        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
-        "from marts.fct_raids order by raid_id limit 3",
-    )
+    _add_raids(documented, "N", 3)
     second = publish_now(documented, passed)
     assert set(_fates(second, documented).values()) == {"new"}
 
@@ -227,11 +224,7 @@ def test_unchanged_marts_link_their_served_parts_and_a_grown_one_gains_a_part(
     """No byte of an unchanged mart is re-encoded or copied (hard links), and a mart that only gained rows
     writes those rows alone as one more part: the night's Parquet costs what the night added."""
     first = publish_now(documented, passed)
-    _edit(
-        documented,
-        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
-        "from marts.fct_raids order by raid_id limit 3",
-    )
+    _add_raids(documented, "N", 3)
     second = publish_now(documented, passed)
     manifest = json.loads(second.manifest_path.read_text())
     reused = set(manifest["parquet_reused"])
@@ -255,11 +248,7 @@ def test_a_corrected_row_writes_the_mart_whole_as_one_part(
 ) -> None:
     """A served row that changed must not survive in a linked part: the mart is written afresh."""
     publish_now(documented, passed)
-    _edit(
-        documented,
-        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
-        "from marts.fct_raids order by raid_id limit 3",
-    )
+    _add_raids(documented, "N", 3)
     publish_now(documented, passed)
     _edit(documented, "update marts.fct_raids set date_start = date_start + 1 where raid_id like 'N%'")
     third = publish_now(documented, passed)
@@ -280,11 +269,7 @@ def test_parts_are_compacted_into_one_at_the_limit(
     publish_now(documented, passed)
     counts = []
     for night in range(3):
-        _edit(
-            documented,
-            f"insert into marts.fct_raids select * replace ('N{night}' || raid_id as raid_id) "
-            "from marts.fct_raids order by raid_id limit 2",
-        )
+        _add_raids(documented, f"N{night}", 2)
         pub = publish_now(documented, passed)
         counts.append(len(json.loads(pub.manifest_path.read_text())["parquet"]["fct_raids"]))
         _parquet_matches_table(pub, "fct_raids")
@@ -390,11 +375,7 @@ def test_descriptions_follow_dbt_on_a_table_carried_over(
     comment = "select comment from duckdb_tables() where table_name = 'fct_raids'"
     assert _sql(first.database_path, comment) == [(RAID_DOC,)]
     _dbt_manifest(documented, raid_description="")
-    _edit(
-        documented,
-        "insert into marts.fct_raids select * replace ('N' || raid_id as raid_id) "
-        "from marts.fct_raids order by raid_id limit 2",
-    )
+    _add_raids(documented, "N", 2)
     second = publish_now(documented, passed)
     assert _fates(second, documented)["marts.fct_raids"] == "appended"
     assert _sql(second.database_path, comment) == [(None,)]
