@@ -277,7 +277,10 @@ def test_parts_are_compacted_into_one_at_the_limit(
 
 
 def test_a_served_parquet_part_that_changed_on_disk_is_written_afresh(
-    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+    documented: Settings,
+    passed: GateResult,
+    publish_now: Callable[..., Publication],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     first = publish_now(documented, passed)
     damaged = first.path / "parquet" / "fct_raid_persons" / f"{first.version}.parquet"
@@ -288,7 +291,9 @@ def test_a_served_parquet_part_that_changed_on_disk_is_written_afresh(
         handle.seek(8)
         handle.write(bytes([byte[0] ^ 0xFF]))
     _edit(documented, "update marts.dim_country set name = name || ' ' where iso3 = 'THA'")
-    second = publish_now(documented, passed)
+    with caplog.at_level(logging.INFO, logger="borderwatch.publish.release"):
+        second = publish_now(documented, passed)
+    assert f"{damaged}: sha256 differs from its manifest" in caplog.text
     manifest = json.loads(second.manifest_path.read_text())
     assert "fct_raid_persons" not in manifest["parquet_reused"]
     assert "fct_raids" in manifest["parquet_reused"]

@@ -346,8 +346,7 @@ def _link_parts(
         for path, digest in zip(old.paths, old.sha256, strict=True):
             target = out / path.name
             if place_and_hash(path, target) != digest:
-                logger.info("%s: sha256 differs from its manifest; writing the mart afresh", path)
-                return None
+                return _not_linked(out, f"{path}: sha256 differs from its manifest")
             linked[target] = digest
         files = "[" + ", ".join(f"'{sql_str(p)}'" for p in linked) + "]"
         rows = con.execute(f"select sum(num_rows) from parquet_file_metadata({files})").fetchone()
@@ -360,9 +359,9 @@ def _link_parts(
         for path in linked:
             got = {k: v for f, k, v in kv if Path(f) == path}
             if got.pop(PARQUET_META_PREFIX + "version", None) != path.stem or got != want:
-                return None
+                return _not_linked(out, f"{path.name}: its metadata is not this mart's")
         if rows is None or rows[0] != served_rows:
-            return None
+            return _not_linked(out, f"the served parts hold {rows and rows[0]} rows, not {served_rows}")
         if appended:
             relation = ".".join(ident(p) for p in metadata["relation"].split("."))
             new = f"select * from {relation} as t where rowid >= {served_rows}"
@@ -370,12 +369,17 @@ def _link_parts(
                 f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from ({new}) as t"
             ).fetchone() or (0, 0)
             if (served_rows + count, served_sum + int(total)) != (built_rows, built_sum):
-                return None
+                return _not_linked(out, "the rows after the served ones are not the night's new rows")
             export_parquet(con, f"({new})", out / f"{metadata['version']}.parquet", metadata)
     except (OSError, duckdb.Error) as exc:
-        logger.info("%s: served parts not reused (%s); writing the mart afresh", out.name, exc)
-        return None
+        return _not_linked(out, str(exc))
     return linked
+
+
+def _not_linked(out: Path, reason: str) -> dict[Path, str] | None:
+    """Log why a mart's served parts are not reused; None: the caller writes the mart whole."""
+    logger.info("%s: served Parquet parts not reused (%s); writing the mart whole", out.name, reason)
+    return None
 
 
 def parquet_metadata(version: str, relation: str, dictionary: dict[str, Any]) -> dict[str, str]:
