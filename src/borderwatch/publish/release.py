@@ -2,8 +2,9 @@
 
 The version is built in ``published/.tmp-<version>/``: the candidate's file linked in (copied where links
 fail) and hashed (the hash must equal the audited one, or nothing is published: the published database is
-exactly the audited bytes), the marts exported to Parquet, the report rendered, the manifest written,
-every file fsynced; then the directory is renamed into place and only then is ``current`` swapped.
+exactly the audited bytes), each mart's Parquet parts linked from the served version or written
+(:func:`verify_and_export`), the report rendered, the manifest written, every file fsynced; then the
+directory is renamed into place and only then is ``current`` swapped.
 """
 
 from __future__ import annotations
