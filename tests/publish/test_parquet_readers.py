@@ -102,3 +102,14 @@ def test_readers_following_the_readme_never_mix_versions(
         assert set(read["file_versions"]) <= published and max(read["file_versions"]) <= read["version"]
         assert read["raids"] == read["persons"] == read["expected"], read
         assert read["version"] in published
+
+
+def test_parquet_set_reads_a_version_from_before_parts(tmp_path: Path) -> None:
+    """A rolled-back-to version written before parts names one file per mart: a list of one."""
+    current = tmp_path / "current"
+    current.mkdir()
+    (current / "manifest.json").write_text(
+        json.dumps({"version": "v1", "parquet": {"fct_raids": "published/v1/parquet/fct_raids.parquet"}})
+    )
+    single = tmp_path / "published/v1/parquet/fct_raids.parquet"
+    assert parquet_set(tmp_path) == ("v1", {"fct_raids": [single]})
