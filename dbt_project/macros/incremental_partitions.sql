@@ -113,9 +113,13 @@
 {%- endmacro %}
 
 
-{#- The newest load a model has built from, over its rows matching `where` (1900 when it is empty). -#}
-{% macro built_until(where='true') -%}
-    (select coalesce(max(_loaded_at), timestamp '1900-01-01') from {{ this }} where {{ where }})
+{#- The newest load a model has built from (1900 when it is empty): every KH/TH row loaded up to then is
+    in it. Over all its rows, not only the deportation partitions: a build follows every load committed
+    before it (the writer lock serialises loads and builds), so a KH/TH row loaded before the newest row of
+    another feed was built too. A plain max is read without a scan of the partition keys (0.8 s per query
+    on 40 M lineage rows with a `starts_with` filter, about 0 without). -#}
+{% macro built_until() -%}
+    (select coalesce(max(_loaded_at), timestamp '1900-01-01') from {{ this }})
 {%- endmacro %}
 
 
@@ -208,10 +212,10 @@
 
 
 {#- Claims and lineage: 'dep|' + each deportation partition with new KH/TH deliveries since the
-    model's last build of a deportation partition, or holding rows of a superseded file; every other
+    model's last build, or holding rows of a superseded file; every other
     partition (raids, assistance, repatriations, telecom: small) is rebuilt every time. -#}
 {% macro claim_partitions_to_rebuild(file_sha_column='_file_sha256') -%}
-    {%- set watermark = built_until("starts_with(_partition_key, 'dep|')") -%}
+    {%- set watermark = built_until() -%}
     {%- set superseded = superseded_deportation_files(watermark) -%}
     {%- set sql -%}
         select 'dep|' || partition_key

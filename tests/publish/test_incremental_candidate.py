@@ -475,3 +475,55 @@ def test_a_version_from_before_parts_is_not_linked(home: Settings) -> None:
     assert (served.sha256, served.fingerprint) == (["ab"], "3:42")
     described = {"marts.fct_raids": {"description": "changed"}}
     assert release.served_parquet(home, parts, described) == {}, "new descriptions: every part is stale"
+
+
+def test_new_rows_are_found_by_load_time_and_by_key_when_some_were_loaded_before(
+    documented: Settings,
+    passed: GateResult,
+    publish_now: Callable[..., Publication],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A table with ``_loaded_at`` (the claims, fct_deportations) gives its night's rows by load time; a
+    new row loaded before the served version (a report newly linked) sends the search to the keys, and a
+    served row reloaded with other figures is neither way an append."""
+    _edit(
+        documented,
+        "alter table marts.fct_raids add column _loaded_at timestamp default timestamp '2026-01-01'",
+    )
+    publish_now(documented, passed)
+
+    def night(prefix: str, loaded_at: str, rows: int) -> None:
+        _edit(
+            documented,
+            f"insert into marts.fct_raids select * replace ('{prefix}' || raid_id as raid_id, "
+            f"timestamp '{loaded_at}' as _loaded_at) from marts.fct_raids order by raid_id limit {rows}",
+        )
+
+    found = "borderwatch.publish.candidate"
+    night("A", "2026-01-02", 4)
+    with caplog.at_level(logging.INFO, logger=found):
+        pub = publish_now(documented, passed)
+    assert _fates(pub, documented)["marts.fct_raids"] == "appended"
+    assert "marts.fct_raids: 4 new rows found by load time, appended" in caplog.text
+    _assert_same_as_build(documented, pub)
+
+    caplog.clear()
+    night("B", "2026-01-03", 3)
+    night("C", "2026-01-01", 2)  # new, but loaded before the newest served row
+    with caplog.at_level(logging.INFO, logger=found):
+        pub = publish_now(documented, passed)
+    assert _fates(pub, documented)["marts.fct_raids"] == "appended"
+    assert "marts.fct_raids: 5 new rows found by key, appended" in caplog.text
+    _assert_same_as_build(documented, pub)
+
+    caplog.clear()
+    _edit(
+        documented,
+        "update marts.fct_raids set _loaded_at = timestamp '2026-01-04', date_start = date_start + 1 "
+        "where raid_id = (select min(raid_id) from marts.fct_raids where raid_id like 'A%')",
+    )
+    with caplog.at_level(logging.INFO, logger=found):
+        pub = publish_now(documented, passed)
+    assert set(_fates(pub, documented).values()) == {"new"}
+    assert "new rows found" not in caplog.text
+    _assert_same_as_build(documented, pub)
