@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ingest_payloads import (
     KH_HEADER,
     csv_bytes,
@@ -270,3 +272,36 @@ def test_zip_bomb_refused_before_opening(tmp_path: Path, specs: dict[str, FeedSp
         read(spec, bomb)
     with pytest.raises(FileFormatError, match="not an XLSX"):
         check_zip(spec, _write(tmp_path, "x.xlsx", b"hello"), file_name="x.xlsx")
+
+
+_MEMBER_KEYS = ["month", "province", "action_type", "count", "reported_at"]
+_MEMBER_KEYS += ["Count", "extra", "", "mo\\u006eth"]  # not in the spec, or escaped
+_MEMBER_VALUES = ["null", '"2025-01"', "7", '"a:b\\":c"', '{"x": 1, "y": ":"}', "[1, 2]", '"\\u003a"', "true"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.lists(st.tuples(st.sampled_from(_MEMBER_KEYS), st.sampled_from(_MEMBER_VALUES)), max_size=8),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_ndjson_drift_is_found_whatever_the_members(
+    tmp_path: Path, specs: dict[str, FeedSpec], lines: list[list[tuple[str, str]]]
+) -> None:
+    """Keys are listed only for lines with more members than values read (a cheaper count first): null,
+    repeated, escaped and nested members must never hide a key the spec lacks, nor invent one."""
+    spec = specs["nbtc_telecom"]
+    known = {c.source_key for c in spec.tables[0].columns}
+    text = "".join("{" + ", ".join(f'"{k}": {v}' for k, v in members) + "}\n" for members in lines)
+    unknown = sorted({json.loads(f'"{k}"') for members in lines for k, _ in members} - known)
+    path = tmp_path / "drift.ndjson"
+    path.write_text(text, encoding="utf-8")
+    rows, errors, _meta = read_all(spec, [path])
+    if unknown:
+        assert isinstance(errors.get(0), SchemaDriftError), text
+        assert errors[0].added == unknown
+    else:
+        assert not errors, text
+        assert len(rows) == len(lines) and all(r["_error"] is None for r in rows)

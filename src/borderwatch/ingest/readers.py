@@ -263,7 +263,9 @@ def read_ndjson(
 
 def _ndjson_cells(table: TableSpec, lines: str) -> str:
     """Lines → text cells. A line that starts with ``{`` is parsed once (``try``: NULL when it is not
-    valid JSON); only a line that does not is checked with ``json_valid``, to say which it is not."""
+    valid JSON); only a line that does not is checked with ``json_valid``, to say which it is not. The
+    unknown keys (``_keys``) are listed only for a line with more members than values read (a member that
+    is null or repeated also counts, so no unknown key is missed)."""
     shape = lit(json.dumps({c.source_key: "VARCHAR" for c in table.columns}))
     expected = "[" + ", ".join(lit(c.source_key) for c in table.columns) + "]::VARCHAR[]"
     cells = ", ".join(f"s[{lit(c.source_key)}] AS c{i}" for i, c in enumerate(table.columns))
@@ -271,7 +273,13 @@ def _ndjson_cells(table: TableSpec, lines: str) -> str:
         "CASE WHEN s IS NULL THEN CASE WHEN NOT json_valid(rec) THEN 'line is not valid JSON' WHEN NOT brace "
         "THEN 'line is not a JSON object' ELSE 'line''s values cannot be read as text' END END"
     )
-    keys = f"CASE WHEN s IS NOT NULL AND NOT json_keys(rec) <@ {expected} THEN json_keys(rec) END"
+    # a line can only hold a key the spec lacks if it has more members than values read: counting its
+    # members ($.*) is cheaper than listing their names, which is done for those lines alone
+    read = " + ".join(f"(s[{lit(c.source_key)}] IS NOT NULL)::INTEGER" for c in table.columns)
+    keys = (
+        f"CASE WHEN s IS NOT NULL AND len(json_extract(rec, '$.*')) <> {read} AND NOT json_keys(rec) <@ "
+        f"{expected} THEN json_keys(rec) END"
+    )
     return (
         f"SELECT _f, _line AS _row_number, _line, rec AS _raw_text, {error} AS _error, {cells}, {keys} "
         f"AS _keys FROM (SELECT *, CASE WHEN brace THEN try(from_json(rec, {shape})) END AS s "
