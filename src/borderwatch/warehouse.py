@@ -560,8 +560,8 @@ def _drifted(con: duckdb.DuckDBPyConnection, models: list[Any]) -> dict[str, str
 def _stale_partition_key(con: duckdb.DuckDBPyConnection, node: Any) -> str | None:
     """A partition key written in an earlier form (meta ``partition_key_format``: ``rows``, a predicate
     choosing the rows to look at, and ``pattern``, the form their ``_partition_key`` has now): one such
-    row means the table was built before the form changed, and delete+insert by the new keys would leave
-    its old rows beside the new ones. One row is enough: every build writes every row in one form."""
+    row means the table was built before the form changed, and replacing partitions by the new keys would
+    leave its old rows beside the new ones. One row is enough: every build writes every row in one form."""
     form = (node.config.meta or {}).get("partition_key_format")
     if not form:
         return None

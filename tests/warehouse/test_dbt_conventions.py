@@ -133,10 +133,19 @@ def test_mart_foreign_keys_have_relationships_and_contracts(manifest: dict[str, 
                 assert column in related, f"{model['name']}.{column}: foreign key without relationships test"
 
 
-def test_incremental_marts_have_unique_keys(manifest: dict[str, Any]) -> None:
+def test_incremental_models_replace_by_key_or_by_partition(manifest: dict[str, Any]) -> None:
+    """An incremental model either merges by a unique key (delete+insert), or appends after a pre-hook that
+    deleted the partitions it rebuilds (``delete_partitions``): never a plain append, which would add a
+    row again each night."""
     incremental = {m["name"]: m for m in _models(manifest) if m["config"]["materialized"] == "incremental"}
     assert {"fct_deportations", "fct_telecom_actions", "fct_figure_claims"} <= set(incremental)
-    assert all(m["config"]["unique_key"] for m in incremental.values())
+    for name, model in incremental.items():
+        config = model["config"]
+        hooks = " ".join(h["sql"] for h in config.get("pre-hook", []))
+        if config["incremental_strategy"] == "append":
+            assert "delete_partitions(" in hooks and not config["unique_key"], name
+        else:
+            assert config["incremental_strategy"] == "delete+insert" and config["unique_key"], name
 
 
 def test_exposures_and_unit_tests_exist(manifest: dict[str, Any]) -> None:
