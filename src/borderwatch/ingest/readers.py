@@ -274,10 +274,11 @@ def _ndjson_cells(table: TableSpec, lines: str) -> str:
         "THEN 'line is not a JSON object' ELSE 'line''s values cannot be read as text' END END"
     )
     # a line can only hold a key the spec lacks if it has more members than values read: counting its
-    # members ($.*) is cheaper than listing their names, which is done for those lines alone
+    # members (``len(json_keys)``, repeats included: half the cost of ``json_extract(rec, '$.*')``) is
+    # cheaper than testing their names against the spec's, which is done for those lines alone
     read = " + ".join(f"(s[{lit(c.source_key)}] IS NOT NULL)::INTEGER" for c in table.columns)
     keys = (
-        f"CASE WHEN s IS NOT NULL AND len(json_extract(rec, '$.*')) <> {read} AND NOT json_keys(rec) <@ "
+        f"CASE WHEN s IS NOT NULL AND len(json_keys(rec)) <> {read} AND NOT json_keys(rec) <@ "
         f"{expected} THEN json_keys(rec) END"
     )
     return (
