@@ -56,29 +56,46 @@ deportations as (
 
 ),
 
-bulletins as (
-
-    -- every delivery of the lines behind the (rebuilt) batches; the latest one is the current claim
+{%- set bulletin_rows -%}
     select
-        bulletin_deliveries.* exclude (is_latest_delivery),
-        {{ is_latest_delivery(['bulletin_no', 'line_no']) }} as is_latest_delivery
+        bulletin_deliveries.* exclude (is_latest_delivery)
     from {{ ref('stg_kh_gdi__deportations') }} as bulletin_deliveries
     {%- if dep_partitions is not none %}
     semi join deportations
         on 'KH-' || bulletin_deliveries.bulletin_no || '-' || bulletin_deliveries.line_no = deportations.kh_record_key
     {%- endif %}
+{%- endset %}
+{%- set reception_rows -%}
+    select
+        reception_deliveries.* exclude (is_latest_delivery)
+    from {{ ref('stg_th_imm__receptions') }} as reception_deliveries
+    {%- if dep_partitions is not none %}
+    semi join deportations on 'TH-' || reception_deliveries.reception_no = deportations.th_record_key
+    {%- endif %}
+{%- endset %}
+
+revised_bulletin_lines as (
+
+    {{ revised_lines(bulletin_rows, ['bulletin_no', 'line_no']) }}
+
+),
+
+revised_receptions as (
+
+    {{ revised_lines(reception_rows, ['reception_no']) }}
+
+),
+
+bulletins as (
+
+    -- every delivery of the lines behind the (rebuilt) batches; the latest one is the current claim
+    {{ latest_deliveries(bulletin_rows, ['bulletin_no', 'line_no'], 'revised_bulletin_lines') }}
 
 ),
 
 receptions as (
 
-    select
-        reception_deliveries.* exclude (is_latest_delivery),
-        {{ is_latest_delivery(['reception_no']) }} as is_latest_delivery
-    from {{ ref('stg_th_imm__receptions') }} as reception_deliveries
-    {%- if dep_partitions is not none %}
-    semi join deportations on 'TH-' || reception_deliveries.reception_no = deportations.th_record_key
-    {%- endif %}
+    {{ latest_deliveries(reception_rows, ['reception_no'], 'revised_receptions') }}
 
 ),
 

@@ -101,41 +101,70 @@ receptions_in_scope as (
 ),
 {%- endif %}
 
-bulletins as (
-
-    -- the latest delivery of each line
+{#- each line's deliveries (in scope), and the same with their labels, as SQL text: the macros below read
+    them more than once (a CTE read more than once is materialised whole by DuckDB) #}
+{%- set bulletin_deliveries -%}
     select
-        deliveries.* exclude (is_latest_delivery),
-        bulletin_labels.* exclude (checkpoint_label, nationality_label)
+        deliveries.* exclude (is_latest_delivery)
     from {{ ref('stg_kh_gdi__deportations') }} as deliveries
-    {% if rebuilt is not none %}
+    {%- if rebuilt is not none %}
     semi join bulletin_lines_in_scope
         on
             deliveries.bulletin_no = bulletin_lines_in_scope.bulletin_no
             and deliveries.line_no = bulletin_lines_in_scope.line_no
     {%- endif %}
+{%- endset %}
+{%- set bulletin_rows -%}
+    select
+        deliveries.*,
+        bulletin_labels.* exclude (checkpoint_label, nationality_label)
+    from ({{ bulletin_deliveries }}) as deliveries
     inner join bulletin_labels
         on
             deliveries.checkpoint_label is not distinct from bulletin_labels.checkpoint_label
             and deliveries.nationality_label is not distinct from bulletin_labels.nationality_label
-    qualify {{ is_latest_delivery(['bulletin_no', 'line_no']) }}
+{%- endset %}
+{%- set reception_deliveries -%}
+    select
+        deliveries.* exclude (is_latest_delivery)
+    from {{ ref('stg_th_imm__receptions') }} as deliveries
+    {%- if rebuilt is not none %}
+    semi join receptions_in_scope on deliveries.reception_no = receptions_in_scope.reception_no
+    {%- endif %}
+{%- endset %}
+{%- set reception_rows -%}
+    select
+        deliveries.*,
+        reception_labels.* exclude (checkpoint_label, nationality_label)
+    from ({{ reception_deliveries }}) as deliveries
+    inner join reception_labels
+        on
+            deliveries.checkpoint_label is not distinct from reception_labels.checkpoint_label
+            and deliveries.nationality_label is not distinct from reception_labels.nationality_label
+{%- endset %}
+
+revised_bulletin_lines as (
+
+    {{ revised_lines(bulletin_deliveries, ['bulletin_no', 'line_no']) }}
+
+),
+
+revised_receptions as (
+
+    {{ revised_lines(reception_deliveries, ['reception_no']) }}
+
+),
+
+bulletins as (
+
+    -- the latest delivery of each line
+    {{ latest_deliveries(bulletin_rows, ['bulletin_no', 'line_no'], 'revised_bulletin_lines', only_latest=true) }}
 
 ),
 
 receptions as (
 
-    select
-        deliveries.* exclude (is_latest_delivery),
-        reception_labels.* exclude (checkpoint_label, nationality_label)
-    from {{ ref('stg_th_imm__receptions') }} as deliveries
-    {% if rebuilt is not none %}
-    semi join receptions_in_scope on deliveries.reception_no = receptions_in_scope.reception_no
-    {%- endif %}
-    inner join reception_labels
-        on
-            deliveries.checkpoint_label is not distinct from reception_labels.checkpoint_label
-            and deliveries.nationality_label is not distinct from reception_labels.nationality_label
-    qualify {{ is_latest_delivery(['reception_no']) }}
+    {{ latest_deliveries(reception_rows, ['reception_no'], 'revised_receptions', only_latest=true) }}
 
 ),
 
@@ -226,14 +255,16 @@ candidates as (
     select
         sending.kh_record_key,
         receiving.th_record_key,
-        date_diff('day', sending.handover_date, receiving.received_date) as lag_days,
+        lag.days as lag_days,
         abs(sending.persons_total - receiving.persons_total) as total_gap
     from sending
+    -- received the same day or the next: two equality joins, not a range over every line of a crossing
+    cross join (values (0), (1)) as lag (days)
     inner join receiving
         on
             sending.nationality_iso3 = receiving.nationality_iso3
             and sending.crossing_site_id = receiving.crossing_site_id
-            and receiving.received_date between sending.handover_date and sending.handover_date + 1
+            and receiving.received_date = sending.handover_date + lag.days
 
 ),
 
@@ -260,6 +291,35 @@ pairs as (
     where
         rank_for_bulletin = 1
         and rank_for_reception = 1
+
+),
+
+sides as (
+
+    -- the full outer join of sending, pairs and receiving, as a union: every hash table holds the pairs
+    -- (a few per cent of the lines), never a side's wide rows
+    select
+        sending,
+        receiving
+    from pairs
+    inner join sending on pairs.kh_record_key = sending.kh_record_key
+    inner join receiving on pairs.th_record_key = receiving.th_record_key
+
+    union all
+
+    select
+        sending,
+        null as receiving
+    from sending
+    anti join pairs on sending.kh_record_key = pairs.kh_record_key
+
+    union all
+
+    select
+        null as sending,
+        receiving
+    from receiving
+    anti join pairs on receiving.th_record_key = pairs.th_record_key
 
 ),
 
@@ -334,9 +394,7 @@ joined as (
             coalesce(receiving._loaded_at, sending._loaded_at)
         ) as _loaded_at,
         list_filter([sending.lineage, receiving.lineage], lambda entry: entry is not null) as _lineage
-    from sending
-    left join pairs on sending.kh_record_key = pairs.kh_record_key
-    full outer join receiving on pairs.th_record_key = receiving.th_record_key
+    from sides
 
 ),
 
