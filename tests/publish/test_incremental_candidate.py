@@ -129,6 +129,29 @@ def test_night_after_night_of_new_rows_keeps_appending(
         _assert_same_as_build(documented, pub)
 
 
+def test_a_served_file_changed_on_disk_is_not_a_starting_point(
+    documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
+) -> None:
+    """The content of a table kept or appended to is taken from the served version's manifest, not measured
+    again: so the copy must be the published bytes. A served file edited in place (its figures changed after
+    publication) is not started from; the candidate is written whole, from the build."""
+    first = publish_now(documented, passed)
+    first.database_path.chmod(0o644)
+    with duckdb.connect(str(first.database_path)) as con:
+        con.execute("update marts.fct_raids set persons_detained = 999999 where raid_id = 'R000001'")
+        con.execute("update marts.dim_country set name = 'tampered'")
+    _add_raids(documented, "N", 3)
+    second = publish_now(documented, passed)
+    assert set(_fates(second, documented).values()) == {"new"}
+    _assert_same_as_build(documented, second)
+    assert _sql(second.database_path, "select count(*) from marts.dim_country where name = 'tampered'") == [
+        (0,)
+    ]
+    assert _sql(
+        second.database_path, "select persons_detained from marts.fct_raids where raid_id = 'R000001'"
+    ) != [(999999,)]
+
+
 def test_a_version_from_before_gate_inputs_beside_is_not_a_starting_point(
     documented: Settings, passed: GateResult, publish_now: Callable[..., Publication]
 ) -> None:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,17 +124,24 @@ def snapshot_candidate(settings: Settings, *, dbt_manifest: Path | None = None) 
     tmp.mkdir()
     try:
         dictionary = dbt_dictionary(dbt_manifest) if dbt_manifest else {}
-        wanted = content_fingerprint(build_db)
         target = tmp / DB_NAME
         base = served_base(settings)
+        # the served file is copied (and hashed) by the kernel and a second thread while DuckDB
+        # fingerprints the build: the three take about as long each, on two cores
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            copied = pool.submit(copy_base, base, target, pool) if base is not None else None
+            wanted = content_fingerprint(build_db)
+            problem = copied.result() if copied is not None else None
         try:
+            if problem:
+                raise _WriteWhole(problem)
             written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, base)
         except _WriteWhole as reason:
             logger.info("%s: %s; writing the candidate whole", target, reason)
             target.unlink(missing_ok=True)
             base = None
             written = write_candidate(build_db, target, settings.build_db.stem, dictionary, wanted, None)
-        content = content_fingerprint(target)
+        content = written_content(target, written, wanted)
         if content != wanted and base is not None:
             logger.warning(
                 "%s: patching %s gave other content than the build; writing it whole", target, base.path
@@ -203,10 +211,11 @@ class _WriteWhole(Exception):
 
 @dataclass(frozen=True)
 class Base:
-    """The served version's database: the starting point of the next candidate, and its content."""
+    """The served version's database: the starting point of the next candidate, its content and sha256."""
 
     path: Path
     content: dict[str, str]
+    sha256: str
 
 
 @dataclass
@@ -229,9 +238,28 @@ def served_base(settings: Settings) -> Base | None:
     ):
         return None
     path = settings.published_dir / str(manifest["version"]) / DB_NAME
-    if not path.is_file() or not isinstance(manifest.get("content"), dict):
+    digest = (manifest.get("files") or {}).get(DB_NAME)
+    if not path.is_file() or not isinstance(manifest.get("content"), dict) or not digest:
         return None
-    return Base(path=path, content={str(k): str(v) for k, v in manifest["content"].items()})
+    return Base(
+        path=path, content={str(k): str(v) for k, v in manifest["content"].items()}, sha256=str(digest)
+    )
+
+
+def copy_base(base: Base, target: Path, pool: ThreadPoolExecutor) -> str | None:
+    """Copy the served file to ``target``, where the candidate starts; why it cannot start there, or None.
+
+    The copy's bytes must be the ones published (and fingerprinted) as the served version: the content
+    of every table kept or appended to is taken from its manifest, not measured again. The served file is
+    hashed on ``pool``'s other thread while the kernel copies it (copy_file_range), which costs less than
+    one Python loop doing both.
+    """
+    served = pool.submit(sha256_file, base.path)
+    shutil.copyfile(base.path, target)
+    target.chmod(0o644)
+    if served.result() != base.sha256:
+        return f"{base.path}: its sha256 differs from its version's manifest"
+    return None
 
 
 def write_candidate(
@@ -244,7 +272,8 @@ def write_candidate(
 ) -> Written:
     """The build's published tables and gate inputs in published form: keys, comments, re-rooted views.
 
-    With a ``base`` (the served version) the candidate starts as a copy of it and pays only for what
+    With a ``base`` (the served version) the candidate starts as its copy (:func:`copy_base`, already at
+    ``target``) and pays only for what
     changed: a table whose fingerprint (``wanted``) equals the served one is kept as is; one that only
     gained rows (same key, same row hash for every served row) gets them appended. Any other change (a
     served row changed or went, a column or key changed, a table went) raises :class:`_WriteWhole`: the
@@ -253,9 +282,6 @@ def write_candidate(
     file. The file is in DuckDB storage ``STORAGE_VERSION`` (a copied base keeps it) so DuckDB 1.x readers
     can open it once published.
     """
-    if base is not None:
-        shutil.copyfile(base.path, target)  # in-kernel copy (sendfile / copy_file_range)
-        target.chmod(0o644)
     options = "(storage_version '" + STORAGE_VERSION + "')" if base is None else ""
     spill = target.parent / ".duckdb-spill"  # removed below: never part of the immutable candidate
     con = duck.connect(spill_dir=spill)
@@ -427,6 +453,18 @@ def _patch(
         con.execute("drop table if exists temp._bw_new")
 
 
+def written_content(target: Path, written: Written, wanted: dict[str, str]) -> dict[str, str]:
+    """The fingerprint of what :func:`write_candidate` wrote, measured only where it is not already known.
+
+    A table "kept" is the served version's bytes (the copy's sha256 was checked against the version's
+    manifest), so its content is the served one, which equals the build's; one "appended" to was proven
+    equal to the build's by :func:`_patch` (served rows + the appended rows = the build's rows, in count and
+    in hash sum). Tables written afresh and every view are fingerprinted in ``target``.
+    """
+    known = {name for name, fate in written.tables.items() if fate in ("kept", "appended") and name in wanted}
+    return {**content_fingerprint(target, skip=known), **{name: wanted[name] for name in known}}
+
+
 def fingerprint_parts(fingerprint: str) -> tuple[int, int]:
     """Rows and row-hash sum of a fingerprint (``"<rows>:<hash sum>"``, :func:`content_fingerprint`);
     an empty one (a relation the other side lacks) is no rows."""
@@ -447,12 +485,12 @@ def portable_view_sql(schema: str, view: str, sql: str, build_catalog: str) -> s
     return f"create view {ident(schema)}.{ident(view)} as {body}"
 
 
-def content_fingerprint(db_path: Path) -> dict[str, str]:
+def content_fingerprint(db_path: Path, *, skip: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
     """Order-independent fingerprint of every published table and view: row count + sum of row hashes.
 
     Two builds with equal fingerprints publish the same data, whatever order dbt wrote the rows in. One
     query per relation, all aggregates in DuckDB's parallel scan; gate inputs are not published, so they
-    are not fingerprinted.
+    are not fingerprinted, and neither is any relation named in ``skip`` (``schema.name``).
     """
     con = duck.connect(db_path, read_only=True)
     try:
@@ -465,6 +503,8 @@ def content_fingerprint(db_path: Path) -> dict[str, str]:
         ).fetchall()
         prints = {}
         for schema, name in relations:
+            if f"{schema}.{name}" in skip:
+                continue
             relation = f"{ident(schema)}.{ident(name)}"
             rows, total = con.execute(
                 f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {relation} as t"
