@@ -53,6 +53,26 @@ def test_accepted_files_are_landed_loaded_and_removed(tmp_path: Path, settings: 
     con.close()
 
 
+def test_many_files_land_two_at_a_time_and_are_recorded_in_name_order(settings: Settings) -> None:
+    """Files are stored by two threads at once (``LANDING_THREADS``), but deliveries are recorded one by
+    one in name order: the manifest, and so replay, never depends on which copy finished first. Identical
+    bytes are stored once; a bad file among them is refused without taking the others down."""
+    names = [f"kh_gdi_deportations_2025-03-{day:02d}.csv" for day in range(1, 21)]
+    for day, name in enumerate(names, start=1):
+        rows = kh_rows(3 + day % 10, bulletin=f"B{day % 10}")  # days 1 and 11 deliver the same bytes
+        (settings.inbox_dir / name).write_bytes(kh_csv(rows))
+    (settings.inbox_dir / "kh_gdi_deportations_2025-03-07b.csv").symlink_to(settings.inbox_dir / names[0])
+    reports = {r.feed: r for r in ingest_inbox(settings)}
+    assert reports["inbox"].files_rejected == 1 and "symbolic link" in (reports["inbox"].error or "")
+    assert reports["kh_gdi_deportations"].status == "loaded"
+    manifest = list(LandingArchive(settings.landing_dir).iter_manifest())
+    assert [m.file_name for m in manifest] == names
+    assert manifest[0].sha256 == manifest[10].sha256
+    objects = [p for p in settings.landing_dir.rglob("*") if p.is_file() and len(p.name) == 64]
+    assert len(objects) == len({m.sha256 for m in manifest}) == 10
+    assert sorted(p.name for p in settings.inbox_dir.iterdir()) == [".rejected"]
+
+
 @pytest.mark.parametrize(
     "name", ["../kh_gdi_deportations.csv", "a/b.csv", "..", ".", "", "x\\y.csv", "..kh.csv"]
 )

@@ -14,11 +14,12 @@ import fnmatch
 import logging
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from borderwatch.config import Settings
 from borderwatch.ingest.errors import IngestError, UnsafeInboxFileError
-from borderwatch.ingest.landing import LandedFile, LandingArchive
+from borderwatch.ingest.landing import LandedFile, LandingArchive, Stored
 from borderwatch.ingest.report import LoadReport
 from borderwatch.ingest.xlsx import check_zip
 from borderwatch.specs import FeedSpec
@@ -92,24 +93,20 @@ def _check_entry(inbox: Path, name: str, specs: list[FeedSpec]) -> FeedSpec:
     return spec
 
 
-def _land(
-    archive: LandingArchive, inbox: Path, name: str, spec: FeedSpec, *, defer_sync: bool = False
-) -> LandedFile:
-    """Land the file through an O_NOFOLLOW descriptor, so a swap to a symlink after lstat is refused."""
+def _store(archive: LandingArchive, inbox: Path, name: str) -> Stored:
+    """Store the file's bytes through an O_NOFOLLOW descriptor, so a swap to a symlink after lstat is
+    refused."""
     fd = os.open(os.path.join(inbox, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeInboxFileError(f"inbox entry {name!r} is not a regular file; refused")
-        return archive.put(
-            fh,
-            feed=spec.name,
-            source_url=f"inbox:{name}",
-            status=None,
-            headers={},
-            file_name=name,
-            defer_sync=defer_sync,
-        )
+        return archive.store(fh, defer_sync=True)
+
+
+LANDING_THREADS = 2
+"""Inbox files hashed and copied at once: sha256 and file copies release the GIL, so two files land in
+about the time of one (DuckDB reads them only after all have landed)."""
 
 
 def land_inbox(
@@ -117,8 +114,9 @@ def land_inbox(
 ) -> dict[str, list[tuple[str, LandedFile]]]:
     """Land every acceptable inbox file, in name order, per feed; refuse the rest into ``report``.
 
-    Nothing is fsynced here: the caller starts ``archive.sync_in_background()`` and waits for it before
-    committing any of these files. Files stay in the inbox until their batch has committed (:func:`settle`).
+    Files are stored ``LANDING_THREADS`` at a time and their deliveries recorded in name order. Nothing is
+    fsynced here: the caller starts ``archive.sync_in_background()`` and waits for it before committing
+    any of these files. Files stay in the inbox until their batch has committed (:func:`settle`).
     """
     inbox = settings.inbox_dir
     landed: dict[str, list[tuple[str, LandedFile]]] = {}
@@ -126,17 +124,37 @@ def land_inbox(
         return landed
     with os.scandir(inbox) as it:  # dot files are uploads in progress (or .rejected/); '..'-names are hostile
         names = sorted(e.name for e in it if not (e.name.startswith(".") and not e.name.startswith("..")))
+    checked: dict[str, FeedSpec | Exception] = {}
     for name in names:
-        report.files_seen += 1
         try:
-            spec = _check_entry(inbox, name, specs)
-            landed.setdefault(spec.name, []).append(
-                (name, _land(archive, inbox, name, spec, defer_sync=True))
-            )
+            checked[name] = _check_entry(inbox, name, specs)
         except (IngestError, OSError) as exc:
-            report.files_rejected += 1
-            report.add_error(str(exc), file_name=name)
-            _reject(inbox, name, str(exc))
+            checked[name] = exc
+    with ThreadPoolExecutor(max_workers=LANDING_THREADS, thread_name_prefix="inbox-landing") as pool:
+        stored = {
+            name: pool.submit(_store, archive, inbox, name)
+            for name, spec in checked.items()
+            if not isinstance(spec, Exception)
+        }
+        for name, spec in checked.items():
+            report.files_seen += 1
+            try:
+                if isinstance(spec, Exception):
+                    raise spec
+                delivery = archive.record(
+                    stored[name].result(),
+                    feed=spec.name,
+                    source_url=f"inbox:{name}",
+                    status=None,
+                    headers={},
+                    file_name=name,
+                    defer_sync=True,
+                )
+                landed.setdefault(spec.name, []).append((name, delivery))
+            except (IngestError, OSError) as exc:
+                report.files_rejected += 1
+                report.add_error(str(exc), file_name=name)
+                _reject(inbox, name, str(exc))
     report.files_seen -= sum(len(v) for v in landed.values())  # counted again by their feed's report
     return landed
 

@@ -33,6 +33,15 @@ class LandingError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Stored:
+    """An object in the archive (:meth:`LandingArchive.store`) before its delivery is recorded."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
+@dataclass(frozen=True)
 class LandedFile:
     """One manifest row: a payload as delivered, with where it came from."""
 
@@ -94,6 +103,24 @@ class LandingArchive:
         fsyncs while it is read; the caller must wait for it before committing any of those files. An
         existing object whose bytes do not hash to its name (a crash before such a sync) is repaired.
         """
+        stored = self.store(data, defer_sync=defer_sync)
+        return self.record(
+            stored,
+            feed=feed,
+            source_url=source_url,
+            status=status,
+            headers=headers,
+            file_name=file_name,
+            defer_sync=defer_sync,
+            stream=stream,
+        )
+
+    def store(self, data: bytes | Path | BinaryIO, *, defer_sync: bool = False) -> Stored:
+        """The first half of :meth:`put`: the payload's bytes as an object, not yet a delivery.
+
+        Safe to call from several threads at once (the inbox lands its files two at a time); the deliveries
+        are then recorded one by one, in order, with :meth:`record`.
+        """
         self.objects_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix=".landing-")
@@ -136,6 +163,21 @@ class LandingArchive:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
+        return Stored(sha256=sha, size=size, path=target)
+
+    def record(
+        self,
+        stored: Stored,
+        *,
+        feed: str,
+        source_url: str,
+        status: int | None,
+        headers: Mapping[str, str] | None,
+        file_name: str,
+        defer_sync: bool = False,
+        stream: str = "records",
+    ) -> LandedFile:
+        """The second half of :meth:`put`: one delivery of a stored object, appended to the manifest."""
         landed = LandedFile(
             feed=feed,
             source_url=source_url,
@@ -143,9 +185,9 @@ class LandingArchive:
             status=status,
             headers={str(k).lower(): str(v) for k, v in (headers or {}).items()},
             fetched_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-            size=size,
-            sha256=sha,
-            path=target,
+            size=stored.size,
+            sha256=stored.sha256,
+            path=stored.path,
             stream=stream,
         )
         self._append_manifest(landed.manifest_row(), fsync=not defer_sync)
