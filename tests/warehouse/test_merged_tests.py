@@ -98,3 +98,37 @@ def test_the_gate_lists_each_rule_of_a_merged_test_as_its_target(wh_run: Warehou
     assert "incident_id -> fct_raids.incident_id" in keys
     columns = checks["int_deportations_matched_not_null"]["target"]
     assert columns == "int_deportations_matched.deportation_id, _partition_key"
+
+
+def test_unique_combination_finds_a_repeated_raw_row_through_its_hash_prefilter(
+    wh_run: WarehouseRun, tmp_path: Path
+) -> None:
+    """The generic test groups 64-bit hashes of the combination first and the columns only for repeated
+    hashes: a (file, row) loaded twice must still come out once, with its count, and nothing else."""
+    assert wh_run.second.manifest_path is not None
+    nodes = json.loads(Path(wh_run.second.manifest_path).read_text(encoding="utf-8"))["nodes"]
+    node = next(
+        n
+        for n in nodes.values()
+        if (n.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"
+        and n["attached_node"].endswith(".stg_kh_gdi__deportations")
+    )
+    db = tmp_path / "repeated.duckdb"
+    shutil.copy(wh_run.settings.build_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        sql = _compiled(wh_run, node).replace(f'"{wh_run.settings.build_db.stem}".', "")
+        assert con.execute(sql).fetchall() == []
+        victim = con.execute(
+            "select _file_sha256, _row_number from raw.kh_gdi_deportations order by all limit 1"
+        ).fetchone()
+        assert victim is not None
+        con.execute(
+            "insert into raw.kh_gdi_deportations select * from raw.kh_gdi_deportations "
+            "where _file_sha256 = ? and _row_number = ?",
+            list(victim),
+        )
+        failing = con.execute(sql).fetchall()
+    finally:
+        con.close()
+    assert failing == [(victim[0], victim[1], 2)]
