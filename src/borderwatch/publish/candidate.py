@@ -27,7 +27,7 @@ import duckdb
 
 from borderwatch import duck
 from borderwatch.config import Settings
-from borderwatch.files import fsync_dir, sha256_file
+from borderwatch.files import copy_file, fsync_dir, sha256_file
 from borderwatch.locking import require_writer_lock
 from borderwatch.publish.core import (
     CANDIDATE_META,
@@ -251,11 +251,11 @@ def copy_base(base: Base, target: Path, pool: ThreadPoolExecutor) -> str | None:
 
     The copy's bytes must be the ones published (and fingerprinted) as the served version: the content
     of every table kept or appended to is taken from its manifest, not measured again. The served file is
-    hashed on ``pool``'s other thread while the kernel copies it (copy_file_range), which costs less than
-    one Python loop doing both.
+    hashed on ``pool``'s other thread while the kernel copies it (:func:`~borderwatch.files.copy_file`:
+    no I/O at all on a filesystem with reflinks), which costs less than one Python loop doing both.
     """
     served = pool.submit(sha256_file, base.path)
-    shutil.copyfile(base.path, target)
+    copy_file(base.path, target)
     target.chmod(0o644)
     if served.result() != base.sha256:
         return f"{base.path}: its sha256 differs from its version's manifest"
