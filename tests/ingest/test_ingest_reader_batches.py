@@ -27,12 +27,16 @@ def _landed(path: Path, spec: FeedSpec) -> LandedFile:
 
 
 def _read(
-    spec: FeedSpec, paths: list[Path]
+    spec: FeedSpec, paths: list[Path], *, unordered: bool = False
 ) -> tuple[list[dict[str, Any]], dict[int, Exception], list[tuple]]:  # type: ignore[type-arg]
     """Text rows of the batch (by source key), file errors, and the normalised (_f, _row_number,
-    _raw_text, _reason) of every row."""
+    _raw_text, _reason) of every row. ``unordered``: the connection starts with insertion order off, as
+    dbt's profile leaves it, and eight threads (enough to interleave a scan's row groups when order is
+    not kept)."""
     table = spec.tables[0]
     with duckdb.connect() as con:
+        if unordered:
+            con.execute("SET preserve_insertion_order = false; SET threads = 8")
         cells = ", ".join(f"c{i} VARCHAR" for i in range(len(table.columns)))
         con.execute(f"CREATE TEMP TABLE t ({', '.join(f'{b} VARCHAR' for b in BASE)}, {cells})")
         con.execute("ALTER TABLE t ALTER _f TYPE INTEGER; ALTER TABLE t ALTER _row_number TYPE INTEGER")
@@ -60,6 +64,29 @@ def test_csv_rows_are_numbered_within_each_file(tmp_path: Path, specs: dict[str,
     numbered = [(r["_f"], r["_row_number"], r["_line"], r["Line"]) for r in rows]
     expected = [(f, n, n + 1, str(n)) for f, count in enumerate((3, 5, 2)) for n in range(1, count + 1)]
     assert numbered == expected
+
+
+def test_large_files_read_in_parallel_keep_their_row_numbers(
+    tmp_path: Path, specs: dict[str, FeedSpec]
+) -> None:
+    """Rows are numbered from their place in the scan, so the scan must keep file and line order while
+    DuckDB reads several row groups at once, even on a connection that had insertion order turned off."""
+    sizes = (70_000, 3, 150_000, 1, 90_000)
+    csv_paths, ndjson_paths = [], []
+    for k, n in enumerate(sizes):
+        csv_paths.append(tmp_path / f"{k}.csv")
+        csv_paths[-1].write_bytes(kh_csv(kh_rows(n, bulletin=f"B-{k}")))
+        ndjson_paths.append(tmp_path / f"{k}.ndjson")
+        ndjson_paths[-1].write_bytes(ndjson_bytes(nbtc_lines(n)))
+    rows, errors, _ = _read(specs["kh_gdi_deportations"], csv_paths, unordered=True)
+    assert not errors and len(rows) == sum(sizes)
+    # the Line column holds the row's own number, the bulletin its file
+    assert all(r["Line"] == str(r["_row_number"]) and r["Bulletin No"] == f"B-{r['_f']}" for r in rows)
+    assert all(r["_line"] == r["_row_number"] + 1 for r in rows)
+    rows, errors, _ = _read(specs["nbtc_telecom"], ndjson_paths, unordered=True)
+    assert not errors and len(rows) == sum(sizes)
+    assert all(r["action_type"].endswith(f"_{r['_line'] - 1}") for r in rows)
+    assert [sum(r["_f"] == k for r in rows) for k in range(len(sizes))] == list(sizes)
 
 
 def test_ndjson_lines_blank_lines_and_whitespace_across_files(

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
-from borderwatch.duck import insert_rows, register
+from borderwatch.duck import insert_rows
 from borderwatch.ingest.errors import FileFormatError, IngestError, SchemaDriftError
 from borderwatch.ingest.landing import LandedFile
 from borderwatch.ingest.preflight import check_size, csv_header, too_long, undecodable
@@ -81,13 +80,19 @@ def _renumber_around(
         )
 
 
-def _numbered(scan: str) -> str:
-    """``WITH`` ``numbered``: ``scan``'s rows (``_f``, ``_o`` = ordinality over all files) with ``_n``, the
-    row's number within its file: a join on each file's first ordinality, not a window (no sort)."""
-    return (
-        f"WITH scanned AS MATERIALIZED ({scan}), numbered AS (SELECT s.*, s._o - f._o0 AS _n FROM scanned s "
-        "JOIN (SELECT _f, min(_o) - 1 AS _o0 FROM scanned GROUP BY _f) f ON f._f = s._f)"
-    )
+def _scan_in_order(con: duckdb.DuckDBPyConnection, ids: list[int]) -> str:
+    """SQL of ``_f`` for a scan of ``ids``' files (``file_index`` → batch index). Before the scan, DuckDB
+    is told to keep row order on insert (a global setting dbt's profile turns off): a scanned row's
+    ``rowid`` then follows file and line order, and :func:`_first_rowids` numbers rows from it, which
+    ``WITH ORDINALITY`` would do at twice the cost of the read (it scans one thread at a time)."""
+    con.execute("SET preserve_insertion_order = true")
+    return f"[{', '.join(map(str, ids))}][file_index::BIGINT + 1]"
+
+
+def _first_rowids(relation: str, where: str = "true") -> str:
+    """``(_f, o0)``: the ``rowid`` before each file's first row in ``relation``, so that a row's number
+    within its file is ``rowid - o0`` (see :func:`_scan_in_order`)."""
+    return f"(SELECT _f, min(rowid) - 1 AS o0 FROM {relation} WHERE {where} GROUP BY _f)"
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, int, str, str, str]]:
@@ -145,21 +150,23 @@ def _read_csv_group(
     )
     index = {str(path): i for i, path in members}
     name = f"_bw_rej_{uuid.uuid4().hex[:10]}"
-    register(con, f"{name}_map", pd.DataFrame({"p": list(index), "i": list(index.values())}))
+    relation = batch.relation
     try:
-        scan = (
-            f"SELECT m.i AS _f, r.ordinality AS _o, {cells} "
+        file_of = _scan_in_order(con, list(index.values()))
+        con.execute(
+            f"INSERT INTO {relation} SELECT {file_of}, NULL, NULL, NULL, NULL, {cells} "
             f"FROM read_csv(?, header = true, skip = {header_line - 1}, auto_detect = false, columns = "
             f"{columns}, "
             f"delim = {lit(spec.format.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', filename = true, "
-            f"max_line_size = {max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
-            f"JOIN {name}_map m ON m.p = r.filename"
-        )
-        con.execute(
-            f"INSERT INTO {batch.relation} {_numbered(scan)} SELECT _f, _n, _n + {header_line}, NULL, NULL, "
-            f"{', '.join(f'c{i}' for i in range(len(table.columns)))} FROM numbered",
+            f"store_rejects = true, rejects_table = '{name}_e', rejects_scan = '{name}_s', "
+            f"max_line_size = {max(spec.format.max_line_bytes, 4096)})",
             [list(index)],
+        )
+        n = f"{relation}.rowid - f.o0"  # the data row's number in its file; its line is after the header
+        con.execute(
+            f"UPDATE {relation} SET _row_number = {n}, _line = {n} + {header_line} "
+            f"FROM {_first_rowids(relation, '_row_number IS NULL')} f "
+            f"WHERE {relation}._f = f._f AND {relation}._row_number IS NULL"
         )
         bad: list[tuple[int, int, int, str, str]] = []  # rows refused by the reader: quarantined
         for path, line, kind, csv_line, message in _rejects(con, name):
@@ -201,7 +208,6 @@ def _read_csv_group(
                 FileFormatError(f"feed {spec.name!r} file {files[i].file_name}: not readable as CSV: {exc}"),
             )
     finally:
-        con.unregister(f"{name}_map")
         _drop(con, f"{name}_e", f"{name}_s")
 
 
@@ -298,21 +304,20 @@ def _read_ndjson_group(
     batch: Batch,
 ) -> None:
     name = f"_bw_lines_{uuid.uuid4().hex[:10]}"
-    register(con, f"{name}_map", pd.DataFrame({"p": list(ok), "i": list(ok.values())}))
     try:
-        scan = (
-            "SELECT m.i AS _f, r.ordinality AS _o, r.line AS rec FROM read_csv(?, header = false, "
-            "auto_detect = false, "
-            "columns = {'line': 'VARCHAR'}, "
-            "delim = '\\0', quote = '', escape = '', strict_mode = false, filename = true, store_rejects = "
-            f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
-            f"{max(spec.format.max_line_bytes, 4096)}) WITH ORDINALITY r "
-            f"JOIN {name}_map m ON m.p = r.filename"
-        )
-        lines = "SELECT _f, _n AS _line, rec FROM numbered"
         con.execute(
-            f"INSERT INTO {batch.relation} {_numbered(scan)} {_ndjson_cells(table, lines)}", [list(ok)]
+            f"CREATE TEMP TABLE {name} AS SELECT {_scan_in_order(con, list(ok.values()))} AS _f, line AS rec "
+            "FROM read_csv(?, header = false, auto_detect = false, columns = {'line': 'VARCHAR'}, "
+            "delim = '\\0', quote = '', escape = '', strict_mode = false, store_rejects = "
+            f"true, rejects_table = '{name}_e', rejects_scan = '{name}_s', max_line_size = "
+            f"{max(spec.format.max_line_bytes, 4096)})",
+            [list(ok)],
         )
+        lines = (
+            f"SELECT l._f, l.rowid - f.o0 AS _line, l.rec FROM {name} l JOIN {_first_rowids(name)} f "
+            "ON f._f = l._f"
+        )
+        con.execute(f"INSERT INTO {batch.relation} {_ndjson_cells(table, lines)}")
         for path, line, kind, _csv_line, message in _rejects(con, name):
             i = ok[path]
             if i not in batch.errors:
@@ -339,5 +344,4 @@ def _read_ndjson_group(
                 ),
             )
     finally:
-        con.unregister(f"{name}_map")
-        _drop(con, f"{name}_e", f"{name}_s")
+        _drop(con, name, f"{name}_e", f"{name}_s")
