@@ -37,7 +37,6 @@ def normalise_sql(
     *,
     calendar: str = "CE",
     cursor: str | None = None,
-    nfc: bool = False,
     distinct: Collection[int] = (),
 ) -> str:
     """SQL over ``source`` (``_f, _row_number, _line, _raw_text, _error, c0..cN`` text) → typed rows.
@@ -46,9 +45,9 @@ def normalise_sql(
     a quarantined row only), ``_normalisations``, ``_row_hash`` and ``_reason``. Layers so each cell is
     cleaned once, a cell of the common shape is typed by one cast (``Rule.fast``), each regex runs at
     most once per other cell, and reasons and notes are only spelled out for the rows that have them.
-    ``nfc``: the reader has checked that every cell is already NFC without NBSP. ``distinct``: columns
-    whose cells repeat; their layers run once per distinct cell and are joined back (a date, a count or
-    a checkpoint name recurs thousands of times in a batch), the same expressions either way.
+    ``distinct``: columns whose cells repeat; their layers run once per distinct cell and are joined back
+    (a date, a count or a checkpoint name recurs thousands of times in a batch), the same expressions
+    either way.
     """
     shared: list[list[str]] = [["*"] for _ in range(6)]  # nfc, clean, fast, prep, values, flags: every row
     own: dict[int, list[list[str]]] = {i: [[f"c{i}"]] + [["*"] for _ in range(5)] for i in distinct}
@@ -62,7 +61,7 @@ def normalise_sql(
         k, value, label = f"k{i}", f"v{i}", lit(f"{c.name} ({c.source_key!r}): ")
         nfc_cells, clean, fast, prep, values, flags = own.get(i, shared)
         col_bad: list[str] = []  # quarantine conditions; they and the notes become flags of the cell
-        nfc_cells.append(f"{f'c{i}' if nfc else _nfc(f'c{i}')} AS u{i}")
+        nfc_cells.append(f"{_nfc(f'c{i}')} AS u{i}")
         clean.append(f"NULLIF({_strip(f'u{i}', ws)}, '') AS {k}")
         rule = RULES[c.parse](i, c, calendar)
         typed = rule.value

@@ -130,7 +130,7 @@ def test_th_cp874_be_dates(
 def test_cp874_cells_are_nfc_in_every_file_of_a_batch(
     con: duckdb.DuckDBPyConnection, archive: LandingArchive, specs: dict[str, FeedSpec]
 ) -> None:
-    """The transcoding reader skips NFC only for a batch it checked; one odd file makes the SQL do it."""
+    """Transcoded cells are put in NFC (and NBSP made a space) by the normaliser, in every file."""
     spec = specs["th_imm_receptions"]
     plain, odd = th_rows(2), th_rows(2, start=3)
     odd[0][2] = "ด\u0e48\u0e38านแม่สอด"  # tone mark before the vowel below: not NFC

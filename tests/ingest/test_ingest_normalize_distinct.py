@@ -64,7 +64,7 @@ def _source(con: duckdb.DuckDBPyConnection, rows: list[list[str | None]], *, err
 def _normalise(rows: list[list[str | None]], distinct: list[int]) -> list[tuple[Any, ...]]:
     with duckdb.connect() as con:
         _source(con, rows, error_row=2)
-        sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
+        sql = normalise_sql(TABLE, "src", calendar="BE", distinct=distinct)
         return con.execute(f"SELECT * FROM ({sql}) ORDER BY _row_number").fetchall()
 
 
@@ -100,7 +100,7 @@ def _hashes_against_definition(rows: list[list[str | None]], distinct: list[int]
     repeating them must hash the same to count as a duplicate."""
     with duckdb.connect() as con:
         _source(con, rows)
-        sql = normalise_sql(TABLE, "src", calendar="BE", nfc=False, distinct=distinct)
+        sql = normalise_sql(TABLE, "src", calendar="BE", distinct=distinct)
         return con.execute(
             f"SELECT _row_hash, {stored_row_hash(TABLE)} FROM ({sql}) ORDER BY _row_number"
         ).fetchall()

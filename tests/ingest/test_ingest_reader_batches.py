@@ -46,7 +46,7 @@ def _read(
         names = BASE + [c.source_key for c in table.columns]
         query = f"SELECT {', '.join(columns)} FROM {batch.relation} ORDER BY _f, _row_number"
         rows = [dict(zip(names, r, strict=True)) for r in con.execute(query).fetchall()]
-        sql = normalise_sql(table, batch.relation, calendar=spec.calendar, nfc=batch.nfc)
+        sql = normalise_sql(table, batch.relation, calendar=spec.calendar)
         normalised = con.execute(
             f"SELECT _f, _row_number, _raw_text, _reason FROM ({sql}) ORDER BY _f, _row_number"
         ).fetchall()

@@ -119,7 +119,6 @@ def _read_table(
             batch.relation,
             calendar=spec.calendar,
             cursor=cursor,
-            nfc=batch.nfc,
             distinct=_repeating(con, table, batch.relation),
         )
         con.execute(f"CREATE TEMP TABLE {norm} AS {sql}")
