@@ -305,3 +305,22 @@ def test_ndjson_drift_is_found_whatever_the_members(
     else:
         assert not errors, text
         assert len(rows) == len(lines) and all(r["_error"] is None for r in rows)
+
+
+def test_ndjson_keys_with_path_and_quote_characters(tmp_path: Path, specs: dict[str, FeedSpec]) -> None:
+    """A source key holding '/', '~', a quote, a space or a dot names exactly its own member, never a
+    nested one or one a JSON path or pointer would spell the same way ('~1' is not '/')."""
+    spec = specs["nbtc_telecom"]
+    table = spec.tables[0]
+    odd = ["a/b", "c~d", 'e"f', "g h.i", "j~1"]
+    columns = [c.model_copy(update={"source": key}) for c, key in zip(table.columns, odd, strict=True)]
+    table = table.model_copy(update={"columns": columns})
+    record = {"a/b": "2025-01", "c~d": "ตาก", 'e"f': "x", "g h.i": 5, "j~1": "t", "a": {"b": "wrong"}}
+    record["j/"] = "wrong"  # what '/j~1' would name if '~1' were read as '/'
+    path = _write(tmp_path, "odd.ndjson", (json.dumps(record, ensure_ascii=False) + "\n").encode())
+    _rows, errors, _meta = read_all(spec, [path], table)
+    assert isinstance(errors.get(0), SchemaDriftError) and errors[0].added == ["a", "j/"]
+    record = {k: v for k, v in record.items() if k in odd}
+    path = _write(tmp_path, "odd2.ndjson", (json.dumps(record, ensure_ascii=False) + "\n").encode())
+    (row,) = read(spec, path, table)
+    assert [row[k] for k in odd] == ["2025-01", "ตาก", "x", "5", "t"]
