@@ -190,10 +190,10 @@ def _read_csv_group(
                 else message
             )
             bad.append((i, line - header_line, line, csv_line, why))
-        _renumber_around(con, batch.relation, bad)
-        insert_rows(con, batch.relation, ["_f", "_row_number", "_line", "_raw_text", "_error"], bad)
+        _renumber_around(con, relation, bad)
+        insert_rows(con, relation, ["_f", "_row_number", "_line", "_raw_text", "_error"], bad)
     except duckdb.Error as exc:
-        con.execute(f"DELETE FROM {batch.relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
+        con.execute(f"DELETE FROM {relation} WHERE list_contains(?, _f)", [[i for i, _ in members]])
         if len(members) > 1:  # one unreadable file must not take its batch-mates down: read each alone
             for member in members:
                 _read_csv_group(con, spec, table, files, header, header_line, [member], batch)
